@@ -1,0 +1,197 @@
+//! JSON request bodies, checked at the edge: media type, size, syntax, shape.
+//!
+//! Components turn a [`JsonObject`] into their own domain types field by
+//! field; every problem is collected so a 422 lists all of them at once.
+
+use serde_json::{Map, Value};
+use spin_sdk::http::Request;
+
+use crate::{ApiError, FieldError};
+
+/// Bodies above this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The three states of a field in a JSON object; PATCH needs all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field<T> {
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Field<T> {
+    /// `Some(Some(v))` set, `Some(None)` cleared, `None` untouched.
+    pub fn into_patch(self) -> Option<Option<T>> {
+        match self {
+            Field::Absent => None,
+            Field::Null => Some(None),
+            Field::Value(v) => Some(Some(v)),
+        }
+    }
+}
+
+/// A JSON object body whose fields are being read into domain types.
+#[derive(Debug)]
+pub struct JsonObject {
+    fields: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl JsonObject {
+    /// Reads the request body as a JSON object: 415, 413, 400 or 422 otherwise.
+    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let content_type = req
+            .header("content-type")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        Self::parse(content_type, req.body())
+    }
+
+    pub fn parse(content_type: &str, body: &[u8]) -> Result<Self, ApiError> {
+        if !is_json_media_type(content_type) {
+            return Err(ApiError::unsupported_media_type());
+        }
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+        }
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("The request body is not valid JSON: {e}."))
+        })?;
+        match value {
+            Value::Object(fields) => Ok(Self {
+                fields,
+                errors: Vec::new(),
+            }),
+            _ => Err(ApiError::invalid("body", "must be a JSON object")),
+        }
+    }
+
+    /// Takes a field and parses it; a parse failure is recorded against the field.
+    pub fn take<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Field<T> {
+        match self.fields.remove(name) {
+            None => Field::Absent,
+            Some(Value::Null) => Field::Null,
+            Some(value) => match parse(&value) {
+                Ok(v) => Field::Value(v),
+                Err(message) => {
+                    self.errors.push(FieldError::new(name, message));
+                    Field::Absent
+                }
+            },
+        }
+    }
+
+    /// A field that must be present and not null.
+    pub fn required<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.take(name, parse) {
+            Field::Value(v) => Some(v),
+            Field::Null => {
+                self.error(name, "must not be null");
+                None
+            }
+            Field::Absent => {
+                if !self.errors.iter().any(|e| e.field == name) {
+                    self.error(name, "is required");
+                }
+                None
+            }
+        }
+    }
+
+    /// A field that may be absent but, when present, must not be null.
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.take(name, parse) {
+            Field::Value(v) => Some(v),
+            Field::Null => {
+                self.error(name, "must not be null");
+                None
+            }
+            Field::Absent => None,
+        }
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Ends parsing: unknown fields and every recorded problem become one 422.
+    /// `build` runs only when nothing was wrong, so it may unwrap the parts.
+    pub fn finish<T>(mut self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        let mut unknown: Vec<String> = self.fields.keys().cloned().collect();
+        unknown.sort();
+        for name in unknown {
+            self.errors
+                .push(FieldError::new(name, "is not a known field"));
+        }
+        if !self.errors.is_empty() {
+            return Err(ApiError::validation(self.errors));
+        }
+        build().ok_or_else(|| ApiError::invalid("body", "is incomplete"))
+    }
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// A JSON string, as sent (no trimming: text is stored exactly as sent).
+pub fn string(value: &Value) -> Result<String, String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "must be a string".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<JsonObject, ApiError> {
+        JsonObject::parse("application/json; charset=utf-8", body.as_bytes())
+    }
+
+    #[test]
+    fn refuses_wrong_media_type_size_syntax_and_shape() {
+        assert_eq!(
+            JsonObject::parse("text/plain", b"{}").unwrap_err().status,
+            415
+        );
+        assert_eq!(JsonObject::parse("", b"{}").unwrap_err().status, 415);
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        assert_eq!(parse(&big).unwrap_err().status, 413);
+        assert_eq!(parse("{\"a\":").unwrap_err().status, 400);
+        assert_eq!(parse("[1,2]").unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn collects_every_problem_including_unknown_fields() {
+        let mut obj = parse(r#"{"name": 5, "extra": true}"#).unwrap();
+        let name = obj.required("name", string);
+        let other = obj.required("other", string);
+        let err = obj.finish(|| Some((name?, other?))).unwrap_err();
+        let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "other", "extra"]);
+    }
+
+    #[test]
+    fn distinguishes_absent_null_and_value() {
+        let mut obj = parse(r#"{"a": null, "b": "x"}"#).unwrap();
+        assert_eq!(obj.take("a", string), Field::Null);
+        assert_eq!(obj.take("b", string), Field::Value("x".to_owned()));
+        assert_eq!(obj.take("c", string), Field::Absent);
+        assert!(obj.finish(|| Some(())).is_ok());
+    }
+}

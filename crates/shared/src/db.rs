@@ -1,0 +1,175 @@
+//! Postgres through Spin's `spin:postgres@4.0.0` interface.
+//!
+//! Every statement is parameterised. Each write is a single statement, so it
+//! is atomic without a transaction (the interface has no transaction API).
+
+use spin_sdk::pg4::{
+    self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet,
+};
+
+use crate::{ApiError, config};
+
+/// SQLSTATE codes the services react to.
+pub mod sqlstate {
+    pub const UNIQUE_VIOLATION: &str = "23505";
+    pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+    pub const CHECK_VIOLATION: &str = "23514";
+}
+
+/// Why a statement failed, in the terms the services decide on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbError {
+    /// The database could not be reached or went away: 503, retry later.
+    Unavailable(String),
+    /// The server refused the statement with this SQLSTATE and message.
+    Rejected { code: String, message: String },
+    /// Anything else (a bug on our side).
+    Other(String),
+}
+
+impl DbError {
+    /// Whether this is a constraint violation of `code` on `constraint`.
+    pub fn violates(&self, code: &str, constraint: &str) -> bool {
+        matches!(self, DbError::Rejected { code: c, message } if c == code && message.contains(constraint))
+    }
+
+    fn from_pg(error: PgError) -> Self {
+        match error {
+            PgError::ConnectionFailed(m) => DbError::Unavailable(m),
+            PgError::QueryFailed(QueryError::DbError(e)) => {
+                // Class 08 is "connection exception"; 57P0x is a server shutting down
+                // or starting; 53300 is "too many connections". All are transient.
+                if e.code.starts_with("08") || e.code.starts_with("57P") || e.code == "53300" {
+                    DbError::Unavailable(e.message)
+                } else {
+                    DbError::Rejected {
+                        code: e.code,
+                        message: e.message,
+                    }
+                }
+            }
+            // Without structured info, a lost connection shows up only in the text.
+            PgError::QueryFailed(QueryError::Text(m)) if looks_like_lost_connection(&m) => {
+                DbError::Unavailable(m)
+            }
+            PgError::QueryFailed(QueryError::Text(m))
+            | PgError::BadParameter(m)
+            | PgError::ValueConversionFailed(m)
+            | PgError::Other(m) => DbError::Other(m),
+        }
+    }
+}
+
+fn looks_like_lost_connection(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "connection",
+        "closed",
+        "broken pipe",
+        "reset by peer",
+        "timed out",
+        "timeout",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(_) => ApiError::unavailable(
+                "The database is unavailable; nothing was changed. Try again shortly.",
+            ),
+            DbError::Rejected { code, message } => {
+                eprintln!("database rejected a statement: {code} {message}");
+                ApiError::internal("The database refused the operation.")
+            }
+            DbError::Other(message) => {
+                eprintln!("database error: {message}");
+                ApiError::internal("Unexpected database error.")
+            }
+        }
+    }
+}
+
+/// One connection for the duration of a request (Spin pools them per URL).
+pub struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Connects with the `database_url` variable.
+    pub fn connect() -> Result<Self, ApiError> {
+        let url = config::var("database_url")?;
+        let conn = Connection::open(&url).map_err(|e| ApiError::from(DbError::from_pg(e)))?;
+        Ok(Self { conn })
+    }
+
+    pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<RowSet, DbError> {
+        self.conn.query(sql, params).map_err(DbError::from_pg)
+    }
+
+    pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
+        self.conn.execute(sql, params).map_err(DbError::from_pg)
+    }
+}
+
+/// Decodes column `index` of `row`; a mismatch is a bug in our SQL, so 500.
+pub fn get<T: Decode>(row: &[DbValue], index: usize) -> Result<T, ApiError> {
+    let value = row
+        .get(index)
+        .ok_or_else(|| ApiError::internal(format!("Missing column {index} in a database row.")))?;
+    T::decode(value).map_err(|e: pg4::Error| {
+        eprintln!("decoding column {index}: {e}");
+        ApiError::internal("Unexpected value in the database.")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spin_sdk::pg4::DbError as PgDbError;
+
+    fn db_error(code: &str, message: &str) -> PgError {
+        PgError::QueryFailed(QueryError::DbError(PgDbError {
+            as_text: message.to_owned(),
+            severity: "ERROR".to_owned(),
+            code: code.to_owned(),
+            message: message.to_owned(),
+            detail: None,
+            extras: vec![],
+        }))
+    }
+
+    #[test]
+    fn classifies_constraint_violations_by_code_and_name() {
+        let e = DbError::from_pg(db_error(
+            "23505",
+            "duplicate key value violates unique constraint \"users_email_lower_key\"",
+        ));
+        assert!(e.violates(sqlstate::UNIQUE_VIOLATION, "users_email_lower_key"));
+        assert!(!e.violates(sqlstate::UNIQUE_VIOLATION, "other_key"));
+        assert!(!e.violates(sqlstate::CHECK_VIOLATION, "users_email_lower_key"));
+    }
+
+    #[test]
+    fn connection_problems_are_unavailable_and_map_to_503() {
+        for e in [
+            PgError::ConnectionFailed("refused".into()),
+            db_error(
+                "57P01",
+                "terminating connection due to administrator command",
+            ),
+            db_error("08006", "connection failure"),
+            PgError::QueryFailed(QueryError::Text("connection closed".into())),
+        ] {
+            let e = DbError::from_pg(e);
+            assert!(matches!(e, DbError::Unavailable(_)), "{e:?}");
+            assert_eq!(ApiError::from(e).status, 503);
+        }
+        assert_eq!(
+            ApiError::from(DbError::from_pg(db_error("42601", "syntax"))).status,
+            500
+        );
+    }
+}

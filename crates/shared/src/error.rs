@@ -1,0 +1,150 @@
+//! The one error shape of the API: `{"detail": "...", "errors": [...]}`.
+
+use serde::Serialize;
+use spin_sdk::http::Response;
+
+/// A problem with one field of the request, reported in 422 responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error that becomes a JSON response. Handlers return `Result<Response, ApiError>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(400, detail)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            401,
+            "Authentication required: send 'Authorization: Bearer <token>'.",
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, detail)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(405, "This method is not allowed on this path.")
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(409, detail)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            413,
+            format!("The request body is larger than {} KiB.", limit / 1024),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            415,
+            "The request body must be JSON (Content-Type: application/json).",
+        )
+    }
+
+    /// 422 with one entry per invalid field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("Invalid {}: {}", one.field, one.message),
+            _ => "Some fields are invalid.".to_owned(),
+        };
+        Self {
+            status: 422,
+            detail,
+            errors,
+        }
+    }
+
+    /// 422 for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(503, detail)
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(500, detail)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({ "detail": self.detail });
+        if self.status == 422 {
+            body["errors"] = serde_json::to_value(&self.errors).unwrap_or_default();
+        }
+        body
+    }
+
+    pub fn into_response(self) -> Response {
+        let mut builder = Response::builder();
+        builder
+            .status(self.status)
+            .header("content-type", "application/json");
+        if self.status == 401 {
+            builder.header("www-authenticate", "Bearer");
+        }
+        builder.body(self.to_json().to_string()).build()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_lists_fields_and_names_a_single_one_in_detail() {
+        let one = ApiError::invalid("email", "must be an email address");
+        assert_eq!(one.status, 422);
+        assert_eq!(one.detail, "Invalid email: must be an email address");
+        assert_eq!(one.to_json()["errors"][0]["field"], "email");
+
+        let two = ApiError::validation(vec![FieldError::new("a", "x"), FieldError::new("b", "y")]);
+        assert_eq!(two.to_json()["errors"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn non_validation_errors_have_only_a_detail() {
+        let body = ApiError::conflict("taken").to_json();
+        assert_eq!(body, serde_json::json!({"detail": "taken"}));
+    }
+}

@@ -1,0 +1,19 @@
+//! What the MicroTaskHub components have in common.
+//!
+//! Each module has one job; the components compose them. Everything that
+//! touches the outside world (HTTP, Postgres, variables) goes through here so
+//! that error mapping and logging are the same in every service.
+
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod internal;
+pub mod query;
+pub mod respond;
+pub mod serve;
+pub mod time;
+
+pub use error::{ApiError, FieldError};
+pub use serve::{RequestContext, serve};

@@ -1,0 +1,78 @@
+//! The request wrapper every component uses: request id, error rendering and
+//! one structured log line per request.
+
+use std::future::Future;
+use std::time::Instant;
+
+use spin_sdk::http::{Request, Response};
+
+use crate::ApiError;
+
+/// Per-request facts the handlers need.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub component: &'static str,
+    /// Kept from an incoming `X-Request-Id`, or made here; forwarded on internal calls.
+    pub request_id: String,
+}
+
+/// Runs `handler`, renders its error as JSON, tags the response with the
+/// request id and logs one JSON line to stdout.
+pub async fn serve<F, Fut>(component: &'static str, req: Request, handler: F) -> Response
+where
+    F: FnOnce(Request, RequestContext) -> Fut,
+    Fut: Future<Output = Result<Response, ApiError>>,
+{
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let ctx = RequestContext {
+        component,
+        request_id: request_id(req.header("x-request-id").and_then(|v| v.as_str())),
+    };
+    let request_id = ctx.request_id.clone();
+
+    let mut response = handler(req, ctx)
+        .await
+        .unwrap_or_else(ApiError::into_response);
+    response.set_header("x-request-id", request_id.clone());
+
+    let line = serde_json::json!({
+        "component": component,
+        "method": method,
+        "path": path,
+        "status": response.status(),
+        "duration_ms": started.elapsed().as_secs_f64() * 1000.0,
+        "request_id": request_id,
+    });
+    println!("{line}");
+    response
+}
+
+/// An incoming id is kept only if it is short printable ASCII, so a client
+/// cannot inject into logs or headers.
+fn request_id(incoming: Option<&str>) -> String {
+    match incoming {
+        Some(id)
+            if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            id.to_owned()
+        }
+        _ => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_sane_incoming_ids_and_replaces_others() {
+        assert_eq!(request_id(Some("abc-123")), "abc-123");
+        for bad in [None, Some(""), Some("has space"), Some("line\nbreak")] {
+            let id = request_id(bad);
+            assert!(uuid::Uuid::try_parse(&id).is_ok(), "{bad:?} -> {id}");
+        }
+        assert_ne!(request_id(Some(&"x".repeat(129))), "x".repeat(129));
+    }
+}

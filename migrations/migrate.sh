@@ -1,0 +1,32 @@
+#!/bin/sh
+# Applies migrations/NNNN_*.sql in order, each once, tracked in schema_migrations.
+# One psql session holds an advisory lock for the whole run, so two runs (two
+# developers, two Job pods) cannot interleave. Used by `make run`, the test
+# harness and the Kubernetes migration Job alike.
+#
+# usage: migrate.sh DATABASE_URL [MIGRATIONS_DIR]
+set -eu
+url="${1:?usage: migrate.sh DATABASE_URL [MIGRATIONS_DIR]}"
+dir="${2:-$(dirname "$0")}"
+
+script=$(mktemp)
+trap 'rm -f "$script"' EXIT
+{
+  echo "SELECT pg_advisory_lock(7277001);"
+  echo "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc'));"
+  for file in "$dir"/[0-9]*.sql; do
+    [ -e "$file" ] || continue
+    version=$(basename "$file" .sql)
+    echo "SELECT NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = '$version') AS pending \\gset"
+    echo "\\if :pending"
+    echo "\\echo applying $version"
+    echo "BEGIN;"
+    echo "\\i '$file'"
+    echo "INSERT INTO schema_migrations (version) VALUES ('$version');"
+    echo "COMMIT;"
+    echo "\\endif"
+  done
+  echo "SELECT pg_advisory_unlock(7277001);"
+} > "$script"
+
+psql "$url" --quiet --no-psqlrc -v ON_ERROR_STOP=1 --tuples-only --output=/dev/null -f "$script"
