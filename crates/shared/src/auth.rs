@@ -2,7 +2,9 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::ApiError;
+use spin_sdk::http::Request;
+
+use crate::{ApiError, config};
 
 /// Constant-time equality, so response timing does not leak how much of a
 /// secret a guess got right.
@@ -21,6 +23,12 @@ pub fn check_bearer(header: Option<&str>, token: &str) -> Result<(), ApiError> {
         return Err(ApiError::unauthorized());
     }
     Ok(())
+}
+
+/// Requires the `api_token` variable as the request's bearer token.
+pub fn require_api_token(req: &Request) -> Result<(), ApiError> {
+    let token = config::var("api_token")?;
+    check_bearer(req.header("authorization").and_then(|v| v.as_str()), &token)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod body;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod health;
 pub mod internal;
 pub mod query;
 pub mod respond;

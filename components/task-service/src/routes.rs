@@ -1,0 +1,128 @@
+//! `/tasks` endpoints: authentication, dispatch, and the steps of each operation.
+
+use mth_shared::body::JsonObject;
+use mth_shared::db::Db;
+use mth_shared::query::{Query, parse_uuid};
+use mth_shared::{ApiError, RequestContext, auth, health, respond};
+use spin_sdk::http::{Method, Request, Response};
+use uuid::Uuid;
+
+use crate::domain::{NewTask, Status, TaskPatch};
+use crate::store::{self, Deleted, Filter};
+use crate::users;
+
+pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
+    let path = req.path().trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+
+    if let ["tasks", "health"] = segments.as_slice() {
+        return Ok(health::respond("task-service"));
+    }
+    auth::require_api_token(&req)?;
+
+    match (req.method(), segments.as_slice()) {
+        (Method::Post, ["tasks"]) => create(&req, &ctx).await,
+        (Method::Get, ["tasks"]) => list(&req),
+        (Method::Get, ["tasks", "stats"]) => stats(&req),
+        (Method::Get, ["tasks", id]) => show(&req, &ctx, id).await,
+        (Method::Patch, ["tasks", id]) => update(&req, &ctx, id).await,
+        (Method::Delete, ["tasks", id]) => delete(&req, id),
+        (_, ["tasks"] | ["tasks", _]) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found("No such endpoint.")),
+    }
+}
+
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No task with id {id}."))
+}
+
+/// The assignee is checked with user-service before anything is written; the
+/// foreign key catches a user deleted in between.
+async fn create(req: &Request, ctx: &RequestContext) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let new = NewTask::parse(JsonObject::from_request(req)?)?;
+    let assignee = users::require(ctx, new.assignee_id).await?;
+    let mut task = store::insert(&Db::connect()?, &new)?;
+    task.assignee = Some(assignee);
+    Ok(respond::created(format!("/tasks/{}", task.id), &task))
+}
+
+/// Lists do not embed the assignee (that would be a call per row); use
+/// `assignee_id`, or `GET /tasks/{id}`.
+fn list(req: &Request) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["assignee_id", "status", "limit", "offset"])?;
+    let filter = Filter {
+        assignee_id: query.uuid("assignee_id")?,
+        status: query
+            .get("status")
+            .map(|s| Status::parse(s).map_err(|m| ApiError::invalid("status", m)))
+            .transpose()?,
+    };
+    let page = query.page()?;
+    let (tasks, total) = store::list(&Db::connect()?, filter, page)?;
+    Ok(respond::page(&tasks, total))
+}
+
+/// `GET /tasks/stats?assignee_id=`: a user's task counts per status (user-service
+/// asks this before deleting a user; the UI may too).
+fn stats(req: &Request) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["assignee_id"])?;
+    let assignee_id = query
+        .uuid("assignee_id")?
+        .ok_or_else(|| ApiError::invalid("assignee_id", "is required"))?;
+    let counts = store::counts_by_status(&Db::connect()?, assignee_id)?;
+    let counts: serde_json::Map<String, serde_json::Value> = counts
+        .into_iter()
+        .map(|(status, n)| (status.as_str().to_owned(), n.into()))
+        .collect();
+    Ok(respond::json(
+        200,
+        &serde_json::json!({"assignee_id": assignee_id, "counts": counts}),
+    ))
+}
+
+async fn show(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["include_assignee"])?;
+    let include_assignee = query.bool("include_assignee")?.unwrap_or(true);
+    let id = parse_uuid("id", raw_id)?;
+    let mut task = store::find(&Db::connect()?, id)?.ok_or_else(|| not_found(id))?;
+    if let (true, Some(assignee_id)) = (include_assignee, task.assignee_id) {
+        task.assignee = users::find(ctx, assignee_id).await?;
+    }
+    Ok(respond::json(200, &task))
+}
+
+async fn update(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    let patch = TaskPatch::parse(JsonObject::from_request(req)?)?;
+    let db = Db::connect()?;
+    let new_assignee = match patch.assignee_id {
+        Some(assignee_id) => Some(users::require(ctx, assignee_id).await?),
+        None => None,
+    };
+    let task = if patch.is_empty() {
+        store::find(&db, id)?
+    } else {
+        store::update(&db, id, &patch)?
+    };
+    let mut task = task.ok_or_else(|| not_found(id))?;
+    task.assignee = match (new_assignee, task.assignee_id) {
+        (Some(assignee), _) => Some(assignee),
+        (None, Some(assignee_id)) => users::find(ctx, assignee_id).await?,
+        (None, None) => None,
+    };
+    Ok(respond::json(200, &task))
+}
+
+fn delete(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    match store::delete_done(&Db::connect()?, id)? {
+        Deleted::Yes => Ok(respond::no_content()),
+        Deleted::NoSuchTask => Err(not_found(id)),
+        Deleted::NotDone(status) => Err(ApiError::conflict(format!(
+            "Only done tasks can be deleted; this one is '{status}'. Move it to done first."
+        ))),
+    }
+}

@@ -1,0 +1,214 @@
+//! User fields as domain types: a value of these types is valid by construction.
+
+use mth_shared::body::{JsonObject, string};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// An email address: trimmed, at most 254 characters, `local@domain.tld`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim();
+        let invalid = || "must be a valid email address, like ada@example.com".to_owned();
+        if email.is_empty() || email.chars().count() > 254 {
+            return Err(invalid());
+        }
+        let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if local_ok && domain_ok {
+            Ok(Self(email.to_owned()))
+        } else {
+            Err(invalid())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trimmed text of bounded length in characters.
+fn bounded(raw: &str, max: usize) -> Result<String, String> {
+    let text = raw.trim();
+    match text.chars().count() {
+        0 => Err("must not be empty".to_owned()),
+        n if n > max => Err(format!("must be at most {max} characters")),
+        _ => Ok(text.to_owned()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        bounded(raw, 255).map(Self)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role(String);
+
+impl Role {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        bounded(raw, 50).map(Self)
+    }
+    pub fn member() -> Self {
+        Self("member".to_owned())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn email(v: &Value) -> Result<Email, String> {
+    Email::parse(&string(v)?)
+}
+fn full_name(v: &Value) -> Result<FullName, String> {
+    FullName::parse(&string(v)?)
+}
+fn role(v: &Value) -> Result<Role, String> {
+    Role::parse(&string(v)?)
+}
+
+/// The body of `POST /users`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NewUser {
+    pub email: Email,
+    pub full_name: FullName,
+    pub role: Role,
+}
+
+impl NewUser {
+    pub fn parse(mut body: JsonObject) -> Result<Self, mth_shared::ApiError> {
+        let email = body.required("email", email);
+        let full_name = body.required("full_name", full_name);
+        let role = body.optional("role", role);
+        body.finish(|| {
+            Some(NewUser {
+                email: email?,
+                full_name: full_name?,
+                role: role.unwrap_or_else(Role::member),
+            })
+        })
+    }
+}
+
+/// The body of `PATCH /users/{id}`: any subset of the fields; none may be null.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub email: Option<Email>,
+    pub full_name: Option<FullName>,
+    pub role: Option<Role>,
+}
+
+impl UserPatch {
+    pub fn parse(mut body: JsonObject) -> Result<Self, mth_shared::ApiError> {
+        let email = body.optional("email", email);
+        let full_name = body.optional("full_name", full_name);
+        let role = body.optional("role", role);
+        body.finish(|| {
+            Some(UserPatch {
+                email,
+                full_name,
+                role,
+            })
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.full_name.is_none() && self.role.is_none()
+    }
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> JsonObject {
+        JsonObject::parse("application/json", json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn emails() {
+        for ok in [
+            "ada@example.com",
+            " Ada.Lovelace+x@Sub.Example.org ",
+            "ü@bücher.de",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(Email::parse(" a@b.co ").unwrap().as_str(), "a@b.co");
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@exa_mple.com",
+            "ada@-x.com",
+            "ada@x..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn names_and_roles_are_trimmed_and_bounded_in_characters() {
+        assert_eq!(FullName::parse("  Ada  ").unwrap().as_str(), "Ada");
+        assert!(FullName::parse("   ").is_err());
+        assert!(FullName::parse(&"é".repeat(255)).is_ok());
+        assert!(FullName::parse(&"é".repeat(256)).is_err());
+        assert!(Role::parse(&"r".repeat(50)).is_ok());
+        assert!(Role::parse(&"r".repeat(51)).is_err());
+    }
+
+    #[test]
+    fn new_user_defaults_the_role_and_reports_every_bad_field() {
+        let user = NewUser::parse(body(r#"{"email":"a@b.co","full_name":"A"}"#)).unwrap();
+        assert_eq!(user.role, Role::member());
+
+        let err =
+            NewUser::parse(body(r#"{"email":"nope","full_name":"","role":7,"x":1}"#)).unwrap_err();
+        let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "full_name", "role", "x"]);
+        assert_eq!(err.status, 422);
+    }
+
+    #[test]
+    fn patch_accepts_any_subset_but_no_nulls() {
+        assert!(UserPatch::parse(body("{}")).unwrap().is_empty());
+        let patch = UserPatch::parse(body(r#"{"role":"admin"}"#)).unwrap();
+        assert_eq!(patch.role, Some(Role::parse("admin").unwrap()));
+        assert!(UserPatch::parse(body(r#"{"email":null}"#)).is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! `/users` endpoints: authentication, dispatch, and the steps of each operation.
+
+use mth_shared::body::JsonObject;
+use mth_shared::db::Db;
+use mth_shared::query::{Query, parse_uuid};
+use mth_shared::{ApiError, RequestContext, auth, health, respond};
+use spin_sdk::http::{Method, Request, Response};
+use uuid::Uuid;
+
+use crate::domain::{NewUser, UserPatch};
+use crate::store::{self, Deleted};
+use crate::tasks;
+
+pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
+    let path = req.path().trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+
+    if let ["users", "health"] = segments.as_slice() {
+        return Ok(health::respond("user-service"));
+    }
+    auth::require_api_token(&req)?;
+
+    match (req.method(), segments.as_slice()) {
+        (Method::Post, ["users"]) => create(&req),
+        (Method::Get, ["users"]) => list(&req),
+        (Method::Get, ["users", id]) => show(&req, id),
+        (Method::Patch, ["users", id]) => update(&req, id),
+        (Method::Delete, ["users", id]) => delete(&req, &ctx, id).await,
+        (_, ["users"] | ["users", _]) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found("No such endpoint.")),
+    }
+}
+
+/// Endpoints on one user take no query parameters.
+fn user_id(req: &Request, raw: &str) -> Result<Uuid, ApiError> {
+    Query::parse(req.query(), &[])?;
+    parse_uuid("id", raw)
+}
+
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No user with id {id}."))
+}
+
+fn create(req: &Request) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let new = NewUser::parse(JsonObject::from_request(req)?)?;
+    let user = store::insert(&Db::connect()?, &new)?;
+    Ok(respond::created(format!("/users/{}", user.id), &user))
+}
+
+fn list(req: &Request) -> Result<Response, ApiError> {
+    let page = Query::parse(req.query(), &["limit", "offset"])?.page()?;
+    let (users, total) = store::list(&Db::connect()?, page)?;
+    Ok(respond::page(&users, total))
+}
+
+fn show(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    let id = user_id(req, raw_id)?;
+    let user = store::find(&Db::connect()?, id)?.ok_or_else(|| not_found(id))?;
+    Ok(respond::json(200, &user))
+}
+
+fn update(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    let id = user_id(req, raw_id)?;
+    let patch = UserPatch::parse(JsonObject::from_request(req)?)?;
+    let db = Db::connect()?;
+    let user = if patch.is_empty() {
+        store::find(&db, id)?
+    } else {
+        store::update(&db, id, &patch)?
+    };
+    Ok(respond::json(200, &user.ok_or_else(|| not_found(id))?))
+}
+
+/// Refuses while the user has unfinished tasks. task-service is asked first
+/// for a precise answer; the database's own check catches a task assigned in
+/// the meantime, so the two can never disagree in a way that loses data.
+async fn delete(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, ApiError> {
+    let id = user_id(req, raw_id)?;
+    let db = Db::connect()?;
+    if store::find(&db, id)?.is_none() {
+        return Err(not_found(id));
+    }
+    let open = tasks::open_tasks(ctx, id).await?;
+    if open.total() > 0 {
+        return Err(ApiError::conflict(format!(
+            "This user still has {}. Finish or reassign them before deleting the user.",
+            open.describe()
+        )));
+    }
+    match store::delete(&db, id)? {
+        Deleted::Yes => Ok(respond::no_content()),
+        Deleted::NoSuchUser => Err(not_found(id)),
+        Deleted::HasOpenTasks => Err(ApiError::conflict(
+            "This user was just given an unfinished task. Finish or reassign it before deleting the user.",
+        )),
+    }
+}
