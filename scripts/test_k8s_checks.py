@@ -1,0 +1,330 @@
+"""Proves the k8s checkers can fail: each test breaks the rendered manifest (or the
+skip list) the way a real mistake would, and asserts the checker names the problem.
+
+Run by scripts/check-k8s.sh (`python -m pytest scripts/test_k8s_checks.py`).
+K8S_RENDERED may point at an already rendered `kubectl kustomize k8s`;
+otherwise the tests render it themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+SCRIPTS = Path(__file__).resolve().parent
+ROOT = SCRIPTS.parent
+sys.path.insert(0, str(SCRIPTS))
+
+import k8s_checkov  # noqa: E402
+import k8s_consistency as kc  # noqa: E402
+import k8s_validate  # noqa: E402
+
+SCHEMAS = Path(os.environ.get("SPINKUBE_SCHEMAS_DIR", ROOT.parent / "shared" / "schemas"))
+K8S_VERSION = os.environ.get("K8S_VERSION", "1.31.0")
+
+
+@pytest.fixture(scope="session")
+def rendered_objects() -> list[dict]:
+    path = os.environ.get("K8S_RENDERED")
+    if path:
+        text = Path(path).read_text()
+    else:
+        text = subprocess.run(["kubectl", "kustomize", str(ROOT / "k8s")], check=True,
+                              capture_output=True, text=True).stdout
+    return [o for o in yaml.safe_load_all(text) if o]
+
+
+@pytest.fixture
+def objs(rendered_objects) -> list[dict]:
+    return copy.deepcopy(rendered_objects)
+
+
+@pytest.fixture(scope="session")
+def spin() -> kc.SpinManifest:
+    return kc.SpinManifest.load(ROOT / "spin.toml")
+
+
+def find(objs, kind, name_prefix) -> dict:
+    matches = [o for o in objs if o["kind"] == kind and o["metadata"]["name"].startswith(name_prefix)]
+    assert matches, f"no {kind} {name_prefix}* in the rendered manifest"
+    return matches[0]
+
+
+def variable(app: dict, name: str) -> dict:
+    return next(v for v in app["spec"]["variables"] if v["name"] == name)
+
+
+def problems(objs, spin, rule, migrations: Path | None = ROOT / "migrations") -> list[str]:
+    return kc.check(objs, spin, migrations)[rule]
+
+
+def assert_reports(found: list[str], *fragments: str):
+    assert found, "the checker reported nothing"
+    text = "\n".join(found)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+# ----------------------------------------------------------------- the real manifests pass
+
+
+def test_rendered_manifests_pass_every_rule(objs, spin):
+    results = kc.check(objs, spin, ROOT / "migrations")
+    assert {rule: p for rule, p in results.items() if p} == {}
+
+
+def test_rendered_manifests_pass_schema_validation(objs):
+    results = k8s_validate.validate_objects(objs, K8S_VERSION, k8s_validate.CrdSchemas(SCHEMAS))
+    assert [(label, errors) for label, errors in results if errors] == []
+    assert any(label.startswith("SpinApp/") for label, _ in results)
+
+
+# ----------------------------------------------------------------- consistency: broken on purpose
+
+
+def test_missing_secret_key_is_reported(objs, spin):
+    secret = find(objs, "Secret", "microtaskhub-secrets")
+    del secret["data"]["api_token"]
+    assert_reports(problems(objs, spin, "secret-and-configmap-refs"), "'api_token'", "SpinApp/frontend")
+
+
+def test_missing_secret_is_reported(objs, spin):
+    objs.remove(find(objs, "Secret", "postgres-credentials"))
+    assert_reports(problems(objs, spin, "secret-and-configmap-refs"), "StatefulSet/postgres", "postgres-credentials")
+
+
+def test_hpa_to_nonexistent_target_is_reported(objs, spin):
+    find(objs, "HorizontalPodAutoscaler", "user-service")["spec"]["scaleTargetRef"]["name"] = "users"
+    assert_reports(problems(objs, spin, "hpa-targets"), "'users'", "SpinApp/user-service enables autoscaling but 0 HPAs")
+
+
+def test_hpa_on_spinapp_without_autoscaling_is_reported(objs, spin):
+    app = find(objs, "SpinApp", "task-service")
+    app["spec"]["enableAutoscaling"] = False
+    assert_reports(problems(objs, spin, "hpa-targets"), "does not set enableAutoscaling")
+
+
+def test_hpa_targeting_the_spinapp_kind_is_reported(objs, spin):
+    ref = find(objs, "HorizontalPodAutoscaler", "task-service")["spec"]["scaleTargetRef"]
+    ref.update(apiVersion="core.spinkube.dev/v1alpha1", kind="SpinApp")
+    assert_reports(problems(objs, spin, "hpa-targets"), "no scale subresource")
+
+
+def test_component_without_spinapp_is_reported(objs, spin):
+    objs.remove(find(objs, "SpinApp", "task-service"))
+    assert_reports(problems(objs, spin, "components-deployed"), "'task-service' is deployed by 0 SpinApps")
+
+
+def test_component_deployed_twice_is_reported(objs, spin):
+    del find(objs, "SpinApp", "frontend")["spec"]["components"]  # no list = every component
+    assert_reports(problems(objs, spin, "components-deployed"), "'user-service' is deployed by 2 SpinApps")
+
+
+def test_unknown_component_is_reported(objs, spin):
+    find(objs, "SpinApp", "frontend")["spec"]["components"] = ["front-end"]
+    assert_reports(problems(objs, spin, "components-deployed"), "'front-end'")
+
+
+def test_missing_variable_is_reported(objs, spin):
+    app = find(objs, "SpinApp", "user-service")
+    app["spec"]["variables"] = [v for v in app["spec"]["variables"] if v["name"] not in ("database_host", "session_secret")]
+    assert_reports(problems(objs, spin, "spinapp-variables"), "'database_host'", "'session_secret'")
+
+
+def test_undeclared_variable_is_reported(objs, spin):
+    find(objs, "SpinApp", "frontend")["spec"]["variables"].append({"name": "ui_pasword", "value": "x"})
+    assert_reports(problems(objs, spin, "spinapp-variables"), "'ui_pasword'")
+
+
+def test_spin_internal_service_url_is_reported(objs, spin):
+    variable(find(objs, "SpinApp", "frontend"), "task_service_url")["value"] = "http://task-service.spin.internal"
+    assert_reports(problems(objs, spin, "service-urls"), "spin.internal")
+
+
+def test_service_url_at_the_wrong_service_is_reported(objs, spin):
+    variable(find(objs, "SpinApp", "frontend"), "task_service_url")["value"] = (
+        "http://user-service.microtaskhub.svc.cluster.local")
+    assert_reports(problems(objs, spin, "service-urls"), "should name the Service of SpinApp task-service")
+
+
+def test_database_host_not_matching_database_url_is_reported(objs, spin):
+    variable(find(objs, "SpinApp", "task-service"), "database_host")["value"] = "postgres:5432"
+    assert_reports(problems(objs, spin, "database-host"), "database_host='postgres:5432'")
+
+
+def test_database_url_with_other_password_than_postgres_is_reported(objs, spin):
+    secret = find(objs, "Secret", "postgres-credentials")
+    secret["data"]["password"] = base64.b64encode(b"something-else").decode()
+    assert_reports(problems(objs, spin, "database-host"), "password does not match")
+
+
+def test_health_path_the_component_does_not_serve_is_reported(objs, spin):
+    checks = find(objs, "SpinApp", "user-service")["spec"]["checks"]
+    checks["readiness"]["httpGet"]["path"] = "/tasks/health"
+    checks["liveness"]["httpGet"]["path"] = "/health"
+    assert_reports(problems(objs, spin, "health-checks"), "readiness path /tasks/health", "liveness path /health")
+
+
+def test_missing_health_check_is_reported(objs, spin):
+    del find(objs, "SpinApp", "frontend")["spec"]["checks"]["readiness"]
+    assert_reports(problems(objs, spin, "health-checks"), "no readiness")
+
+
+def test_ingress_backend_that_does_not_exist_is_reported(objs, spin):
+    paths = find(objs, "Ingress", "microtaskhub")["spec"]["rules"][0]["http"]["paths"]
+    paths[0]["backend"]["service"]["name"] = "users"
+    paths[1]["backend"]["service"]["port"]["number"] = 8080
+    assert_reports(problems(objs, spin, "ingress-backends"), "'users'", "port 8080")
+
+
+def test_ingress_path_to_the_wrong_component_is_reported(objs, spin):
+    paths = find(objs, "Ingress", "microtaskhub")["spec"]["rules"][0]["http"]["paths"]
+    paths[0]["backend"]["service"]["name"] = "task-service"  # /users -> task-service
+    assert_reports(problems(objs, spin, "ingress-backends"), "routes /users to 'user-service'")
+
+
+def test_frontend_allowed_to_reach_postgres_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "postgres")
+    policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"].append("frontend")
+    assert_reports(problems(objs, spin, "network-policies"), "SpinApp/frontend may reach StatefulSet/postgres")
+
+
+def test_api_to_api_traffic_blocked_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "user-service")
+    policy["spec"]["ingress"][0]["from"][1]["podSelector"]["matchExpressions"][0]["values"] = ["frontend"]
+    assert_reports(problems(objs, spin, "network-policies"), "SpinApp/task-service must reach SpinApp/user-service")
+
+
+def test_missing_default_deny_is_reported(objs, spin):
+    objs.remove(find(objs, "NetworkPolicy", "default-deny-ingress"))
+    objs.remove(find(objs, "NetworkPolicy", "frontend"))
+    assert_reports(problems(objs, spin, "network-policies"), "a pod in another namespace may reach SpinApp/frontend")
+
+
+def test_migration_missing_from_configmap_is_reported(objs, spin, tmp_path):
+    for f in (ROOT / "migrations").iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "9999_added_later.sql").write_text("SELECT 1;\n")
+    (tmp_path / "migrate.sh").write_text("#!/bin/sh\n# edited\n")
+    assert_reports(problems(objs, spin, "migrations-configmap", tmp_path),
+                   "lacks 9999_added_later.sql", "migrate.sh differs")
+
+
+def test_job_not_running_migrate_sh_is_reported(objs, spin):
+    job = find(objs, "Job", "microtaskhub-migrate")
+    job["spec"]["template"]["spec"]["containers"][0]["command"] = ["psql", "-f", "/migrations/0001_initial_schema.sql"]
+    assert_reports(problems(objs, spin, "migrations-configmap"), "does not run migrate.sh")
+
+
+def test_missing_recommended_label_is_reported(objs, spin):
+    del find(objs, "SpinApp", "frontend")["spec"]["podLabels"]["app.kubernetes.io/version"]
+    del find(objs, "Service", "postgres")["metadata"]["labels"]["app.kubernetes.io/part-of"]
+    assert_reports(problems(objs, spin, "recommended-labels"), "SpinApp/frontend spec.podLabels", "Service/postgres")
+
+
+def test_executor_missing_from_namespace_is_reported(objs, spin):
+    objs.remove(find(objs, "SpinAppExecutor", "containerd-shim-spin"))
+    assert_reports(problems(objs, spin, "spinapp-image-and-executor"), "containerd-shim-spin")
+
+
+def test_two_images_are_reported(objs, spin):
+    find(objs, "SpinApp", "frontend")["spec"]["image"] = "ghcr.io/your-org/frontend:0.1.0"
+    assert_reports(problems(objs, spin, "spinapp-image-and-executor"), "2 images")
+
+
+def test_selector_matching_no_pod_is_reported(objs, spin):
+    find(objs, "PodDisruptionBudget", "task-service")["spec"]["selector"]["matchLabels"] = {"app": "task-service"}
+    assert_reports(problems(objs, spin, "selectors-match-pods"), "PodDisruptionBudget/task-service selects no pod")
+
+
+def test_malformed_object_fails_the_rule_instead_of_crashing(objs, spin):
+    del find(objs, "HorizontalPodAutoscaler", "user-service")["spec"]["scaleTargetRef"]
+    assert_reports(problems(objs, spin, "hpa-targets"), "could not evaluate")
+
+
+# ----------------------------------------------------------------- schema validation
+
+
+def schema_errors(objs, crd_dir=SCHEMAS) -> dict[str, list[str]]:
+    results = k8s_validate.validate_objects(objs, K8S_VERSION, k8s_validate.CrdSchemas(Path(crd_dir)))
+    return {label.split(" ")[0]: errors for label, errors in results if errors}
+
+
+def test_missing_crd_directory_fails_loudly(objs, tmp_path):
+    errors = schema_errors(objs, tmp_path / "no-such-dir")
+    assert set(errors) == {"SpinApp/frontend", "SpinApp/task-service", "SpinApp/user-service",
+                           "SpinAppExecutor/containerd-shim-spin"}
+    assert "is missing" in errors["SpinApp/frontend"][0]
+
+
+def test_unknown_spinapp_field_fails(objs):
+    find(objs, "SpinApp", "user-service")["spec"]["replica"] = 2
+    find(objs, "SpinApp", "frontend")["spec"]["checks"]["readiness"]["httpGet"]["port"] = 80
+    errors = schema_errors(objs)
+    assert "'replica' was unexpected" in errors["SpinApp/user-service"][0]
+    assert "'port' was unexpected" in errors["SpinApp/frontend"][0]
+
+
+def test_wrong_type_in_spinapp_fails(objs):
+    find(objs, "SpinApp", "frontend")["spec"]["replicas"] = "2"
+    assert "is not of type 'integer'" in schema_errors(objs)["SpinApp/frontend"][0]
+
+
+def test_spinapp_without_image_fails(objs):
+    del find(objs, "SpinApp", "task-service")["spec"]["image"]
+    assert "'image' is a required property" in schema_errors(objs)["SpinApp/task-service"][0]
+
+
+def test_unknown_builtin_field_fails_in_strict_mode(objs):
+    find(objs, "StatefulSet", "postgres")["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    assert "livenesProbe" in schema_errors(objs)["StatefulSet/postgres"][0]
+
+
+def test_unknown_kind_fails(objs):
+    objs.append({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
+    objs.append({"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "d"}})
+    errors = schema_errors(objs)
+    assert "Widget/w" in errors and "Deploymnet/d" in errors
+
+
+# ----------------------------------------------------------------- checkov skip list
+
+
+def finding(check_id, resource):
+    return {"check_id": check_id, "check_name": "a check", "resource": resource}
+
+
+def test_checkov_finding_not_in_skip_list_fails():
+    report = {"results": {"failed_checks": [finding("CKV_K8S_40", "StatefulSet.microtaskhub.postgres"),
+                                            finding("CKV_K8S_22", "Job.microtaskhub.microtaskhub-migrate")]}}
+    skips = [{"id": "CKV_K8S_40", "resources": ["StatefulSet/postgres"], "reason": "uid 70"}]
+    uncovered, stale, skipped = k8s_checkov.evaluate(report, skips)
+    assert uncovered == ["CKV_K8S_22 a check -- Job/microtaskhub-migrate"] and stale == [] and skipped == 1
+
+
+def test_checkov_skip_for_other_resource_does_not_cover():
+    report = {"results": {"failed_checks": [finding("CKV_K8S_40", "Job.microtaskhub.other")]}}
+    skips = [{"id": "CKV_K8S_40", "resources": ["StatefulSet/postgres"], "reason": "uid 70"}]
+    uncovered, stale, _ = k8s_checkov.evaluate(report, skips)
+    assert len(uncovered) == 1 and len(stale) == 1
+
+
+def test_checkov_skip_without_reason_fails(tmp_path):
+    path = tmp_path / "skips.yaml"
+    path.write_text("skips:\n  - id: CKV_K8S_40\n    reason: ''\n")
+    _, problems_found = k8s_checkov.load_skips(path)
+    assert problems_found == ["skip entry 0 (CKV_K8S_40) has no reason"]
+
+
+def test_project_skip_list_has_reasons():
+    skips, problems_found = k8s_checkov.load_skips(ROOT / "k8s" / "checkov-skips.yaml")
+    assert skips and problems_found == []
