@@ -1,0 +1,135 @@
+//! A local runner for Spin HTTP applications, on wasmtime.
+//!
+//! It executes an application from its `spin.toml` the way `spin up` does
+//! (routing, Spin's request headers, variables, `files`, allowed outbound
+//! hosts, service chaining, `spin:postgres@4.0.0`), for machines where the
+//! Spin CLI cannot be installed. Start it in-process with [`start`].
+
+mod allowed_hosts;
+mod app;
+pub mod build;
+mod engine;
+mod files;
+mod host;
+mod manifest;
+mod outbound_http;
+mod routing;
+mod server;
+mod variables;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+
+use app::App;
+
+/// How to run an application.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Path of `spin.toml`.
+    pub manifest: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `--variable name=value` pairs; later ones win.
+    pub variables: Vec<(String, String)>,
+    /// Where `SPIN_VARIABLE_<NAME>` values are looked up.
+    pub env: HashMap<String, String>,
+    /// Log one line per request to stderr.
+    pub log_requests: bool,
+    /// Drop the components' stdout/stderr instead of forwarding them.
+    pub quiet_components: bool,
+}
+
+impl RunnerConfig {
+    /// Defaults like `spin up`: 127.0.0.1:3000, environment from the process.
+    pub fn new(manifest: impl Into<PathBuf>) -> Self {
+        Self {
+            manifest: manifest.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            variables: Vec::new(),
+            env: std::env::vars().collect(),
+            log_requests: true,
+            quiet_components: false,
+        }
+    }
+}
+
+/// One routable route, as printed at start-up.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub component: String,
+    /// E.g. `/users (wildcard)` or `/health`; "" is the root.
+    pub route: String,
+    pub description: Option<String>,
+}
+
+/// A running application; stop it with [`RunningApp::shutdown`].
+pub struct RunningApp {
+    addr: SocketAddr,
+    app: Arc<App>,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RunningApp {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The routes in Spin's "Available Routes" form.
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        self.app
+            .router
+            .routes()
+            .iter()
+            .map(|r| RouteInfo {
+                component: r.component.clone(),
+                route: r.to_string(),
+                description: self.app.descriptions.get(&r.component).cloned(),
+            })
+            .collect()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (bounded), closes the
+    /// database pools.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        self.app.close();
+    }
+}
+
+/// Loads and compiles the application, binds the listener and starts serving.
+pub async fn start(config: RunnerConfig) -> Result<RunningApp> {
+    let listen = config.listen;
+    // Compilation is CPU-bound: keep it off the async workers.
+    let app = tokio::task::spawn_blocking(move || App::load(&config))
+        .await
+        .context("loading the application panicked")??;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("{listen} is already in use")
+        } else {
+            anyhow::anyhow!("unable to listen on {listen}: {e}")
+        }
+    })?;
+    let addr = listener.local_addr()?;
+    let app = Arc::new(app);
+    let (stop, stop_rx) = watch::channel(false);
+    let server = tokio::spawn(server::serve(app.clone(), listener, stop_rx));
+    Ok(RunningApp {
+        addr,
+        app,
+        stop,
+        server,
+    })
+}
