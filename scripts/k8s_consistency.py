@@ -717,9 +717,11 @@ def rule_network_policies(m: Manifest, spin: SpinManifest, migrations: Path | No
                     needed[dst["source"]].add(src["source"])
                     if var == "database_host":
                         db_pods.append(dst)
+    migration_maps = {c["metadata"]["name"] for c in m.of_kind("ConfigMap") if "migrate.sh" in (c.get("data") or {})}
     for job in m.of_kind("Job"):
-        if "migrat" in job["metadata"]["name"]:
-            for dst in db_pods:
+        volumes = job["spec"]["template"]["spec"].get("volumes") or []
+        if any((v.get("configMap") or {}).get("name") in migration_maps for v in volumes):
+            for dst in db_pods:  # the migration Job talks to the database the apps use
                 needed[dst["source"]].add(f"Job/{job['metadata']['name']}")
     for dst in pods:
         port = dst["ports"][0] if dst["ports"] else None

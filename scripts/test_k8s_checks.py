@@ -203,6 +203,13 @@ def test_api_to_api_traffic_blocked_is_reported(objs, spin):
     assert_reports(problems(objs, spin, "network-policies"), "SpinApp/task-service must reach SpinApp/user-service")
 
 
+def test_migration_job_blocked_from_postgres_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "postgres")
+    del policy["spec"]["ingress"][0]["from"][1]
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "Job/microtaskhub-migrate must reach StatefulSet/postgres")
+
+
 def test_missing_default_deny_is_reported(objs, spin):
     objs.remove(find(objs, "NetworkPolicy", "default-deny-ingress"))
     objs.remove(find(objs, "NetworkPolicy", "frontend"))
