@@ -1,0 +1,168 @@
+//! The runner's test component. Without an `x-probe` header it echoes the
+//! request (method, URI, headers, its own `name` variable) as JSON; with one
+//! it exercises a host interface and answers `{"ok": ...}` or `{"err": ...}`
+//! (errors as the guest sees them, in Debug form), always with status 200 so
+//! tests can tell a guest-visible error from a trap (a 500).
+//!
+//! - `var:<name>`      spin variables `get`
+//! - `file:<path>`     read a file from the `files` mounts
+//! - `fetch:<url>`     outbound HTTP GET
+//! - `pg:<scenario>`   Postgres at the `db_url` variable (see `pg`)
+
+use serde_json::{Value, json};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use spin_sdk::pg4::{Connection, ParameterValue};
+
+#[http_component]
+async fn handle(req: Request) -> anyhow::Result<Response> {
+    let probe = req
+        .header("x-probe")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let body = match probe.as_deref() {
+        None => echo(&req),
+        Some(p) => match p.split_once(':') {
+            Some(("var", name)) => result(spin_sdk::variables::get(name).map(Value::from)),
+            Some(("file", path)) => match std::fs::read_to_string(path) {
+                Ok(s) => json!({ "ok": s }),
+                Err(e) => json!({ "err": e.to_string() }),
+            },
+            Some(("fetch", url)) => fetch(url).await,
+            Some(("pg", scenario)) => pg(scenario),
+            _ => json!({ "err": format!("unknown probe {p}") }),
+        },
+    };
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build())
+}
+
+fn result<T: Into<Value>, E: std::fmt::Debug>(r: Result<T, E>) -> Value {
+    match r {
+        Ok(v) => json!({ "ok": v.into() }),
+        Err(e) => json!({ "err": format!("{e:?}") }),
+    }
+}
+
+fn echo(req: &Request) -> Value {
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .map(|(k, v)| (k.to_string(), Value::from(v.as_str().unwrap_or_default())))
+        .collect();
+    json!({
+        "name": spin_sdk::variables::get("name").ok(),
+        "method": req.method().to_string(),
+        "uri": req.uri(),
+        "path": req.path(),
+        "headers": headers,
+    })
+}
+
+async fn fetch(url: &str) -> Value {
+    let request = Request::get(url).build();
+    match spin_sdk::http::send::<_, Response>(request).await {
+        Ok(resp) => json!({ "ok": {
+            "status": *resp.status(),
+            "body": String::from_utf8_lossy(resp.body()),
+        }}),
+        Err(e) => json!({ "err": format!("{e:?}") }),
+    }
+}
+
+/// Each scenario reports what the guest got back.
+fn pg(scenario: &str) -> Value {
+    let url = match spin_sdk::variables::get("db_url") {
+        Ok(u) => u,
+        Err(e) => return json!({ "err": format!("{e:?}") }),
+    };
+    let db = match Connection::open(&url) {
+        Ok(db) => db,
+        Err(e) => return json!({ "err": format!("{e:?}") }),
+    };
+    let outcome = match scenario {
+        "roundtrip" => roundtrip(&db),
+        "timestamptz-read" => db.query("SELECT now() AS t", &[]).map(|r| debug_rows(&r)),
+        "timestamptz-bind" => db
+            .query(
+                "SELECT $1::timestamptz AS t",
+                &[ParameterValue::Datetime((2024, 5, 6, 7, 8, 9, 0))],
+            )
+            .map(|r| debug_rows(&r)),
+        "str-to-uuid" => db
+            .query(
+                "SELECT $1::uuid AS u",
+                &[ParameterValue::Str(
+                    "6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11".into(),
+                )],
+            )
+            .map(|r| debug_rows(&r)),
+        "syntax-error" => db.query("SELEC 1", &[]).map(|r| debug_rows(&r)),
+        "empty" => db.query("SELECT 1 AS one WHERE false", &[]).map(|r| debug_rows(&r)),
+        "execute" => db
+            .execute("SELECT generate_series(1, 3)", &[])
+            .map(|n| json!(n)),
+        "select-one" => db.query("SELECT 1 AS one", &[]).map(|r| debug_rows(&r)),
+        other => return json!({ "err": format!("unknown scenario {other}") }),
+    };
+    result(outcome)
+}
+
+fn debug_rows(rs: &spin_sdk::pg4::RowSet) -> Value {
+    json!({
+        "columns": rs.columns.iter()
+            .map(|c| json!([c.name, format!("{:?}", c.data_type)]))
+            .collect::<Vec<_>>(),
+        "rows": rs.rows.iter()
+            .map(|row| row.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// Writes one value of every supported type and reads it back.
+fn roundtrip(db: &Connection) -> Result<Value, spin_sdk::pg4::PgError> {
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS probe_values (
+            s text, i2 int2, i4 int4, i8 int8, b bool, ts timestamp, d date,
+            u uuid, n text, f4 float4, f8 float8, j jsonb, dec numeric, tm time,
+            by bytea, ai int4[], ast text[])",
+        &[],
+    )?;
+    db.execute("DELETE FROM probe_values", &[])?;
+    let params = [
+        ParameterValue::Str("héllo".into()),
+        ParameterValue::Int16(-12),
+        ParameterValue::Int32(1_234_567),
+        ParameterValue::Int64(-9_000_000_000),
+        ParameterValue::Boolean(true),
+        ParameterValue::Datetime((2024, 2, 29, 13, 14, 15, 123_456_000)),
+        ParameterValue::Date((1999, 12, 31)),
+        ParameterValue::Uuid("6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11".into()),
+        ParameterValue::DbNull,
+        ParameterValue::Floating32(1.5),
+        ParameterValue::Floating64(-2.25),
+        ParameterValue::Jsonb(br#"{"a":[1,2]}"#.to_vec()),
+        ParameterValue::Decimal("12345.678".into()),
+        ParameterValue::Time((23, 59, 58, 0)),
+        ParameterValue::Binary(vec![0, 1, 254]),
+        ParameterValue::ArrayInt32(vec![Some(1), None, Some(3)]),
+        ParameterValue::ArrayStr(vec![Some("x".into()), None]),
+    ];
+    let inserted = db.execute(
+        "INSERT INTO probe_values VALUES
+            ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        &params,
+    )?;
+    let rows = db.query("SELECT * FROM probe_values", &[])?;
+    let nulls = db.query(
+        "SELECT NULL::int4 AS a, NULL::uuid AS b, NULL::timestamp AS c",
+        &[],
+    )?;
+    Ok(json!({
+        "inserted": inserted,
+        "values": debug_rows(&rows),
+        "nulls": debug_rows(&nulls),
+    }))
+}
