@@ -1,0 +1,174 @@
+//! `TestApp`: one migrated database and one running copy of the application.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use runner::{RunnerConfig, RunningApp};
+use serde_json::{Value, json};
+
+use pg_harness::{PgCluster, free_port, repo_root};
+
+/// How to start a [`TestApp`].
+pub struct Options {
+    /// Application variables (`--variable`), prefilled with working values.
+    pub variables: BTreeMap<String, String>,
+    /// A cluster of the test's own, so it may stop Postgres without
+    /// disturbing other tests.
+    pub own_cluster: bool,
+}
+
+impl Options {
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.variables.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// A URL on which nothing listens: requests to it are refused at once.
+pub fn dead_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub api_token: String,
+    pub ui_username: String,
+    pub ui_password: String,
+    pub session_secret: String,
+    pub database_url: String,
+    pub cluster: Arc<PgCluster>,
+    running: Option<RunningApp>,
+    addr: SocketAddr,
+}
+
+fn shared_cluster() -> Arc<PgCluster> {
+    static CLUSTER: OnceLock<Arc<PgCluster>> = OnceLock::new();
+    CLUSTER.get_or_init(|| Arc::new(PgCluster::start())).clone()
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Options)) -> Self {
+        let secret = || uuid::Uuid::new_v4().simple().to_string();
+        let mut options = Options {
+            variables: BTreeMap::from([
+                ("api_token".to_owned(), secret()),
+                ("ui_username".to_owned(), "admin".to_owned()),
+                ("ui_password".to_owned(), secret()),
+                ("session_secret".to_owned(), secret()),
+            ]),
+            own_cluster: false,
+        };
+        configure(&mut options);
+
+        let cluster = if options.own_cluster {
+            let cluster = tokio::task::spawn_blocking(PgCluster::start).await.unwrap();
+            Arc::new(cluster)
+        } else {
+            tokio::task::spawn_blocking(shared_cluster).await.unwrap()
+        };
+        let database = {
+            let cluster = cluster.clone();
+            tokio::task::spawn_blocking(move || cluster.migrated_database())
+                .await
+                .unwrap()
+        };
+        let database_url = cluster.url(&database);
+        let vars = &mut options.variables;
+        vars.entry("database_url".to_owned())
+            .or_insert_with(|| database_url.clone());
+        vars.entry("database_host".to_owned())
+            .or_insert_with(|| cluster.host());
+
+        let mut config = RunnerConfig::new(repo_root().join("spin.toml"));
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.variables = vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        config.env.clear(); // SPIN_VARIABLE_* of the developer's shell must not leak in
+        config.log_requests = false;
+        config.quiet_components = std::env::var_os("MTH_TEST_LOGS").is_none();
+        let running = runner::start(config).await.unwrap_or_else(|e| {
+            panic!(
+                "the runner could not start the app: {e:#}\n\
+                 (build the components first: `make build`, or \
+                 cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
+            )
+        });
+
+        let var = |name: &str| options.variables[name].clone();
+        Self {
+            client: Client::builder().no_proxy().build().unwrap(),
+            api_token: var("api_token"),
+            ui_username: var("ui_username"),
+            ui_password: var("ui_password"),
+            session_secret: var("session_secret"),
+            database_url,
+            cluster,
+            addr: running.addr(),
+            running: Some(running),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A request to the API with the bearer token.
+    pub fn api(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.api_token)
+    }
+
+    /// A direct connection to the test's database, for checks behind the API.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        let (client, connection) =
+            tokio_postgres::connect(&self.database_url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test database");
+        tokio::spawn(connection);
+        client
+    }
+
+    /// Creates a user through the API and returns its JSON.
+    pub async fn create_user(&self, email: &str) -> Value {
+        let response = self
+            .api(Method::POST, "/users")
+            .json(&json!({"email": email, "full_name": format!("User {email}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "creating user {email}"
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Creates a task through the API and returns its JSON.
+    pub async fn create_task(&self, assignee_id: &str, status: &str) -> Value {
+        let response = self
+            .api(Method::POST, "/tasks")
+            .json(&json!({"title": "A task", "assignee_id": assignee_id, "status": status}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "creating a {status} task"
+        );
+        response.json().await.unwrap()
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+}
