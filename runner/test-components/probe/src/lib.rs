@@ -100,7 +100,9 @@ fn pg(scenario: &str) -> Value {
             )
             .map(|r| debug_rows(&r)),
         "syntax-error" => db.query("SELEC 1", &[]).map(|r| debug_rows(&r)),
-        "empty" => db.query("SELECT 1 AS one WHERE false", &[]).map(|r| debug_rows(&r)),
+        "empty" => db
+            .query("SELECT 1 AS one WHERE false", &[])
+            .map(|r| debug_rows(&r)),
         "execute" => db
             .execute("SELECT generate_series(1, 3)", &[])
             .map(|n| json!(n)),

@@ -1,0 +1,350 @@
+//! End-to-end: the runner serving `fixtures/app.toml` (the probe component
+//! under several ids) over real HTTP.
+
+mod common;
+
+use common::{Upstream, config, get, start_app};
+
+#[tokio::test]
+async fn routes_exact_beats_wildcard_and_longest_prefix_wins() {
+    let app = start_app(&[]).await;
+    let who = |path: &'static str| {
+        let addr = app.addr();
+        async move { get(addr, path, &[]).await.json()["name"].clone() }
+    };
+    assert_eq!(who("/api/exact").await, "exact");
+    assert_eq!(who("/api/exact/").await, "exact");
+    assert_eq!(who("/api/exact/more").await, "api");
+    assert_eq!(
+        who("/api").await,
+        "api",
+        "`/...` also matches the bare prefix"
+    );
+    assert_eq!(who("/api/").await, "api");
+    assert_eq!(who("/api/other").await, "api");
+    assert_eq!(who("/api/deeper").await, "deeper");
+    assert_eq!(who("/api/deeper/x/y").await, "deeper");
+    assert_eq!(who("/apix").await, "fallback");
+    assert_eq!(who("/").await, "fallback");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn unmatched_path_is_a_plain_404() {
+    let app = runner::start(config("exact-only.toml", &[])).await.unwrap();
+    let reply = get(app.addr(), "/nope", &[]).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.body, "");
+    assert_eq!(get(app.addr(), "/only", &[]).await.status, 200);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn private_component_is_not_routed_and_not_listed() {
+    let app = start_app(&[]).await;
+    assert!(app.routes().iter().all(|r| r.component != "hidden"));
+    let listed: Vec<_> = app
+        .routes()
+        .iter()
+        .map(|r| format!("{}: {}", r.component, r.route))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "fallback:  (wildcard)",
+            "api: /api (wildcard)",
+            "exact: /api/exact",
+            "deeper: /api/deeper (wildcard)"
+        ]
+    );
+    // There is no path that reaches it.
+    assert_eq!(
+        get(app.addr(), "/hidden", &[]).await.json()["name"],
+        "fallback"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn spin_headers_for_a_wildcard_route() {
+    let app = start_app(&[]).await;
+    let reply = get(app.addr(), "/api/a/b/?q=1&r=2", &[]).await.json();
+    let h = &reply["headers"];
+    let host = app.addr().to_string();
+    assert_eq!(
+        h["spin-full-url"],
+        format!("http://{host}/api/a/b/?q=1&r=2")
+    );
+    assert_eq!(h["spin-path-info"], "/a/b/");
+    assert_eq!(h["spin-matched-route"], "/api/...");
+    assert_eq!(h["spin-raw-component-route"], "/api/...");
+    assert_eq!(h["spin-component-route"], "/api");
+    assert_eq!(h["spin-base-path"], "/");
+    let client = h["spin-client-addr"].as_str().unwrap();
+    assert!(client.starts_with("127.0.0.1:"), "{client}");
+    assert_eq!(reply["path"], "/api/a/b/");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn spin_headers_for_exact_and_root_wildcard_routes() {
+    let app = start_app(&[]).await;
+    let h = get(app.addr(), "/api/exact", &[]).await.json()["headers"].clone();
+    assert_eq!(h["spin-path-info"], "");
+    assert_eq!(h["spin-matched-route"], "/api/exact");
+    assert_eq!(h["spin-component-route"], "/api/exact");
+    let h = get(app.addr(), "/x/y", &[]).await.json()["headers"].clone();
+    assert_eq!(h["spin-path-info"], "/x/y");
+    assert_eq!(h["spin-matched-route"], "/...");
+    assert_eq!(h["spin-raw-component-route"], "/...");
+    assert_eq!(h["spin-component-route"], "");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn well_known_endpoints() {
+    let app = start_app(&[]).await;
+    let health = get(app.addr(), "/.well-known/spin/health", &[]).await;
+    assert_eq!((health.status, health.body.as_str()), (200, "OK"));
+    let info = get(app.addr(), "/.well-known/spin/info", &[]).await.json();
+    assert_eq!(info["name"], "runner-test-app");
+    assert_eq!(info["version"], "1.2.3");
+    assert_eq!(
+        get(app.addr(), "/.well-known/spin/other", &[]).await.status,
+        404
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn variables_from_flag_env_and_default() {
+    // Default, expanded inside a component template.
+    let app = start_app(&[]).await;
+    let var = |name: &str| format!("var:{name}");
+    let probe = |app: &runner::RunningApp, name: String| {
+        let addr = app.addr();
+        async move { get(addr, "/", &[("x-probe", &name)]).await.json() }
+    };
+    assert_eq!(probe(&app, var("greeting")).await["ok"], "hello, world");
+    assert_eq!(probe(&app, var("from_env")).await["ok"], "default-value");
+    assert_eq!(probe(&app, var("needed")).await["ok"], "yes");
+    app.shutdown().await;
+
+    // SPIN_VARIABLE_* beats the default; --variable beats the environment.
+    let mut cfg = config("app.toml", &common::app_variables(&[("greeting", "hi")]));
+    cfg.env
+        .insert("SPIN_VARIABLE_FROM_ENV".into(), "from the env".into());
+    cfg.env
+        .insert("SPIN_VARIABLE_GREETING".into(), "env greeting".into());
+    let app = runner::start(cfg).await.unwrap();
+    assert_eq!(probe(&app, var("from_env")).await["ok"], "from the env");
+    assert_eq!(probe(&app, var("greeting")).await["ok"], "hi, world");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_component_reads_only_its_own_variables() {
+    let app = start_app(&[]).await;
+    // `db_url` is declared by `api`, not by `fallback`.
+    let reply = get(app.addr(), "/", &[("x-probe", "var:db_url")])
+        .await
+        .json();
+    let err = reply["err"].as_str().unwrap();
+    assert!(err.contains("Undefined(\"no variable for"), "{err}");
+    assert!(err.contains("fallback") && err.contains("db_url"), "{err}");
+    let reply = get(app.addr(), "/", &[("x-probe", "var:Bad-Name")])
+        .await
+        .json();
+    assert!(
+        reply["err"].as_str().unwrap().contains("InvalidName("),
+        "{reply}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_required_variable_stops_start_up() {
+    let cfg = config("app.toml", &[("db_url", "postgres://x@127.0.0.1/db")]);
+    let err = format!(
+        "{:#}",
+        runner::start(cfg).await.err().expect("must not start")
+    );
+    assert!(err.contains("'needed'"), "{err}");
+    assert!(err.contains("SPIN_VARIABLE_NEEDED"), "{err}");
+}
+
+#[tokio::test]
+async fn files_are_mounted_read_only() {
+    let app = start_app(&[]).await;
+    let read = |path: &str| {
+        let addr = app.addr();
+        let probe = format!("file:{path}");
+        async move { get(addr, "/api", &[("x-probe", &probe)]).await.json() }
+    };
+    assert_eq!(read("/static/hello.txt").await["ok"], "hello from static");
+    // Glob entries keep their path relative to the manifest.
+    assert_eq!(read("/assets/sub/g.txt").await["ok"], "glob file");
+    assert!(read("/assets/skip.md").await["err"].is_string());
+    // Components without `files` see nothing.
+    let reply = get(app.addr(), "/", &[("x-probe", "file:/static/hello.txt")])
+        .await
+        .json();
+    assert!(reply["err"].is_string(), "{reply}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn outbound_http_allowed_and_denied() {
+    let upstream = Upstream::start().await;
+    let allowed = format!("http://{}", upstream.addr);
+    let app = start_app(&[("upstream", &allowed)]).await;
+
+    let reply = get(
+        app.addr(),
+        "/",
+        &[("x-probe", &format!("fetch:{allowed}/x"))],
+    )
+    .await
+    .json();
+    assert_eq!(reply["ok"]["status"], 200, "{reply}");
+    assert_eq!(reply["ok"]["body"], "upstream says hi");
+    assert_eq!(upstream.hits(), 1);
+
+    // Same server under another host name: not in the list.
+    let other = format!("fetch:http://localhost:{}/x", upstream.addr.port());
+    let reply = get(app.addr(), "/", &[("x-probe", &other)]).await.json();
+    let err = reply["err"].as_str().unwrap();
+    assert!(err.contains("HttpRequestDenied"), "{err}");
+    // A component with no HTTP hosts at all.
+    let reply = get(
+        app.addr(),
+        "/api/exact",
+        &[("x-probe", &format!("fetch:{allowed}/y"))],
+    )
+    .await
+    .json();
+    assert!(
+        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
+        "{reply}"
+    );
+    assert_eq!(
+        upstream.hits(),
+        1,
+        "a denied request never reaches the network"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_chaining_bypasses_the_router() {
+    let app = start_app(&[]).await;
+    // `hidden` has a private route: reachable only through chaining.
+    let reply = get(
+        app.addr(),
+        "/start",
+        &[("x-probe", "fetch:http://hidden.spin.internal/deep/path?k=v")],
+    )
+    .await
+    .json();
+    assert_eq!(reply["ok"]["status"], 200, "{reply}");
+    let target: serde_json::Value =
+        serde_json::from_str(reply["ok"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(target["name"], "hidden");
+    let h = &target["headers"];
+    assert_eq!(h["spin-matched-route"], "/...");
+    assert_eq!(h["spin-raw-component-route"], "/...");
+    assert_eq!(h["spin-component-route"], "");
+    assert_eq!(h["spin-path-info"], "/deep/path");
+    assert_eq!(h["spin-full-url"], "http://localhost/deep/path?k=v");
+    assert_eq!(h["spin-base-path"], "/");
+    assert!(h.get("host").is_none(), "{h}");
+
+    // Chaining to `api` ignores its `/api/...` route: the path is passed as is.
+    let reply = get(
+        app.addr(),
+        "/",
+        &[("x-probe", "fetch:http://api.spin.internal/zzz")],
+    )
+    .await
+    .json();
+    let target: serde_json::Value =
+        serde_json::from_str(reply["ok"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(target["name"], "api");
+    assert_eq!(target["headers"]["spin-path-info"], "/zzz");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_chaining_needs_the_host_allowed() {
+    let app = start_app(&[]).await;
+    // `fallback` may chain to `hidden` and `api`, not to `exact`.
+    let reply = get(
+        app.addr(),
+        "/",
+        &[("x-probe", "fetch:http://exact.spin.internal/")],
+    )
+    .await
+    .json();
+    assert!(
+        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
+        "{reply}"
+    );
+    // `exact` may chain nowhere.
+    let reply = get(
+        app.addr(),
+        "/api/exact",
+        &[("x-probe", "fetch:http://hidden.spin.internal/")],
+    )
+    .await
+    .json();
+    assert!(
+        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
+        "{reply}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_import_fails_at_start_up_naming_it() {
+    let err = runner::start(config("missing-import.toml", &[]))
+        .await
+        .err()
+        .expect("must not start");
+    let err = format!("{err:#}");
+    assert!(err.contains("kv-user"), "{err}");
+    assert!(err.contains("key-value"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_manifest_field_fails_at_start_up_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::fixtures().join("exact-only.toml"))
+        .unwrap()
+        .replace(
+            "source = \"",
+            "key_value_stores = [\"default\"]\nsource = \"",
+        );
+    let path = dir.path().join("spin.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut cfg = config("exact-only.toml", &[]);
+    cfg.manifest = path;
+    let err = format!(
+        "{:#}",
+        runner::start(cfg).await.err().expect("must not start")
+    );
+    assert!(err.contains("key_value_stores"), "{err}");
+}
+
+#[tokio::test]
+async fn apps_run_side_by_side() {
+    let (a, b) = tokio::join!(start_app(&[]), start_app(&[("greeting", "bonjour")]));
+    assert_ne!(a.addr(), b.addr());
+    let (ra, rb) = tokio::join!(
+        get(a.addr(), "/", &[("x-probe", "var:greeting")]),
+        get(b.addr(), "/", &[("x-probe", "var:greeting")])
+    );
+    assert_eq!(ra.json()["ok"], "hello, world");
+    assert_eq!(rb.json()["ok"], "bonjour, world");
+    a.shutdown().await;
+    b.shutdown().await;
+}
