@@ -1,0 +1,24 @@
+# MicroTaskHub — the two commands a newcomer needs are `make run` and `make test`.
+.PHONY: run test build bench bench-runner k8s-check clean-local
+
+run:            ## build, start a local database and the app; prints URL and login
+	scripts/run.sh
+
+test:           ## install what the tests need, build, run every suite
+	scripts/test.sh
+
+build:          ## the three components (.wasm) and the runner
+	cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service
+	cargo build --release -p runner
+
+bench:          ## API benchmark (see docs/benchmarks.md)
+	scripts/bench.sh
+
+bench-runner:   ## runner benchmark (see docs/benchmarks.md)
+	scripts/bench-runner.sh
+
+k8s-check:      ## offline validation of k8s/
+	scripts/check-k8s.sh
+
+clean-local:    ## delete the local database and secrets (.local/)
+	rm -rf .local
