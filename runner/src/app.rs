@@ -34,7 +34,6 @@ const CHAINED_CLIENT_ADDR: &str = "0.0.0.0:0";
 pub struct App {
     pub name: String,
     pub version: Option<String>,
-    pub description: Option<String>,
     pub router: Router,
     /// Component descriptions, printed under their routes.
     pub descriptions: HashMap<String, String>,
@@ -135,7 +134,6 @@ impl App {
         Ok(Self {
             name: manifest.application.name.clone(),
             version: manifest.application.version.clone(),
-            description: manifest.application.description.clone(),
             router,
             descriptions,
             engine,
@@ -225,11 +223,11 @@ impl App {
         match name {
             "health" => plain(StatusCode::OK, "OK"),
             "info" => {
-                let info = serde_json::json!({
-                    "name": self.name,
-                    "version": self.version,
-                    "description": self.description,
-                });
+                // Spin's AppInfo: name, and version only when set.
+                let mut info = serde_json::json!({ "name": self.name });
+                if let Some(v) = &self.version {
+                    info["version"] = v.clone().into();
+                }
                 let mut resp = plain(
                     StatusCode::OK,
                     &serde_json::to_string_pretty(&info).unwrap_or_default(),
@@ -335,14 +333,18 @@ impl App {
         match rx.await {
             Ok(Ok(resp)) => {
                 let component = m.component.clone();
+                let abort = task.abort_handle();
                 tokio::spawn(async move {
                     match task.await {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => eprintln!("Component error after response started: {e}"),
+                        Err(e) if e.is_cancelled() => {}
                         Err(e) => eprintln!("component '{component}' panicked: {e}"),
                     }
                 });
-                Ok(resp)
+                // As Spin: once the client is gone (the body is dropped), the
+                // guest is stopped, and with it any outbound requests.
+                Ok(resp.map(|body| AbortOnDrop { body, abort }.boxed_unsync()))
             }
             Ok(Err(code)) => bail!("guest failed to produce a response: {code:?}"),
             Err(_) => {
@@ -414,4 +416,36 @@ fn missing_import_error(id: &str, path: &std::path::Path, e: wasmtime::Error) ->
          and fermyon:spin/variables@2.0.0.",
         path.display()
     )
+}
+
+/// A response body that aborts the guest's task when dropped.
+struct AbortOnDrop {
+    body: WasiBody,
+    abort: tokio::task::AbortHandle,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.abort.abort();
+    }
+}
+
+impl http_body::Body for AbortOnDrop {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }

@@ -28,6 +28,7 @@ pub struct Manifest {
 pub struct Application {
     pub name: String,
     pub version: Option<String>,
+    #[allow(dead_code)]
     pub description: Option<String>,
     /// Accepted for compatibility; not used by the runner.
     #[serde(default)]
