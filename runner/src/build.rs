@@ -34,3 +34,39 @@ pub fn build_all(manifest: &Path) -> Result<()> {
     println!("Finished building all Spin components");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+spin_manifest_version = 2
+[application]
+name = "b"
+[[trigger.http]]
+route = "/..."
+component = "a"
+[component.a]
+source = "a.wasm"
+[component.a.build]
+command = "echo built > out.txt"
+workdir = "sub"
+watch = ["src/**/*.rs"]
+[component.b]
+source = "b.wasm"
+[component.b.build]
+command = "exit 3"
+"#;
+
+    #[test]
+    fn runs_commands_in_their_workdir_and_reports_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let manifest = dir.path().join("spin.toml");
+        std::fs::write(&manifest, MANIFEST).unwrap();
+        let err = build_all(&manifest).unwrap_err().to_string();
+        assert!(err.contains("'b'"), "{err}");
+        let out = std::fs::read_to_string(dir.path().join("sub/out.txt")).unwrap();
+        assert_eq!(out.trim(), "built");
+    }
+}

@@ -72,7 +72,15 @@ pub struct RunningApp {
     addr: SocketAddr,
     app: Arc<App>,
     stop: watch::Sender<bool>,
-    server: tokio::task::JoinHandle<()>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for RunningApp {
+    /// An app dropped without `shutdown` (e.g. by a failing test) still
+    /// stops listening.
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
 }
 
 impl RunningApp {
@@ -101,9 +109,11 @@ impl RunningApp {
 
     /// Stops accepting, lets in-flight requests finish (bounded), closes the
     /// database pools.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.server.await;
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
         self.app.close();
     }
 }
@@ -130,6 +140,6 @@ pub async fn start(config: RunnerConfig) -> Result<RunningApp> {
         addr,
         app,
         stop,
-        server,
+        server: Some(server),
     })
 }
