@@ -42,6 +42,8 @@ pub struct App {
     pg_pools: Arc<PgPools>,
     log_requests: bool,
     quiet_components: bool,
+    /// `host:port` the listener is bound to: self requests are addressed there.
+    pub self_origin: std::sync::OnceLock<String>,
     /// Keeps staged `files` copies alive as long as the app.
     _staging: Vec<tempfile::TempDir>,
 }
@@ -141,6 +143,7 @@ impl App {
             pg_pools,
             log_requests: config.log_requests,
             quiet_components: config.quiet_components,
+            self_origin: Default::default(),
             _staging: staging,
         })
     }
@@ -210,11 +213,33 @@ impl App {
         Some(response)
     }
 
-    /// A relative-URL request from a component: routed like an incoming one.
+    /// A relative-URL request from a component: Spin sends it to its own
+    /// listener; it is routed in-process here, addressed the same way.
     pub async fn handle_self_request(
         self: &Arc<Self>,
-        req: Request<WasiBody>,
+        mut req: Request<WasiBody>,
     ) -> Response<WasiBody> {
+        let origin = self
+            .self_origin
+            .get()
+            .cloned()
+            .unwrap_or_else(|| "localhost".into());
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        if let Ok(uri) = http::Uri::builder()
+            .scheme("http")
+            .authority(origin.as_str())
+            .path_and_query(path)
+            .build()
+        {
+            *req.uri_mut() = uri;
+        }
+        if let Ok(host) = HeaderValue::from_str(&origin) {
+            req.headers_mut().insert(http::header::HOST, host);
+        }
         let addr: SocketAddr = CHAINED_CLIENT_ADDR.parse().expect("valid address");
         Box::pin(self.handle_incoming(req, addr)).await
     }

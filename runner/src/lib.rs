@@ -133,6 +133,7 @@ pub async fn start(config: RunnerConfig) -> Result<RunningApp> {
         }
     })?;
     let addr = listener.local_addr()?;
+    let _ = app.self_origin.set(addr.to_string());
     let app = Arc::new(app);
     let (stop, stop_rx) = watch::channel(false);
     let server = tokio::spawn(server::serve(app.clone(), listener, stop_rx));

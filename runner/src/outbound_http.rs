@@ -55,7 +55,6 @@ impl WasiHttpHooks for OutboundHttp {
                 return Err(Error::HttpRequestDenied);
             }
             if is_self_request {
-                request.headers_mut().remove(http::header::HOST);
                 let response = app.handle_self_request(request).await;
                 return Ok(done(response));
             }

@@ -348,3 +348,27 @@ async fn apps_run_side_by_side() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn self_requests_go_through_the_router() {
+    let app = start_app(&[]).await;
+    let reply = get(app.addr(), "/", &[("x-probe", "fetch:/api/exact?x=1")])
+        .await
+        .json();
+    let target: serde_json::Value =
+        serde_json::from_str(reply["ok"]["body"].as_str().expect("a body")).unwrap();
+    assert_eq!(target["name"], "exact");
+    assert_eq!(
+        target["headers"]["spin-full-url"],
+        format!("http://{}/api/exact?x=1", app.addr())
+    );
+    // `exact` has no `self` permission.
+    let reply = get(app.addr(), "/api/exact", &[("x-probe", "fetch:/")])
+        .await
+        .json();
+    assert!(
+        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
+        "{reply}"
+    );
+    app.shutdown().await;
+}
