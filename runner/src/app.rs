@@ -383,6 +383,15 @@ impl App {
 /// Adds Spin's routing headers and makes the URI absolute.
 fn prepare_request<B>(req: Request<B>, m: &RouteMatch, client_addr: &str) -> Result<Request<B>> {
     let (mut parts, body) = req.into_parts();
+    // Spin drops a Host naming a chaining target (`*.spin.internal`).
+    let chaining_host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| crate::allowed_hosts::service_chaining_target(h).is_some());
+    if chaining_host {
+        parts.headers.remove(http::header::HOST);
+    }
     let host = match parts.headers.get(http::header::HOST) {
         Some(h) => h
             .to_str()
