@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Postgres, get};
+use common::get;
+use pg_harness::PgCluster as Postgres;
 use serde_json::Value;
 
 async fn pg_probe(app: &runner::RunningApp, path: &str, scenario: &str) -> Value {
@@ -16,7 +17,7 @@ async fn pg_probe(app: &runner::RunningApp, path: &str, scenario: &str) -> Value
 }
 
 async fn start_with(pg: &Postgres) -> runner::RunningApp {
-    let url = pg.url();
+    let url = pg.url("postgres");
     let host = pg.host();
     common::start_app(&[("db_url", &url), ("db_host", &host)]).await
 }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -155,104 +154,6 @@ impl Upstream {
 impl Drop for Upstream {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-/// A PostgreSQL cluster in a temporary directory on a free loopback port,
-/// trust authentication; stopped in `Drop`. As root, the server runs as the
-/// `postgres` user (initdb refuses to run as root).
-pub struct Postgres {
-    dir: tempfile::TempDir,
-    pub port: u16,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    pub fn start() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("runner-pg-")
-            .tempdir()
-            .expect("temp dir");
-        let as_postgres = std::fs::metadata("/proc/self")
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false);
-        if as_postgres {
-            run(
-                Command::new("chown").arg("postgres:").arg(dir.path()),
-                "chown the cluster directory",
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let pg = Self {
-            dir,
-            port,
-            as_postgres,
-        };
-        let data = pg.data();
-        run(
-            pg.command("initdb")
-                .args([
-                    "--auth=trust",
-                    "--username=postgres",
-                    "--encoding=UTF8",
-                    "--no-sync",
-                    "-D",
-                ])
-                .arg(&data),
-            "initdb",
-        );
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=200",
-            pg.dir.path().display()
-        );
-        run(
-            pg.command("pg_ctl")
-                .args(["start", "--wait", "--silent", "-D"])
-                .arg(&data)
-                .arg("-l")
-                .arg(pg.dir.path().join("server.log"))
-                .args(["-o", &options]),
-            "pg_ctl start",
-        );
-        pg
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn command(&self, program: &str) -> Command {
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--", program]);
-            c
-        } else {
-            Command::new(program)
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.data();
-        let _ = self
-            .command("pg_ctl")
-            .args(["stop", "--wait", "-m", "immediate", "-D"])
-            .arg(data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
     }
 }
 
