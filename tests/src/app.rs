@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use reqwest::{Client, Method, RequestBuilder, StatusCode};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use runner::{RunnerConfig, RunningApp};
 use serde_json::{Value, json};
 
@@ -24,6 +24,29 @@ impl Options {
         self.variables.insert(name.to_owned(), value.into());
         self
     }
+}
+
+/// The JSON body of a response.
+pub async fn body(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+/// The `id` of a JSON object, as a string.
+pub fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
+
+/// Asserts a 422 and returns the fields its `errors` name, in order.
+pub async fn error_fields(response: Response) -> Vec<String> {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = body(response).await;
+    assert!(error["detail"].is_string(), "{error}");
+    error["errors"]
+        .as_array()
+        .expect("errors[]")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// A URL on which nothing listens: requests to it are refused at once.
@@ -122,6 +145,36 @@ impl TestApp {
         self.client
             .request(method, self.url(path))
             .bearer_auth(&self.api_token)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.api(Method::GET, path).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.api(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.api(Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.api(Method::DELETE, path).send().await.expect("DELETE")
+    }
+
+    /// `SELECT count(*) FROM <table>`, straight from the database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        self.db().await.query_one(&sql, &[]).await.unwrap().get(0)
     }
 
     /// A direct connection to the test's database, for checks behind the API.

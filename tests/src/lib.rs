@@ -10,5 +10,5 @@
 
 mod app;
 
-pub use app::{Options, TestApp, dead_url};
+pub use app::{Options, TestApp, body, dead_url, error_fields, id};
 pub use pg_harness::PgCluster;

@@ -1,6 +1,6 @@
 //! The invariants that must hold when requests race.
 
-use api_tests::TestApp;
+use api_tests::{TestApp, id};
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -32,13 +32,7 @@ async fn simultaneous_signups_with_one_email_yield_exactly_one_user() {
         .filter(|s| **s == StatusCode::CONFLICT)
         .count();
     assert_eq!((created, conflicts), (1, 19), "{statuses:?}");
-    let rows = app
-        .db()
-        .await
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap();
-    assert_eq!(rows.get::<_, i64>(0), 1);
+    assert_eq!(app.count_rows("users").await, 1);
 }
 
 /// Deleting a user while tasks are being created for, and reassigned to, them:
@@ -49,14 +43,12 @@ async fn no_open_task_is_left_with_a_deleted_assignee() {
     let keeper = app.create_user("keeper@example.com").await;
     for round in 0..8 {
         let victim = app.create_user(&format!("victim{round}@example.com")).await;
-        let victim_id = victim["id"].as_str().unwrap().to_owned();
+        let victim_id = id(&victim).to_owned();
         let to_reassign: Vec<String> = {
             let mut ids = Vec::new();
             for _ in 0..3 {
-                let task = app
-                    .create_task(keeper["id"].as_str().unwrap(), "todo")
-                    .await;
-                ids.push(task["id"].as_str().unwrap().to_owned());
+                let task = app.create_task(id(&keeper), "todo").await;
+                ids.push(id(&task).to_owned());
             }
             ids
         };

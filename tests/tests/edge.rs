@@ -1,6 +1,6 @@
 //! What every endpoint does at the edge: authentication, bad input, health.
 
-use api_tests::TestApp;
+use api_tests::{TestApp, id};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -67,7 +67,7 @@ async fn health_endpoints_are_open() {
 async fn malformed_bodies_are_client_errors_never_5xx() {
     let app = TestApp::spawn().await;
     let user = app.create_user("edge@example.com").await;
-    let user_path = format!("/users/{}", user["id"].as_str().unwrap());
+    let user_path = format!("/users/{}", id(&user));
     let big = format!(
         "{{\"email\":\"a@b.co\",\"full_name\":\"{}\"}}",
         "x".repeat(70 * 1024)

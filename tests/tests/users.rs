@@ -1,36 +1,28 @@
 //! The `/users` contract, end to end.
 
-use api_tests::TestApp;
-use reqwest::{Method, StatusCode};
+use api_tests::{TestApp, body, error_fields, id};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn create_returns_201_with_location_and_default_role() {
     let app = TestApp::spawn().await;
     let response = app
-        .api(Method::POST, "/users")
-        .json(&json!({"email": "ada@example.com", "full_name": "  Ada Lovelace "}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/users",
+            &json!({"email": "ada@example.com", "full_name": "  Ada Lovelace "}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let user: Value = response.json().await.unwrap();
-    assert_eq!(location, format!("/users/{}", user["id"].as_str().unwrap()));
+    let user = body(response).await;
+    assert_eq!(location, format!("/users/{}", id(&user)));
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["full_name"], "Ada Lovelace");
     assert_eq!(user["role"], "member");
     assert!(user["created_at"].as_str().unwrap().ends_with('Z'));
 
-    let fetched: Value = app
-        .api(Method::GET, &location)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(fetched, user);
+    assert_eq!(body(app.get(&location).await).await, user);
 }
 
 #[tokio::test]
@@ -38,14 +30,18 @@ async fn email_is_unique_regardless_of_case() {
     let app = TestApp::spawn().await;
     app.create_user("grace@example.com").await;
     let response = app
-        .api(Method::POST, "/users")
-        .json(&json!({"email": "Grace@EXAMPLE.com", "full_name": "Grace"}))
-        .send()
-        .await
-        .unwrap();
+        .post(
+            "/users",
+            &json!({"email": "Grace@EXAMPLE.com", "full_name": "Grace"}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    let body: Value = response.json().await.unwrap();
-    assert!(body["detail"].as_str().unwrap().contains("already exists"));
+    assert!(
+        body(response).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
 }
 
 #[tokio::test]
@@ -78,37 +74,14 @@ async fn invalid_fields_are_422_with_one_error_per_field() {
             vec!["admin"],
         ),
     ];
-    for (body, fields) in cases {
-        let response = app
-            .api(Method::POST, "/users")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+    for (request, fields) in cases {
         assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}"
+            error_fields(app.post("/users", &request).await).await,
+            fields,
+            "{request}"
         );
-        let error: Value = response.json().await.unwrap();
-        let got: Vec<&str> = error["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
-        assert_eq!(got, fields, "{body}");
-        assert!(error["detail"].is_string());
     }
-    let count: Value = app
-        .api(Method::GET, "/users")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(count, json!([]), "nothing was written");
+    assert_eq!(app.count_rows("users").await, 0, "nothing was written");
 }
 
 #[tokio::test]
@@ -117,24 +90,21 @@ async fn list_is_newest_first_paginated_with_total() {
     for i in 0..5 {
         app.create_user(&format!("u{i}@example.com")).await;
     }
-    let response = app
-        .api(Method::GET, "/users?limit=2&offset=1")
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/users?limit=2&offset=1").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-total-count"], "5");
-    let page: Vec<Value> = response.json().await.unwrap();
-    let emails: Vec<&str> = page.iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let page = body(response).await;
+    let emails: Vec<&str> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
     assert_eq!(emails, ["u3@example.com", "u2@example.com"]);
 
-    let past_end = app
-        .api(Method::GET, "/users?offset=10")
-        .send()
-        .await
-        .unwrap();
+    let past_end = app.get("/users?offset=10").await;
     assert_eq!(past_end.headers()["x-total-count"], "5");
-    assert_eq!(past_end.json::<Vec<Value>>().await.unwrap().len(), 0);
+    assert_eq!(body(past_end).await, json!([]));
 
     for bad in [
         "limit=0",
@@ -143,11 +113,7 @@ async fn list_is_newest_first_paginated_with_total() {
         "offset=-1",
         "sort=name",
     ] {
-        let response = app
-            .api(Method::GET, &format!("/users?{bad}"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(&format!("/users?{bad}")).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
 }
@@ -155,20 +121,13 @@ async fn list_is_newest_first_paginated_with_total() {
 #[tokio::test]
 async fn get_unknown_is_404_and_bad_id_is_422() {
     let app = TestApp::spawn().await;
-    let missing = uuid::Uuid::new_v4();
-    let response = app
-        .api(Method::GET, &format!("/users/{missing}"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get(&format!("/users/{}", uuid::Uuid::new_v4())).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response.json::<Value>().await.unwrap()["detail"].is_string());
-    let response = app
-        .api(Method::GET, "/users/not-a-uuid")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(response).await["detail"].is_string());
+    assert_eq!(
+        error_fields(app.get("/users/not-a-uuid").await).await,
+        ["id"]
+    );
 }
 
 #[tokio::test]
@@ -176,131 +135,79 @@ async fn patch_changes_only_given_fields() {
     let app = TestApp::spawn().await;
     let user = app.create_user("linus@example.com").await;
     let other = app.create_user("other@example.com").await;
-    let path = format!("/users/{}", user["id"].as_str().unwrap());
+    let path = format!("/users/{}", id(&user));
 
-    let response = app
-        .api(Method::PATCH, &path)
-        .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch(&path, &json!({"role": "admin"})).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let patched: Value = response.json().await.unwrap();
+    let patched = body(response).await;
     assert_eq!(patched["role"], "admin");
     assert_eq!(patched["email"], user["email"]);
     assert_eq!(patched["full_name"], user["full_name"]);
 
-    let unchanged: Value = app
-        .api(Method::PATCH, &path)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(unchanged, patched);
+    assert_eq!(
+        body(app.patch(&path, &json!({})).await).await,
+        patched,
+        "{{}} changes nothing"
+    );
 
-    let taken = app
-        .api(Method::PATCH, &path)
-        .json(&json!({"email": other["email"].as_str().unwrap().to_uppercase()}))
-        .send()
-        .await
-        .unwrap();
+    let shouted = other["email"].as_str().unwrap().to_uppercase();
+    let taken = app.patch(&path, &json!({"email": shouted})).await;
     assert_eq!(taken.status(), StatusCode::CONFLICT);
 
-    let invalid = app
-        .api(Method::PATCH, &path)
-        .json(&json!({"email": null}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_fields(app.patch(&path, &json!({"email": null})).await).await,
+        ["email"]
+    );
 
-    let missing = format!("/users/{}", uuid::Uuid::new_v4());
-    let response = app
-        .api(Method::PATCH, &missing)
-        .json(&json!({"role": "x"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let missing = app
+        .patch(
+            &format!("/users/{}", uuid::Uuid::new_v4()),
+            &json!({"role": "x"}),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        body(app.get(&path).await).await,
+        patched,
+        "failed patches changed nothing"
+    );
 }
 
 #[tokio::test]
 async fn delete_is_refused_while_tasks_are_unfinished() {
     let app = TestApp::spawn().await;
     let user = app.create_user("busy@example.com").await;
-    let id = user["id"].as_str().unwrap();
-    let todo = app.create_task(id, "todo").await;
-    app.create_task(id, "in_progress").await;
-    app.create_task(id, "done").await;
+    let user_path = format!("/users/{}", id(&user));
+    let todo = app.create_task(id(&user), "todo").await;
+    let in_progress = app.create_task(id(&user), "in_progress").await;
+    app.create_task(id(&user), "done").await;
 
-    let response = app
-        .api(Method::DELETE, &format!("/users/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&user_path).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    let detail = response.json::<Value>().await.unwrap()["detail"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let detail = body(response).await["detail"].as_str().unwrap().to_owned();
     assert!(
         detail.contains("2 unfinished tasks (1 to do, 1 in progress)"),
         "{detail}"
     );
+    assert_eq!(app.get(&user_path).await.status(), StatusCode::OK);
 
     // Finish the open ones; then the delete goes through.
-    let tasks: Vec<Value> = app
-        .api(Method::GET, &format!("/tasks?assignee_id={id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    for task in &tasks {
-        let path = format!("/tasks/{}", task["id"].as_str().unwrap());
+    for task in [&todo, &in_progress] {
         let done = app
-            .api(Method::PATCH, &path)
-            .json(&json!({"status": "done"}))
-            .send()
-            .await
-            .unwrap();
+            .patch(&format!("/tasks/{}", id(task)), &json!({"status": "done"}))
+            .await;
         assert_eq!(done.status(), StatusCode::OK);
     }
-    let response = app
-        .api(Method::DELETE, &format!("/users/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let gone = app
-        .api(Method::GET, &format!("/users/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.delete(&user_path).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(app.get(&user_path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&user_path).await.status(), StatusCode::NOT_FOUND);
 
     // Their done tasks stay readable, with no assignee.
-    let path = format!("/tasks/{}", todo["id"].as_str().unwrap());
-    let task: Value = app
-        .api(Method::GET, &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let task = body(app.get(&format!("/tasks/{}", id(&todo))).await).await;
     assert_eq!(task["status"], "done");
     assert_eq!(task["assignee_id"], Value::Null);
     assert_eq!(task["assignee"], Value::Null);
-
-    let again = app
-        .api(Method::DELETE, &format!("/users/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
