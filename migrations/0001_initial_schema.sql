@@ -32,6 +32,9 @@ CREATE TABLE tasks (
     CONSTRAINT tasks_open_needs_assignee CHECK (status = 'done' OR assignee_id IS NOT NULL)
 );
 
+-- One index per list filter the API offers, each in the list's order
+-- (newest first), so a page is read straight off the index.
 CREATE INDEX tasks_created_at_idx ON tasks (created_at DESC, id DESC);
+CREATE INDEX tasks_assignee_created_idx ON tasks (assignee_id, created_at DESC, id DESC);
 CREATE INDEX tasks_assignee_status_created_idx ON tasks (assignee_id, status, created_at DESC, id DESC);
 CREATE INDEX tasks_status_created_idx ON tasks (status, created_at DESC, id DESC);
