@@ -1,0 +1,3 @@
+-- scripts/bench.sh scenario: patch task (direct, or through the gateway with BENCH_GATEWAY=1).
+local bench = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+bench.install(bench.calls.patch_task)
