@@ -1,1 +1,28 @@
-//! placeholder
+//! frontend: the browser's one door to MicroTaskHub (route `/...`).
+//!
+//! Serves the single-page UI from `/static`, signs people in with a signed
+//! session cookie, and forwards `/api/users…` and `/api/tasks…` to the
+//! services with the shared bearer token, which never reaches the browser.
+
+pub mod assets;
+pub mod gateway;
+mod routes;
+pub mod security;
+pub mod session;
+
+use spin_sdk::http::{Request, Response};
+
+/// Handles one request; public so the crate's logic also builds natively.
+pub async fn handle_request(req: Request) -> Response {
+    let mut response = mth_shared::serve("frontend", req, routes::handle).await;
+    security::apply_headers(&mut response);
+    response
+}
+
+// The export exists only in the .wasm: its symbol names are not valid for a
+// native shared library, and native builds are for unit tests and clippy.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(req: Request) -> Response {
+    handle_request(req).await
+}
