@@ -1,0 +1,63 @@
+// The gateway's JSON API, as seen from the browser: same origin, the session
+// cookie authenticates, errors become ApiError with the server's own words.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || `Request failed (${status}).`);
+    this.status = status;
+    this.errors = (body && Array.isArray(body.errors)) ? body.errors : [];
+  }
+}
+
+let onSignedOut = () => {};
+
+/** Called whenever the server says the session is over (401). */
+export function whenSignedOut(handler) {
+  onSignedOut = handler;
+}
+
+export async function request(method, path, body) {
+  const options = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    options.headers['Content-Type'] = 'application/json';
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    throw new ApiError(0, { detail: 'Cannot reach MicroTaskHub. Check your connection and try again.' });
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && !path.startsWith('/auth/')) onSignedOut(error);
+    throw error;
+  }
+  const total = Number(response.headers.get('x-total-count'));
+  return { data, total: Number.isFinite(total) ? total : null };
+}
+
+export const api = {
+  session: () => request('GET', '/auth/session'),
+  login: (username, password) => request('POST', '/auth/login', { username, password }),
+  logout: () => request('POST', '/auth/logout'),
+  users: () => request('GET', '/api/users?limit=500'),
+  createUser: (user) => request('POST', '/api/users', user),
+  updateUser: (id, changes) => request('PATCH', `/api/users/${id}`, changes),
+  deleteUser: (id) => request('DELETE', `/api/users/${id}`),
+  tasks: (filters) => {
+    const query = new URLSearchParams({ limit: '500' });
+    for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+    return request('GET', `/api/tasks?${query}`);
+  },
+  createTask: (task) => request('POST', '/api/tasks', task),
+  updateTask: (id, changes) => request('PATCH', `/api/tasks/${id}`, changes),
+  deleteTask: (id) => request('DELETE', `/api/tasks/${id}`),
+};

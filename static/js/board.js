@@ -1,0 +1,165 @@
+// The task board: three columns, filters, the task dialog, moves and deletes.
+
+import { api } from './api.js';
+import { $, announce, busy, clearFormErrors, confirmAction, el, formatDate, showFormError, showNotice, today } from './ui.js';
+
+export const STATUSES = [
+  { id: 'todo', label: 'To do' },
+  { id: 'in_progress', label: 'In progress' },
+  { id: 'done', label: 'Done' },
+];
+const label = (status) => STATUSES.find((s) => s.id === status)?.label ?? status;
+
+export class Board {
+  constructor(state) {
+    this.state = state;
+    this.editing = null; // the task being edited, or null for a new one
+    $('#new-task').addEventListener('click', () => this.openDialog(null));
+    $('#filters').addEventListener('change', () => this.load());
+    $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
+    $('#task-form').addEventListener('submit', (event) => this.save(event));
+  }
+
+  filters() {
+    return { assignee_id: $('#filter-assignee').value, status: $('#filter-status').value };
+  }
+
+  /** Keeps the assignee choices in step with the team. */
+  renderAssigneeChoices() {
+    const filter = $('#filter-assignee');
+    const chosen = filter.value;
+    filter.replaceChildren(el('option', { value: '' }, 'Everyone'),
+      ...this.state.users.map((u) => el('option', { value: u.id }, u.full_name)));
+    filter.value = this.state.users.some((u) => u.id === chosen) ? chosen : '';
+  }
+
+  async load() {
+    const error = $('#board-error');
+    try {
+      const { data, total } = await api.tasks(this.filters());
+      this.state.tasks = data;
+      showNotice(error, '');
+      this.render(total);
+    } catch (e) {
+      if (e.status !== 401) showNotice(error, `Could not load the tasks: ${e.message}`);
+    }
+  }
+
+  render(total) {
+    const shown = this.state.tasks.length;
+    $('#board-summary').textContent = total > shown
+      ? `Showing the ${shown} newest of ${total} tasks.`
+      : `${shown} ${shown === 1 ? 'task' : 'tasks'}${this.isFiltered() ? ' match the filters' : ''}.`;
+    for (const { id } of STATUSES) {
+      const tasks = this.state.tasks.filter((t) => t.status === id);
+      const list = document.querySelector(`[data-list="${id}"]`);
+      list.replaceChildren(...(tasks.length ? tasks.map((t) => this.card(t)) : [el('li', { class: 'empty' }, 'Nothing here.')]));
+      const count = document.querySelector(`[data-count="${id}"]`);
+      count.textContent = String(tasks.length);
+      count.setAttribute('aria-label', `${tasks.length} ${tasks.length === 1 ? 'task' : 'tasks'}`);
+    }
+  }
+
+  isFiltered() {
+    const f = this.filters();
+    return Boolean(f.assignee_id || f.status);
+  }
+
+  card(task) {
+    const assignee = this.state.users.find((u) => u.id === task.assignee_id);
+    const overdue = task.due_date && task.status !== 'done' && task.due_date < today();
+    const error = el('p', { class: 'card-error', role: 'alert' });
+    const index = STATUSES.findIndex((s) => s.id === task.status);
+    const back = STATUSES[index - 1];
+    const forward = STATUSES[index + 1];
+    const actions = el('div', { class: 'card-actions' },
+      back && el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Move “${task.title}” back to ${back.label}`,
+        onclick: (e) => this.move(task, back.id, e.currentTarget, error) }, `← ${back.label}`),
+      forward && el('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Move “${task.title}” to ${forward.label}`,
+        onclick: (e) => this.move(task, forward.id, e.currentTarget, error) }, `${forward.label} →`),
+      el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Edit “${task.title}”`,
+        onclick: () => this.openDialog(task) }, 'Edit'),
+      task.status === 'done' && el('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', 'aria-label': `Delete “${task.title}”`,
+        onclick: (e) => this.remove(task, e.currentTarget, error) }, 'Delete'));
+    return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id },
+      el('h3', { class: 'card-title' }, task.title),
+      task.description && el('p', { class: 'card-description' }, task.description),
+      el('p', { class: 'card-meta' },
+        el('span', { class: 'assignee' }, assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
+        task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`)),
+      actions, error);
+  }
+
+  async move(task, status, button, error) {
+    error.textContent = '';
+    try {
+      await busy(button, 'Moving…', () => api.updateTask(task.id, { status }));
+      announce(`“${task.title}” moved to ${label(status)}.`);
+      await this.load();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  async remove(task, button, error) {
+    error.textContent = '';
+    const sure = await confirmAction('Delete this task?', `“${task.title}” will be deleted for good.`, 'Delete task');
+    if (!sure) return;
+    try {
+      await busy(button, 'Deleting…', () => api.deleteTask(task.id));
+      announce(`“${task.title}” deleted.`);
+      await this.load();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  openDialog(task) {
+    this.editing = task;
+    const form = $('#task-form');
+    clearFormErrors(form);
+    form.reset();
+    $('#task-dialog-title').textContent = task ? 'Edit task' : 'New task';
+    const select = $('#task-assignee');
+    select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
+      ...this.state.users.map((u) => el('option', { value: u.id }, `${u.full_name} (${u.email})`)));
+    if (task) {
+      form.elements.title.value = task.title;
+      form.elements.description.value = task.description ?? '';
+      form.elements.assignee_id.value = task.assignee_id ?? '';
+      form.elements.due_date.value = task.due_date ?? '';
+      form.elements.status.value = task.status;
+    } else if (this.filters().assignee_id) {
+      select.value = this.filters().assignee_id;
+    }
+    $('#task-dialog').showModal();
+    form.elements.title.focus();
+  }
+
+  async save(event) {
+    event.preventDefault();
+    const form = event.target;
+    clearFormErrors(form);
+    const f = form.elements;
+    const body = {
+      title: f.title.value,
+      description: f.description.value.trim() ? f.description.value : null,
+      due_date: f.due_date.value || null,
+      status: f.status.value,
+    };
+    if (f.assignee_id.value) body.assignee_id = f.assignee_id.value;
+    else if (!this.editing) {
+      showFormError(form, { errors: [{ field: 'assignee_id', message: 'is required: choose a person' }], message: '' });
+      return;
+    }
+    const submit = form.querySelector('[type="submit"]');
+    try {
+      await busy(submit, 'Saving…', () => (this.editing ? api.updateTask(this.editing.id, body) : api.createTask(body)));
+      $('#task-dialog').close();
+      announce(this.editing ? 'Task saved.' : 'Task created.');
+      await this.load();
+    } catch (e) {
+      showFormError(form, e); // the dialog stays open with everything typed
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Small DOM helpers shared by the views: building elements, form errors,
+// busy buttons, announcements for screen readers.
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+
+/** el('button', {class: 'btn', onclick}, 'Text', child...) */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'class') node.className = value;
+    else if (value === true) node.setAttribute(key, '');
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) node.append(child);
+  }
+  return node;
+}
+
+export function announce(message) {
+  const announcer = $('#announcer');
+  announcer.textContent = '';
+  // A fresh text node makes screen readers read repeated messages too.
+  setTimeout(() => { announcer.textContent = message; }, 50);
+}
+
+/** Runs `work` with the button disabled and showing progress. */
+export async function busy(button, label, work) {
+  const original = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  button.textContent = label;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = original;
+  }
+}
+
+export function clearFormErrors(form) {
+  for (const node of form.querySelectorAll('.field-error, .form-error')) node.textContent = '';
+  for (const node of form.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
+}
+
+/** Shows an ApiError next to what caused it: each 422 field under its input,
+ *  anything else in the form's own error line. The inputs keep their values. */
+export function showFormError(form, error) {
+  let placed = 0;
+  for (const { field, message } of error.errors || []) {
+    const slot = document.getElementById(`${form.id}-${field}-error`);
+    if (!slot) continue;
+    slot.textContent = sentence(field, message);
+    const input = form.elements.namedItem(field);
+    if (input) input.setAttribute('aria-invalid', 'true');
+    if (placed === 0 && input) input.focus();
+    placed += 1;
+  }
+  if (placed === 0 || placed < (error.errors || []).length) {
+    document.getElementById(`${form.id}-error`).textContent = error.message;
+  }
+}
+
+const FIELD_NAMES = {
+  full_name: 'Full name', email: 'Email', role: 'Role', title: 'Title', description: 'Description',
+  assignee_id: 'Assignee', due_date: 'Due date', status: 'Status', username: 'Username', password: 'Password',
+};
+
+function sentence(field, message) {
+  const name = FIELD_NAMES[field] || field;
+  return `${name} ${message}.`.replace(/\.\.$/, '.');
+}
+
+export function showNotice(node, message) {
+  node.textContent = message;
+  node.hidden = !message;
+}
+
+/** Opens the confirm dialog; resolves true when the user confirms. */
+export function confirmAction(title, message, confirmLabel) {
+  const dialog = $('#confirm-dialog');
+  $('#confirm-title').textContent = title;
+  $('#confirm-message').textContent = message;
+  $('#confirm-ok').textContent = confirmLabel;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true });
+  });
+}
+
+/** Today as YYYY-MM-DD in the user's own time zone. */
+export function today() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+export function formatDate(isoDate) {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  return new Date(y, m - 1, d).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}

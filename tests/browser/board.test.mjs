@@ -1,0 +1,114 @@
+// A team's day in a real browser: sign in, add a person, give them a task,
+// move it across the board, see a refused delete explained, finish, clean up.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { startApp, startBrowser } from './stack.mjs';
+
+const artifacts = new URL('./artifacts/', import.meta.url).pathname;
+let app;
+let browser;
+let page;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  app = await startApp();
+  browser = await startBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const card = (title) => page.locator('.card', { hasText: title });
+const column = (status) => page.locator(`[data-list="${status}"]`);
+
+test('a wrong password is refused in words', async () => {
+  await page.goto(app.url);
+  await page.getByLabel('Username').fill(app.username);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await assert.doesNotReject(page.getByText('Incorrect username or password.').waitFor());
+  assert.equal(await page.locator('#topbar').isVisible(), false);
+});
+
+test('signing in shows the board, and the session survives a reload', async () => {
+  await page.getByLabel('Password').fill(app.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  assert.equal(await page.locator('#login-dialog').isVisible(), false);
+});
+
+test('create a person', async () => {
+  await page.getByRole('link', { name: 'Team' }).click();
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.getByLabel('Full name').fill('Ada Lovelace');
+  await page.getByLabel('Email').fill('not-an-email');
+  await page.getByRole('button', { name: 'Save person' }).click();
+  // The API's 422 appears next to the field, and what was typed stays.
+  await page.locator('#user-form-email-error', { hasText: 'valid email address' }).waitFor();
+  assert.equal(await page.getByLabel('Full name').inputValue(), 'Ada Lovelace');
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByRole('button', { name: 'Save person' }).click();
+  await page.locator('.person', { hasText: 'ada@example.com' }).waitFor();
+});
+
+test('create a task for them and move it to In progress', async () => {
+  await page.getByRole('link', { name: 'Board' }).click();
+  await page.getByRole('button', { name: 'New task' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New task' });
+  await dialog.getByLabel('Title').fill('Write the first program');
+  await dialog.getByLabel('Description').fill('For the Analytical Engine.');
+  await dialog.getByLabel('Assignee').selectOption({ label: 'Ada Lovelace (ada@example.com)' });
+  await dialog.getByLabel('Due date').fill('2020-01-15');
+  await dialog.getByRole('button', { name: 'Save task' }).click();
+  await column('todo').locator('.card', { hasText: 'Write the first program' }).waitFor();
+  assert.match(await card('Write the first program').innerText(), /Ada Lovelace/);
+  assert.match(await card('Write the first program').innerText(), /Overdue/);
+  assert.equal(await page.locator('[data-count="todo"]').innerText(), '1');
+
+  await page.getByRole('button', { name: 'Move “Write the first program” to In progress' }).click();
+  await column('in_progress').locator('.card', { hasText: 'Write the first program' }).waitFor();
+  assert.equal(await page.locator('[data-count="in_progress"]').innerText(), '1');
+  assert.equal(await page.locator('[data-count="todo"]').innerText(), '0');
+  await page.screenshot({ path: `${artifacts}board.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${artifacts}board-phone.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('deleting the person is refused, with the reason shown', async () => {
+  await page.getByRole('link', { name: 'Team' }).click();
+  await page.getByRole('button', { name: 'Delete Ada Lovelace' }).click();
+  await page.getByRole('button', { name: 'Delete person' }).click();
+  const person = page.locator('.person', { hasText: 'ada@example.com' });
+  await person.getByText('1 unfinished task (1 in progress)').waitFor();
+});
+
+test('finish the task and delete it', async () => {
+  await page.getByRole('link', { name: 'Board' }).click();
+  await page.getByRole('button', { name: 'Move “Write the first program” to Done' }).click();
+  await column('done').locator('.card', { hasText: 'Write the first program' }).waitFor();
+  await page.getByRole('button', { name: 'Delete “Write the first program”' }).click();
+  await page.getByRole('button', { name: 'Delete task' }).click();
+  await page.getByText('Nothing here.').nth(2).waitFor();
+  assert.equal(await card('Write the first program').count(), 0);
+});
+
+test('delete the person, then sign out', async () => {
+  await page.getByRole('link', { name: 'Team' }).click();
+  await page.getByRole('button', { name: 'Delete Ada Lovelace' }).click();
+  await page.getByRole('button', { name: 'Delete person' }).click();
+  await page.getByText('No one yet').waitFor();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(await page.locator('#topbar').isVisible(), false);
+});
