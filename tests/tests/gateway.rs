@@ -1,0 +1,383 @@
+//! The frontend: sign-in, the session cookie, the gateway to the APIs, the
+//! static UI and the security headers, against the real components.
+
+use api_tests::{TestApp, body, dead_url, id};
+use frontend::session;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::json;
+
+/// The app's own origin, as a browser would send it in `Origin`.
+fn origin(app: &TestApp) -> String {
+    app.url("")
+}
+
+async fn login(app: &TestApp, username: &str, password: &str) -> Response {
+    app.client
+        .post(app.url("/auth/login"))
+        .header("origin", origin(app))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in and returns the `name=value` of the session cookie.
+async fn session_cookie(app: &TestApp) -> String {
+    let response = login(app, &app.ui_username, &app.ui_password).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+/// A browser request through the gateway: session cookie and same origin.
+fn browser(app: &TestApp, method: Method, path: &str, cookie: &str) -> RequestBuilder {
+    app.client
+        .request(method, app.url(path))
+        .header("cookie", cookie)
+        .header("origin", origin(app))
+}
+
+#[tokio::test]
+async fn login_sets_a_hardened_cookie_and_refuses_bad_credentials_alike() {
+    let app = TestApp::spawn().await;
+    let wrong_password = login(&app, &app.ui_username, "nope").await;
+    let wrong_user = login(&app, "nobody", &app.ui_password).await;
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_user.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong_password.headers().get("set-cookie").is_none());
+    assert_eq!(
+        body(wrong_password).await,
+        body(wrong_user).await,
+        "does not say which was wrong"
+    );
+
+    let ok = login(&app, &app.ui_username, &app.ui_password).await;
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
+    assert_eq!(body(ok).await["username"], app.ui_username);
+
+    let behind_tls = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .header("origin", origin(&app))
+        .json(&json!({"username": app.ui_username, "password": app.ui_password}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        behind_tls.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+}
+
+#[tokio::test]
+async fn the_session_is_checked_on_every_api_call() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+    let secret = app.session_secret.as_bytes();
+    let now = chrono_now();
+    let expired = session::sign(secret, &app.ui_username, now - 1);
+    let forged = session::sign(b"some other secret", &app.ui_username, now + 3600);
+    let extended = {
+        // A real cookie whose expiry was pushed out by hand.
+        let value = cookie.split_once('=').unwrap().1;
+        let (payload, signature) = value.rsplit_once('.').unwrap();
+        let (head, _) = payload.rsplit_once('.').unwrap();
+        format!("{head}.{}.{signature}", now + 365 * 24 * 3600)
+    };
+    let other_user = session::sign(secret, "mallory", now + 3600);
+
+    let ok = browser(&app, Method::GET, "/auth/session", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    for bad in [
+        String::new(),
+        "mth_session=garbage".to_owned(),
+        format!("mth_session={expired}"),
+        format!("mth_session={forged}"),
+        format!("mth_session={extended}"),
+        format!("mth_session={other_user}"),
+    ] {
+        for path in ["/auth/session", "/api/users", "/api/tasks"] {
+            let response = browser(&app, Method::GET, path, &bad).send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{path} with '{bad}'"
+            );
+            assert!(body(response).await["detail"].is_string());
+        }
+    }
+
+    let logout = browser(&app, Method::POST, "/auth/logout", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        logout.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn the_gateway_passes_calls_through_with_the_token_added() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+
+    let created = browser(&app, Method::POST, "/api/users", &cookie)
+        .json(&json!({"email": "gw@example.com", "full_name": "Gate Way"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let user = body(created).await;
+    assert_eq!(location, format!("/api/users/{}", id(&user)));
+
+    let task = browser(&app, Method::POST, "/api/tasks", &cookie)
+        .json(&json!({"title": "via gateway", "assignee_id": user["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(task.status(), StatusCode::CREATED);
+
+    let listed = browser(
+        &app,
+        Method::GET,
+        &format!("/api/tasks?assignee_id={}&limit=1", id(&user)),
+        &cookie,
+    )
+    .header("x-request-id", "gw-trace-1")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    assert_eq!(listed.headers()["x-total-count"], "1");
+    assert_eq!(listed.headers()["x-request-id"], "gw-trace-1");
+    assert_eq!(body(listed).await[0]["title"], "via gateway");
+
+    // Errors come back as the service said them.
+    let invalid = browser(
+        &app,
+        Method::PATCH,
+        &format!("/api/users/{}", id(&user)),
+        &cookie,
+    )
+    .json(&json!({"email": "nope"}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body(invalid).await["errors"][0]["field"], "email");
+    let refused = browser(
+        &app,
+        Method::DELETE,
+        &format!("/api/users/{}", id(&user)),
+        &cookie,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+
+    let unknown = browser(&app, Method::GET, "/api/projects", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cross_origin_writes_are_refused() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+    let new_user = json!({"email": "csrf@example.com", "full_name": "C"});
+    let attempts = [
+        app.client
+            .post(app.url("/api/users"))
+            .header("cookie", &cookie)
+            .header("origin", "https://evil.example"),
+        app.client
+            .post(app.url("/api/users"))
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", "cross-site"),
+        app.client
+            .post(app.url("/api/users"))
+            .header("cookie", &cookie),
+    ];
+    for attempt in attempts {
+        let response = attempt.json(&new_user).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(body(response).await["detail"].is_string());
+    }
+    assert_eq!(app.count_rows("users").await, 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_service_is_a_json_503() {
+    let app = TestApp::spawn_with(|o| {
+        o.set("user_service_url", dead_url());
+    })
+    .await;
+    let cookie = session_cookie(&app).await;
+    let response = browser(&app, Method::GET, "/api/users", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert!(
+        body(response).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("user service")
+    );
+}
+
+#[tokio::test]
+async fn the_token_never_reaches_the_browser() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+    let user = app.create_user("t@example.com").await;
+    let paths = [
+        "/",
+        "/board",
+        "/static/js/app.js",
+        "/static/js/api.js",
+        "/auth/session",
+        "/api/users",
+        "/api/tasks",
+        "/health",
+        "/nope",
+    ];
+    let mut responses = Vec::new();
+    for path in paths {
+        responses.push(
+            browser(&app, Method::GET, path, &cookie)
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    responses.push(
+        browser(
+            &app,
+            Method::GET,
+            &format!("/api/users/{}", id(&user)),
+            &cookie,
+        )
+        .send()
+        .await
+        .unwrap(),
+    );
+    for response in responses {
+        let headers = format!("{:?}", response.headers());
+        let url = response.url().clone();
+        let text = response.text().await.unwrap();
+        assert!(
+            !text.contains(&app.api_token) && !headers.contains(&app.api_token),
+            "{url} leaks the token"
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_files_have_types_caching_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let index = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    let headers = index.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers.contains_key("referrer-policy"));
+    assert!(body_text(index).await.contains("MicroTaskHub"));
+
+    for (path, kind) in [
+        ("/static/js/app.js", "text/javascript"),
+        ("/static/css/app.css", "text/css"),
+        ("/team", "text/html"),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+    }
+
+    let script = app
+        .client
+        .get(app.url("/static/js/app.js"))
+        .send()
+        .await
+        .unwrap();
+    let etag = script.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(script.headers().contains_key("cache-control"));
+    let again = app
+        .client
+        .get(app.url("/static/js/app.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    for missing in [
+        "/static/nope.js",
+        "/static/../spin.toml",
+        "/static/%2e%2e/spin.toml",
+        "/elsewhere",
+    ] {
+        let response = app.client.get(app.url(missing)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+        assert!(
+            response.headers().contains_key("content-security-policy"),
+            "{missing}"
+        );
+    }
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(body(health).await["status"], "ok");
+}
+
+async fn body_text(response: Response) -> String {
+    response.text().await.unwrap()
+}
