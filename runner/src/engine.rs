@@ -51,9 +51,16 @@ fn build() -> Result<Engine> {
         // Guests get up to 512 MiB of linear memory each; slots are only
         // reserved address space until touched.
         .max_memory_size(512 << 20)
-        // Keep a little of each slot's memory resident so reuse does not pay
-        // for page faults on every request, without growing RSS much.
-        .linear_memory_keep_resident(64 << 10)
+        // Reset a slot's linear memory by finding its resident pages
+        // (PAGEMAP_SCAN, Linux 6.7+) and zeroing up to 1 MiB of them in place,
+        // instead of an madvise per instance: that costs a TLB shootdown on
+        // every core and page faults on the next request (together about a
+        // sixth of the runner's CPU under load, see docs/benchmarks.md ## API).
+        // Our guests touch well under 1 MiB per request; RSS stays bounded by
+        // the warm slots (at most 100 unused ones are kept) times 1 MiB.
+        // Without PAGEMAP_SCAN, the lowest 1 MiB is zeroed with memset.
+        .pagemap_scan(wasmtime::Enabled::Auto)
+        .linear_memory_keep_resident(1 << 20)
         .table_keep_resident(16 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
