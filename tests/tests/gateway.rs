@@ -381,3 +381,179 @@ async fn static_files_have_types_caching_and_security_headers() {
 async fn body_text(response: Response) -> String {
     response.text().await.unwrap()
 }
+
+/// Sends a request line exactly as written (no client normalises `..` away)
+/// and returns the status code and the whole response head.
+async fn raw_get(app: &TestApp, target: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.url("");
+    let address = address.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default().to_owned();
+    (status, head)
+}
+
+#[tokio::test]
+async fn no_path_reaches_outside_the_static_files() {
+    let app = TestApp::spawn().await;
+    let (status, _) = raw_get(&app, "/static/js/app.js").await;
+    assert_eq!(status, 200, "the raw client works");
+    for target in [
+        "/static/../spin.toml",
+        "/static/js/../../spin.toml",
+        "/static/../../../../etc/passwd",
+        "/static/%2e%2e/spin.toml",
+        "/static/.%2e/spin.toml",
+        "/static/..%2fspin.toml",
+        "/static/..%5cspin.toml",
+        "/static//etc/passwd",
+        "/static/js",
+        "/static/",
+        "/../spin.toml",
+        "/api/users/../../spin.toml",
+    ] {
+        let (status, head) = raw_get(&app, target).await;
+        assert!(status == 404 || status == 400, "{target} answered {status}");
+        assert!(
+            !head.contains("text/plain") && !head.contains("toml"),
+            "{target}: {head}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_in_and_out_are_refused_across_sites_too() {
+    let app = TestApp::spawn().await;
+    let credentials = json!({"username": app.ui_username, "password": app.ui_password});
+    // Login CSRF: another site must not sign the browser in.
+    let cross = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("origin", "https://evil.example")
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    assert!(cross.headers().get("set-cookie").is_none());
+
+    let cookie = session_cookie(&app).await;
+    let logout = app
+        .client
+        .post(app.url("/auth/logout"))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::FORBIDDEN);
+    assert!(logout.headers().get("set-cookie").is_none());
+
+    // Same-origin by Sec-Fetch-Site alone is accepted.
+    let by_fetch_metadata = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_fetch_metadata.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn writes_without_a_session_change_nothing() {
+    let app = TestApp::spawn().await;
+    for (method, path) in [
+        (Method::POST, "/api/users"),
+        (
+            Method::PATCH,
+            "/api/users/00000000-0000-0000-0000-000000000000",
+        ),
+        (
+            Method::DELETE,
+            "/api/tasks/00000000-0000-0000-0000-000000000000",
+        ),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .header("origin", origin(&app))
+            .json(&json!({"email": "x@example.com", "full_name": "X"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+        assert!(body(response).await["detail"].is_string());
+    }
+    assert_eq!(app.count_rows("users").await, 0);
+}
+
+#[tokio::test]
+async fn methods_bodies_and_statuses_pass_through_unchanged() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+    let user = app.create_user("pass@example.com").await;
+    let path = format!("/api/users/{}", id(&user));
+
+    // The service's own answer to a method it does not allow, relayed as is.
+    let put = browser(&app, Method::PUT, &path, &cookie)
+        .json(&json!({"full_name": "P"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body(put).await["detail"].is_string());
+
+    // The gateway's JSON is the service's JSON.
+    let through_gateway = body(
+        browser(&app, Method::GET, &path, &cookie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let direct = body(app.get(&format!("/users/{}", id(&user))).await).await;
+    assert_eq!(through_gateway, direct);
+
+    let patched = browser(&app, Method::PATCH, &path, &cookie)
+        .json(&json!({"full_name": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    assert_eq!(body(patched).await["full_name"], "Renamed");
+
+    let deleted = browser(&app, Method::DELETE, &path, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = browser(&app, Method::GET, &path, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // A query the service refuses comes back with its 422 and field list.
+    let bad_query = browser(&app, Method::GET, "/api/tasks?limit=0", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_query.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body(bad_query).await["errors"][0]["field"], "limit");
+}
