@@ -1,7 +1,7 @@
 // The task board: three columns, filters, the task dialog, moves and deletes.
 
 import { api } from './api.js';
-import { $, announce, busy, clearFormErrors, confirmAction, el, formatDate, showFormError, showNotice, today } from './ui.js';
+import { $, announce, busy, clearFormErrors, confirmAction, el, formatDate, initials, showFormError, showNotice, today } from './ui.js';
 
 export const STATUSES = [
   { id: 'todo', label: 'To do' },
@@ -14,10 +14,38 @@ export class Board {
   constructor(state) {
     this.state = state;
     this.editing = null; // the task being edited, or null for a new one
+    this.draggedId = null; // the task being dragged, if any
     $('#new-task').addEventListener('click', () => this.openDialog(null));
     $('#filters').addEventListener('change', () => this.load());
     $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
     $('#task-form').addEventListener('submit', (event) => this.save(event));
+    for (const column of document.querySelectorAll('.column')) this.acceptDrops(column);
+  }
+
+  /** Drag and drop between columns: a shortcut for the move buttons. */
+  acceptDrops(column) {
+    const status = column.dataset.status;
+    const dragged = () => this.state.tasks.find((t) => t.id === this.draggedId);
+    column.addEventListener('dragover', (event) => {
+      const task = dragged();
+      if (!task || task.status === status) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'move';
+      column.classList.add('drop-target');
+    });
+    column.addEventListener('dragleave', (event) => {
+      if (!column.contains(event.relatedTarget)) column.classList.remove('drop-target');
+    });
+    column.addEventListener('drop', (event) => {
+      event.preventDefault();
+      column.classList.remove('drop-target');
+      const task = dragged();
+      this.draggedId = null;
+      if (!task || task.status === status) return;
+      const card = document.querySelector(`[data-task-id="${task.id}"]`);
+      card?.classList.add('moving');
+      this.move(task, status, null, card?.querySelector('.card-error'));
+    });
   }
 
   filters() {
@@ -81,23 +109,38 @@ export class Board {
         onclick: () => this.openDialog(task) }, 'Edit'),
       task.status === 'done' && el('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', 'aria-label': `Delete “${task.title}”`,
         onclick: (e) => this.remove(task, e.currentTarget, error) }, 'Delete'));
-    return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id },
+    return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id, draggable: 'true',
+      ondragstart: (event) => {
+        this.draggedId = task.id;
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setData('text/plain', task.title);
+        event.currentTarget.classList.add('dragging');
+      },
+      ondragend: (event) => {
+        event.currentTarget.classList.remove('dragging');
+        for (const c of document.querySelectorAll('.drop-target')) c.classList.remove('drop-target');
+      } },
       el('h3', { class: 'card-title' }, task.title),
       task.description && el('p', { class: 'card-description' }, task.description),
       el('p', { class: 'card-meta' },
-        el('span', { class: 'assignee' }, assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
+        el('span', { class: 'assignee' },
+          el('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, assignee ? initials(assignee.full_name) : '?'),
+          assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
         task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`)),
       actions, error);
   }
 
+  /** Moves a task to another column; `button` shows progress (none for a drop). */
   async move(task, status, button, error) {
-    error.textContent = '';
+    if (error) error.textContent = '';
+    const work = () => api.updateTask(task.id, { status });
     try {
-      await busy(button, 'Moving…', () => api.updateTask(task.id, { status }));
+      await (button ? busy(button, 'Moving…', work) : work());
       announce(`“${task.title}” moved to ${label(status)}.`);
       await this.load();
     } catch (e) {
-      error.textContent = e.message;
+      document.querySelector(`[data-task-id="${task.id}"]`)?.classList.remove('moving');
+      if (error) error.textContent = e.message;
     }
   }
 

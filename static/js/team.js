@@ -1,7 +1,7 @@
 // The team: people who can be given tasks.
 
 import { api } from './api.js';
-import { $, announce, busy, clearFormErrors, confirmAction, el, showFormError, showNotice } from './ui.js';
+import { $, announce, busy, clearFormErrors, confirmAction, el, initials, showFormError, showNotice } from './ui.js';
 
 export class Team {
   constructor(state, onChange) {
@@ -94,8 +94,4 @@ export class Team {
       showFormError(form, e);
     }
   }
-}
-
-function initials(name) {
-  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => part[0].toUpperCase()).join('');
 }

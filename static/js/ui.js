@@ -56,9 +56,10 @@ export function showFormError(form, error) {
     slot.textContent = sentence(field, message);
     const input = form.elements.namedItem(field);
     if (input) input.setAttribute('aria-invalid', 'true');
-    if (placed === 0 && input) input.focus();
     placed += 1;
   }
+  // Focus the first field in reading order that needs attention.
+  form.querySelector('[aria-invalid="true"]')?.focus();
   if (placed === 0 || placed < (error.errors || []).length) {
     document.getElementById(`${form.id}-error`).textContent = error.message;
   }
@@ -102,4 +103,9 @@ export function today() {
 export function formatDate(isoDate) {
   const [y, m, d] = isoDate.split('-').map(Number);
   return new Date(y, m - 1, d).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** Up to two initials for an avatar. */
+export function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => part[0].toUpperCase()).join('');
 }
