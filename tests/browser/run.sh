@@ -1,25 +1,100 @@
 #!/usr/bin/env bash
 # Browser tests: the UI in Debian's headless Chromium, driven by playwright-core,
-# against the real app (serve-test-app: a throwaway PostgreSQL and the compiled
-# components in the runner). Installs Chromium and the npm packages if missing.
-# Screenshots land in tests/browser/artifacts/.
+# against the real app started the way a developer starts it: a throwaway
+# PostgreSQL (initdb into a temporary directory, free port, trust auth),
+# migrations/migrate.sh, and `runner up -f spin.toml` with test variables.
+# Installs Chromium and the npm packages if missing. Everything started here
+# is stopped and deleted on exit, failed or not. Screenshots and the app's log
+# land in tests/browser/artifacts/ (git-ignored).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 . scripts/lib.sh
 
+ARTIFACTS="$ROOT/tests/browser/artifacts"
+mkdir -p "$ARTIFACTS"
+
 ensure_apt node nodejs
 ensure_apt npm npm
 ensure_apt chromium chromium
+ensure_apt curl curl
+ensure_apt python3 python3
+ensure_postgres
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   say "Installing the browser test packages (npm ci)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-say "Building the components and serve-test-app"
+say "Building the components and the runner"
 build_components
-cargo build --quiet -p api-tests --bin serve-test-app
+cargo build --quiet -p runner
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/mth-browser.XXXXXX")"
+PGDATA_DIR="$TMP/pgdata"
+app_pid=""
+db_started=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$app_pid" ]; then
+    kill -TERM "$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
+  fi
+  if [ -n "$db_started" ]; then
+    as_postgres pg_ctl stop -D "$PGDATA_DIR" -m immediate --wait --silent >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TMP"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "Starting a throwaway PostgreSQL"
+mkdir -p "$PGDATA_DIR"
+if is_root; then chown -R postgres:postgres "$TMP"; chmod 700 "$TMP"; fi
+as_postgres initdb --auth=trust --username=postgres --encoding=UTF8 -D "$PGDATA_DIR" >/dev/null
+DB_PORT="$(free_port)"
+as_postgres pg_ctl start -D "$PGDATA_DIR" --wait --silent -l "$PGDATA_DIR/server.log" \
+  -o "-c listen_addresses=127.0.0.1 -p $DB_PORT -k $PGDATA_DIR -c fsync=off" \
+  || { cat "$PGDATA_DIR/server.log" >&2; die "PostgreSQL did not start"; }
+db_started=1
+psql "postgres://postgres@127.0.0.1:$DB_PORT/postgres" -qc "CREATE DATABASE microtaskhub"
+DB_URL="postgres://postgres@127.0.0.1:$DB_PORT/microtaskhub"
+sh migrations/migrate.sh "$DB_URL" >/dev/null
+
+APP_PORT="$(free_port)"
+export MTH_URL="http://127.0.0.1:$APP_PORT"
+export MTH_USERNAME="admin"
+MTH_PASSWORD="$(random_secret | head -c 20)"
+export MTH_PASSWORD
+# Secrets travel in the environment (SPIN_VARIABLE_*), not on the command
+# line, so they do not show up in the process list.
+export SPIN_VARIABLE_DATABASE_URL="$DB_URL" SPIN_VARIABLE_API_TOKEN="$(random_secret)" \
+  SPIN_VARIABLE_UI_PASSWORD="$MTH_PASSWORD" SPIN_VARIABLE_SESSION_SECRET="$(random_secret)"
+
+say "Starting the app on $MTH_URL"
+target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
+  --variable "database_host=127.0.0.1:$DB_PORT" --variable "ui_username=$MTH_USERNAME" \
+  >"$ARTIFACTS/app.log" 2>&1 &
+app_pid=$!
+for _ in $(seq 1 150); do
+  curl -fsS "$MTH_URL/health" >/dev/null 2>&1 && break
+  if ! kill -0 "$app_pid" 2>/dev/null; then
+    cat "$ARTIFACTS/app.log" >&2
+    die "the app exited during start-up"
+  fi
+  sleep 0.2
+done
+curl -fsS "$MTH_URL/health" >/dev/null || { cat "$ARTIFACTS/app.log" >&2; die "the app did not answer /health"; }
 
 say "Running the browser tests"
 cd tests/browser
-node --test --test-concurrency=1
+if ! node --test --test-concurrency=1; then
+  warn "browser tests failed; the app's log is in tests/browser/artifacts/app.log"
+  exit 1
+fi

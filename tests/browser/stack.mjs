@@ -1,6 +1,8 @@
-// Starts the real app for a browser test: `serve-test-app` (a throwaway
-// PostgreSQL and the compiled components in the project's runner) and
-// Debian's Chromium, driven by playwright-core.
+// The real app and a browser for a test. `run.sh` starts the app itself
+// (throwaway PostgreSQL, migrations, `runner up`) and passes it in MTH_URL,
+// MTH_USERNAME and MTH_PASSWORD; without those (`node --test` on its own),
+// `serve-test-app` starts one per test file. The browser is Debian's
+// Chromium, driven by playwright-core.
 
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -10,6 +12,14 @@ import { chromium } from 'playwright-core';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function startApp() {
+  if (process.env.MTH_URL) {
+    return {
+      url: process.env.MTH_URL.replace(/\/$/, ''),
+      username: process.env.MTH_USERNAME || 'admin',
+      password: process.env.MTH_PASSWORD,
+      async stop() {}, // run.sh stops it
+    };
+  }
   const binary = `${root}target/debug/serve-test-app`;
   const child = spawn(binary, [], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
   const failed = new Promise((_, reject) => {
