@@ -35,6 +35,8 @@ async function loadAll() {
 
 function signedIn(session) {
   $('#account-name').textContent = session.username;
+  // If the session ends later, signing in again takes only the password.
+  $('#login-username').value = session.username;
   $('#topbar').hidden = false;
   showView(currentView());
   loadAll();
@@ -45,7 +47,8 @@ function askToSignIn(reason) {
   const dialog = $('#login-dialog');
   $('#login-reason').textContent = reason || "Plan, assign and finish your team's work.";
   if (!dialog.open) dialog.showModal();
-  $('#login-username').focus();
+  const username = $('#login-username');
+  (username.value ? $('#login-password') : username).focus();
 }
 
 $('#login-form').addEventListener('submit', async (event) => {

@@ -138,6 +138,8 @@ export class Board {
       await (button ? busy(button, 'Moving…', work) : work());
       announce(`“${task.title}” moved to ${label(status)}.`);
       await this.load();
+      // Keep keyboard users where they were: on the moved card, in its new column.
+      if (button) document.querySelector(`[data-task-id="${task.id}"] .card-actions button`)?.focus();
     } catch (e) {
       document.querySelector(`[data-task-id="${task.id}"]`)?.classList.remove('moving');
       if (error) error.textContent = e.message;

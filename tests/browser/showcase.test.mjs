@@ -123,3 +123,30 @@ test('screenshots of the board, wide and phone-width', async () => {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   await page.setViewportSize({ width: 1280, height: 860 });
 });
+
+test('a session that ends mid-edit loses nothing: sign in again and save', async () => {
+  await page.getByRole('button', { name: 'New task' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New task' });
+  await dialog.getByLabel('Title').fill('Written while signed out');
+  await dialog.getByLabel('Assignee').selectOption({ label: 'Grace Hopper (grace@example.com)' });
+  await page.context().clearCookies(); // the session ends
+  await dialog.getByRole('button', { name: 'Save task' }).click();
+  await page.getByText('Your session has ended').waitFor();
+  await page.getByLabel('Password').fill(app.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#login-dialog').waitFor({ state: 'hidden' });
+  assert.equal(await dialog.getByLabel('Title').inputValue(), 'Written while signed out');
+  await dialog.getByRole('button', { name: 'Save task' }).click();
+  await column('todo').locator('.card', { hasText: 'Written while signed out' }).waitFor();
+});
+
+test('moving with the keyboard keeps focus on the moved card', async () => {
+  const move = page.getByRole('button', { name: 'Move “Plan the Q3 roadmap” to In progress' });
+  await move.focus();
+  await page.keyboard.press('Enter');
+  await column('in_progress').locator('.card', { hasText: 'Plan the Q3 roadmap' }).waitFor();
+  const focused = await page.evaluate(() => document.activeElement.closest('.card')?.textContent ?? '');
+  assert.match(focused, /Plan the Q3 roadmap/);
+  await page.keyboard.press('Enter'); // the first action there: back to To do
+  await column('todo').locator('.card', { hasText: 'Plan the Q3 roadmap' }).waitFor();
+});
