@@ -9,6 +9,8 @@
 //! ```
 
 mod app;
+mod deps;
 
 pub use app::{Options, TestApp, body, dead_url, error_fields, id};
+pub use deps::{CpuHog, HangingServer};
 pub use pg_harness::PgCluster;

@@ -1,6 +1,8 @@
 //! When a dependency fails: a JSON 503, no partial write, recovery without restart.
 
-use api_tests::{TestApp, body, dead_url, id};
+use std::time::Duration;
+
+use api_tests::{HangingServer, TestApp, body, dead_url, id};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -74,21 +76,32 @@ async fn user_service_unreachable_means_no_task_is_written() {
     assert_eq!(app.count_rows("tasks").await, 0);
 }
 
+/// Refusing or silent (accepts, never answers): either way a 503 within the
+/// deadline, and the user stays.
 #[tokio::test]
-async fn task_service_unreachable_means_no_user_is_deleted() {
-    let app = TestApp::spawn_with(|o| {
-        o.set("task_service_url", dead_url());
-    })
-    .await;
-    let user = app.create_user("keep@example.com").await;
-    let path = format!("/users/{}", id(&user));
-    let response = app.api(Method::DELETE, &path).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        body(response).await["detail"]
-            .as_str()
-            .unwrap()
-            .contains("task service")
-    );
-    assert_eq!(app.get(&path).await.status(), StatusCode::OK);
+async fn task_service_unreachable_or_hanging_means_no_user_is_deleted() {
+    let hanging = HangingServer::start().await;
+    for task_service in [dead_url(), hanging.url.clone()] {
+        let app = TestApp::spawn_with(|o| {
+            o.set("task_service_url", task_service.clone());
+            o.set("service_timeout_ms", "1000");
+        })
+        .await;
+        let user = app.create_user("keep@example.com").await;
+        let path = format!("/users/{}", id(&user));
+        let response = app
+            .api(Method::DELETE, &path)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .expect("an answer, not a hang");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            body(response).await["detail"]
+                .as_str()
+                .unwrap()
+                .contains("task service")
+        );
+        assert_eq!(app.get(&path).await.status(), StatusCode::OK);
+    }
 }

@@ -5,7 +5,10 @@
 //! response headers only `content-type`, `x-total-count` and `location`
 //! (moved under `/api`) are kept.
 
+use std::time::Duration;
+
 use mth_shared::internal::Service;
+use mth_shared::outbound::{CallError, Reply};
 use mth_shared::{ApiError, RequestContext};
 use spin_sdk::http::{Request, Response};
 
@@ -63,11 +66,7 @@ pub fn rewrite_location(location: &str) -> Option<String> {
 }
 
 /// Forwards the request and relays the answer.
-pub async fn forward(
-    req: &Request,
-    ctx: &RequestContext,
-    target: Target,
-) -> Result<Response, ApiError> {
+pub fn forward(req: &Request, ctx: &RequestContext, target: Target) -> Result<Response, ApiError> {
     let body = req.body();
     if body.len() > mth_shared::body::MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large(
@@ -79,57 +78,70 @@ pub async fn forward(
         "" => target.path,
         query => format!("{}?{query}", target.path),
     };
-    let upstream = service
-        .send(
-            req.method().clone(),
-            &path_and_query,
-            header(req, "content-type"),
-            body.to_vec(),
-        )
-        .await?;
-    relay(upstream, &service)
+    let method = req.method().to_string();
+    match service.send(&method, &path_and_query, header(req, "content-type"), body) {
+        Ok(upstream) => relay(upstream, &service),
+        Err(CallError::TimedOut(limit)) => Err(timed_out(&service, &method, limit)),
+        Err(failure) => Err(service.error(&failure)),
+    }
+}
+
+/// 504: the service got the request but did not answer in time, so the
+/// gateway cannot know whether a change was applied — and says so.
+fn timed_out(service: &Service, method: &str, limit: Duration) -> ApiError {
+    let waited = format!(
+        "The {} did not answer within {} ms.",
+        service.name(),
+        limit.as_millis()
+    );
+    let detail = if matches!(method, "GET" | "HEAD") {
+        format!("{waited} Try again shortly.")
+    } else {
+        format!("{waited} The change may or may not have been applied: reload before trying again.")
+    };
+    ApiError::new(504, detail).caused_by(service.failure(&CallError::TimedOut(limit)))
 }
 
 /// The browser's copy of a service response.
-fn relay(upstream: Response, service: &Service) -> Result<Response, ApiError> {
-    let status = *upstream.status();
+fn relay(upstream: Reply, service: &Service) -> Result<Response, ApiError> {
+    let status = upstream.status;
     // The services only answer 401 when our token is wrong: that is the
     // operator's problem, and must not look like an expired session.
     if status == 401 {
-        eprintln!("a service refused the gateway's api_token");
         return Err(ApiError::new(
             502,
             "The gateway could not authenticate to a service (server misconfiguration).",
-        ));
+        )
+        .caused_by(format_args!(
+            "the {} refused the gateway's api_token",
+            service.name()
+        )));
     }
     let is_json = upstream
         .header("content-type")
-        .and_then(|v| v.as_str())
         .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     // An error page from the platform (a trap, a proxy) is replaced by JSON.
     if status >= 400 && !is_json {
+        let cause = format!("the {} answered {status} without JSON", service.name());
         return Err(if status >= 500 {
-            service.unavailable()
+            service.unavailable().caused_by(cause)
         } else {
             ApiError::new(status, format!("The request failed with status {status}."))
+                .caused_by(cause)
         });
     }
 
     let mut builder = Response::builder();
     builder.status(status).header("cache-control", "no-store");
     for name in KEPT_HEADERS {
-        if let Some(value) = upstream.header(name).and_then(|v| v.as_str()) {
+        if let Some(value) = upstream.header(name) {
             builder.header(*name, value);
         }
     }
-    if let Some(location) = upstream
-        .header("location")
-        .and_then(|v| v.as_str())
-        .and_then(rewrite_location)
-    {
+    if let Some(location) = upstream.header("location").and_then(rewrite_location) {
         builder.header("location", location);
     }
-    Ok(builder.body(upstream.into_body()).build())
+    Ok(builder.body(upstream.body).build())
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 .ok_or_else(|| ApiError::not_found("No such API endpoint."))?;
             security::check_origin(&req)?;
             current_session(&req)?;
-            gateway::forward(&req, &ctx, target).await
+            gateway::forward(&req, &ctx, target)
         }
         _ => assets::serve(&req),
     }

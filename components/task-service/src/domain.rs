@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use mth_shared::ApiError;
-use mth_shared::body::{Field, JsonObject, string};
+use mth_shared::body::{Field, JsonObject, Lines, plain_text, string};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -48,6 +48,7 @@ impl Title {
         } else if raw.chars().count() > 255 {
             Err("must be at most 255 characters".to_owned())
         } else {
+            plain_text(raw, Lines::Single)?;
             Ok(Self(raw.to_owned()))
         }
     }
@@ -65,6 +66,7 @@ impl Description {
         if raw.chars().count() > 1024 {
             Err("must be at most 1024 characters".to_owned())
         } else {
+            plain_text(raw, Lines::Multi)?;
             Ok(Self(raw.to_owned()))
         }
     }
@@ -218,6 +220,10 @@ mod tests {
         assert!(Title::parse(&"t".repeat(256)).is_err());
         assert!(Description::parse(&"d".repeat(1024)).is_ok());
         assert!(Description::parse(&"d".repeat(1025)).is_err());
+        assert!(Title::parse("a\u{0}b").is_err());
+        assert!(Title::parse("two\nlines").is_err());
+        assert!(Description::parse("two\nlines\tok").is_ok());
+        assert!(Description::parse("nul\u{0}").is_err());
     }
 
     #[test]

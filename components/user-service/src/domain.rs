@@ -1,17 +1,21 @@
 //! User fields as domain types: a value of these types is valid by construction.
 
-use mth_shared::body::{JsonObject, string};
+use mth_shared::body::{JsonObject, Lines, plain_text, string};
 use serde::Serialize;
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
-/// An email address: trimmed, at most 254 characters, `local@domain.tld`.
+/// An email address: trimmed, in Unicode NFC, at most 254 characters,
+/// `local@domain.tld`. NFC makes `é` one code point however it was typed, so
+/// look-alikes are one address (the database compares them case-folded too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim();
+        let email: String = raw.trim().nfc().collect();
+        let email = email.as_str();
         let invalid = || "must be a valid email address, like ada@example.com".to_owned();
         if email.is_empty() || email.chars().count() > 254 {
             return Err(invalid());
@@ -47,7 +51,7 @@ fn bounded(raw: &str, max: usize) -> Result<String, String> {
     match text.chars().count() {
         0 => Err("must not be empty".to_owned()),
         n if n > max => Err(format!("must be at most {max} characters")),
-        _ => Ok(text.to_owned()),
+        _ => plain_text(text, Lines::Single).map(|()| text.to_owned()),
     }
 }
 
@@ -166,6 +170,11 @@ mod tests {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Email::parse(" a@b.co ").unwrap().as_str(), "a@b.co");
+        // NFD (e + combining acute) is stored as NFC (one code point).
+        assert_eq!(
+            Email::parse("jose\u{301}@example.com").unwrap().as_str(),
+            "jos\u{e9}@example.com"
+        );
         for bad in [
             "",
             "ada",
@@ -190,6 +199,9 @@ mod tests {
         assert!(FullName::parse(&"é".repeat(256)).is_err());
         assert!(Role::parse(&"r".repeat(50)).is_ok());
         assert!(Role::parse(&"r".repeat(51)).is_err());
+        assert!(FullName::parse("Ada\u{0}").is_err());
+        assert!(FullName::parse("Ada\nLovelace").is_err());
+        assert!(Role::parse("ad\u{1b}min").is_err());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
         (Method::Get, ["users"]) => list(&req),
         (Method::Get, ["users", id]) => show(&req, id),
         (Method::Patch, ["users", id]) => update(&req, id),
-        (Method::Delete, ["users", id]) => delete(&req, &ctx, id).await,
+        (Method::Delete, ["users", id]) => delete(&req, &ctx, id),
         (_, ["users"] | ["users", _]) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("No such endpoint.")),
     }
@@ -75,20 +75,23 @@ fn update(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
 /// Refuses while the user has unfinished tasks. task-service is asked first
 /// for a precise answer; the database's own check catches a task assigned in
 /// the meantime, so the two can never disagree in a way that loses data.
-async fn delete(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, ApiError> {
+///
+/// No connection is held while task-service is asked: Spin's pool (64 per
+/// address, no wait timeout) is shared with task-service, and callers each
+/// holding one while waiting for it would deadlock the process.
+fn delete(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, ApiError> {
     let id = user_id(req, raw_id)?;
-    let db = Db::connect()?;
-    if store::find(&db, id)?.is_none() {
+    if store::find(&Db::connect()?, id)?.is_none() {
         return Err(not_found(id));
     }
-    let open = tasks::open_tasks(ctx, id).await?;
+    let open = tasks::open_tasks(ctx, id)?;
     if open.total() > 0 {
         return Err(ApiError::conflict(format!(
             "This user still has {}. Finish or reassign them before deleting the user.",
             open.describe()
         )));
     }
-    match store::delete(&db, id)? {
+    match store::delete(&Db::connect()?, id)? {
         Deleted::Yes => Ok(respond::no_content()),
         Deleted::NoSuchUser => Err(not_found(id)),
         Deleted::HasOpenTasks => Err(ApiError::conflict(

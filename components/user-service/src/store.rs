@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{NewUser, User, UserPatch};
 
 const COLUMNS: &str = "id, email, full_name, role, created_at";
-const EMAIL_KEY: &str = "users_email_lower_key";
+const EMAIL_KEY: &str = "users_email_key";
 /// The tasks check that refuses clearing the assignee of an unfinished task.
 const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
 

@@ -32,18 +32,15 @@ impl OpenTasks {
 }
 
 /// Asks task-service; any failure to get a clear answer is a 503.
-pub async fn open_tasks(ctx: &RequestContext, user: Uuid) -> Result<OpenTasks, ApiError> {
+pub fn open_tasks(ctx: &RequestContext, user: Uuid) -> Result<OpenTasks, ApiError> {
     let service = Service::new("task service", "task_service_url", ctx)?;
-    let (status, body) = service
-        .get_json(&format!("/tasks/stats?assignee_id={user}"))
-        .await?;
+    let (status, body) = service.get_json(&format!("/tasks/stats?assignee_id={user}"))?;
     let count = |key: &str| body["counts"][key].as_i64();
     match (status, count("todo"), count("in_progress")) {
         (200, Some(todo), Some(in_progress)) => Ok(OpenTasks { todo, in_progress }),
-        _ => {
-            eprintln!("task service answered {status} {body} to a stats request");
-            Err(service.unavailable())
-        }
+        _ => Err(service.unavailable().caused_by(format_args!(
+            "task service answered {status} {body} to a stats request"
+        ))),
     }
 }
 

@@ -155,6 +155,30 @@ pub fn string(value: &Value) -> Result<String, String> {
         .ok_or_else(|| "must be a string".to_owned())
 }
 
+/// Which characters of the C0 control range (U+0000–U+001F) a text field takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// None: a name, a title.
+    Single,
+    /// Tab, line feed and carriage return: a description.
+    Multi,
+}
+
+/// Refuses control characters: NUL cannot be stored by Postgres at all (a 500
+/// if it got that far), and the others have no business in text a person reads.
+pub fn plain_text(text: &str, lines: Lines) -> Result<(), String> {
+    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\t' | '\n' | '\r');
+    match text.chars().find(|&c| c < ' ' && !allowed(c)) {
+        None => Ok(()),
+        Some(_) if lines == Lines::Multi => {
+            Err("must not contain control characters other than tab and line breaks".to_owned())
+        }
+        Some(_) => {
+            Err("must not contain control characters (such as NUL or line breaks)".to_owned())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +208,20 @@ mod tests {
         let err = obj.finish(|| Some((name?, other?))).unwrap_err();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "other", "extra"]);
+    }
+
+    #[test]
+    fn plain_text_refuses_c0_controls_but_keeps_line_breaks_where_allowed() {
+        for ok in ["Ada", "é ü 漢字 🎉", "a\u{7f}b"] {
+            assert!(plain_text(ok, Lines::Single).is_ok(), "{ok:?}");
+        }
+        for bad in ["\0", "a\u{0}b", "a\nb", "tab\there", "\u{1b}[31m", "\u{1f}"] {
+            assert!(plain_text(bad, Lines::Single).is_err(), "{bad:?}");
+        }
+        assert!(plain_text("line\r\nnext\tcol", Lines::Multi).is_ok());
+        for bad in ["\0", "a\u{8}b", "\u{1b}"] {
+            assert!(plain_text(bad, Lines::Multi).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Every statement is parameterised. Each write is a single statement, so it
 //! is atomic without a transaction (the interface has no transaction API).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use spin_sdk::pg4::{
     self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet,
 };
@@ -77,22 +79,35 @@ fn looks_like_lost_connection(message: &str) -> bool {
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Unavailable(_) => ApiError::unavailable(
+            DbError::Unavailable(message) => ApiError::unavailable(
                 "The database is unavailable; nothing was changed. Try again shortly.",
-            ),
+            )
+            .caused_by(format_args!("database unavailable: {message}")),
             DbError::Rejected { code, message } => {
-                eprintln!("database rejected a statement: {code} {message}");
-                ApiError::internal("The database refused the operation.")
+                ApiError::internal("The database refused the operation.").caused_by(format_args!(
+                    "database rejected a statement: {code} {message}"
+                ))
             }
-            DbError::Other(message) => {
-                eprintln!("database error: {message}");
-                ApiError::internal("Unexpected database error.")
-            }
+            DbError::Other(message) => ApiError::internal("Unexpected database error.")
+                .caused_by(format_args!("database error: {message}")),
         }
     }
 }
 
-/// One connection for the duration of a request (Spin pools them per URL).
+/// How many [`Db`]s this instance holds now. Spin gives each request its own
+/// instance, so this counts the connections of the current request; an
+/// internal call refuses to start while it is not zero (see
+/// [`crate::internal`]), which turns "a connection held across a call to
+/// another service" — a deadlock under load — into an immediate, loud 500.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Connections the current request holds.
+pub fn open_connections() -> usize {
+    OPEN.load(Ordering::Relaxed)
+}
+
+/// One pooled connection (Spin checks it out of its per-address pool at
+/// `open` and returns it on drop). Keep it for as short a time as possible.
 pub struct Db {
     conn: Connection,
 }
@@ -102,6 +117,7 @@ impl Db {
     pub fn connect() -> Result<Self, ApiError> {
         let url = config::var("database_url")?;
         let conn = Connection::open(&url).map_err(|e| ApiError::from(DbError::from_pg(e)))?;
+        OPEN.fetch_add(1, Ordering::Relaxed);
         Ok(Self { conn })
     }
 
@@ -114,14 +130,20 @@ impl Db {
     }
 }
 
+impl Drop for Db {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Decodes column `index` of `row`; a mismatch is a bug in our SQL, so 500.
 pub fn get<T: Decode>(row: &[DbValue], index: usize) -> Result<T, ApiError> {
     let value = row
         .get(index)
         .ok_or_else(|| ApiError::internal(format!("Missing column {index} in a database row.")))?;
     T::decode(value).map_err(|e: pg4::Error| {
-        eprintln!("decoding column {index}: {e}");
         ApiError::internal("Unexpected value in the database.")
+            .caused_by(format_args!("decoding column {index}: {e}"))
     })
 }
 

@@ -25,6 +25,9 @@ pub struct ApiError {
     pub status: u16,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// What failed behind the answer, for the operator: logged with the
+    /// request id by [`crate::serve`], never sent to the client.
+    pub cause: Option<String>,
 }
 
 impl ApiError {
@@ -33,7 +36,14 @@ impl ApiError {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            cause: None,
         }
+    }
+
+    /// Attaches what failed (kept for the log line; the client sees `detail`).
+    pub fn caused_by(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -80,9 +90,8 @@ impl ApiError {
             _ => "Some fields are invalid.".to_owned(),
         };
         Self {
-            status: 422,
-            detail,
             errors,
+            ..Self::new(422, detail)
         }
     }
 

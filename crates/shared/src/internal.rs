@@ -2,11 +2,16 @@
 //!
 //! The base URL comes from a variable (`http://<id>.spin.internal` in one Spin
 //! process, a Kubernetes Service on SpinKube); the bearer token and the
-//! request id travel with every call.
+//! request id travel with every call, and every call has a deadline
+//! (`service_timeout_ms`), so a hanging service cannot hang its caller.
 
-use spin_sdk::http::{Method, Request, Response};
+use std::time::Duration;
 
-use crate::{ApiError, RequestContext, config};
+use crate::outbound::{Call, CallError, Reply};
+use crate::{ApiError, RequestContext, config, db};
+
+/// Used when the component has no `service_timeout_ms` variable.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(5000);
 
 /// Another MicroTaskHub service.
 pub struct Service {
@@ -14,6 +19,7 @@ pub struct Service {
     base_url: String,
     token: String,
     request_id: String,
+    timeout: Duration,
 }
 
 impl Service {
@@ -28,54 +34,117 @@ impl Service {
             base_url: config::base_url(url_variable)?,
             token: config::var("api_token")?,
             request_id: ctx.request_id.clone(),
+            timeout: timeout()?,
         })
     }
 
-    /// Sends a request; a service that cannot be reached is a 503 naming it.
-    pub async fn send(
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Sends a request and reads the whole answer within the deadline.
+    /// Fails with a [`CallError`]; callers decide what that means for their
+    /// client (see [`Service::unavailable`]).
+    pub fn send(
         &self,
-        method: Method,
+        method: &str,
         path_and_query: &str,
         content_type: Option<&str>,
-        body: Vec<u8>,
-    ) -> Result<Response, ApiError> {
-        let mut builder = Request::builder();
-        builder
-            .method(method)
-            .uri(format!("{}{}", self.base_url, path_and_query))
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("x-request-id", self.request_id.clone())
-            .header("accept", "application/json");
-        if let Some(content_type) = content_type {
-            builder.header("content-type", content_type);
+        body: &[u8],
+    ) -> Result<Reply, CallError> {
+        if db::open_connections() > 0 {
+            return Err(CallError::NotSent(format!(
+                "bug: a database connection is held across a call to the {} \
+                 (under load this deadlocks Spin's shared connection pool)",
+                self.name
+            )));
         }
-        let request = builder.body(body).build();
-        spin_sdk::http::send::<_, Response>(request)
-            .await
-            .map_err(|e| {
-                eprintln!("{} unreachable: {e}", self.name);
-                self.unavailable()
-            })
+        let authorization = format!("Bearer {}", self.token);
+        let mut headers = vec![
+            ("authorization", authorization.as_str()),
+            ("x-request-id", self.request_id.as_str()),
+            ("accept", "application/json"),
+        ];
+        if let Some(content_type) = content_type {
+            headers.push(("content-type", content_type));
+        }
+        Call {
+            method,
+            url: &format!("{}{}", self.base_url, path_and_query),
+            headers: &headers,
+            body,
+            timeout: self.timeout,
+        }
+        .send()
     }
 
-    /// GET returning the status and parsed JSON body (`Null` if not JSON).
-    pub async fn get_json(
-        &self,
-        path_and_query: &str,
-    ) -> Result<(u16, serde_json::Value), ApiError> {
-        let response = self
-            .send(Method::Get, path_and_query, None, Vec::new())
-            .await?;
-        let status = *response.status();
-        let json = serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null);
-        Ok((status, json))
+    /// GET returning the status and parsed JSON body (`Null` if not JSON);
+    /// no answer is a 503 that says nothing was changed.
+    pub fn get_json(&self, path_and_query: &str) -> Result<(u16, serde_json::Value), ApiError> {
+        let reply = self
+            .send("GET", path_and_query, None, &[])
+            .map_err(|e| self.error(&e))?;
+        let json = serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
+        Ok((reply.status, json))
     }
 
-    /// The 503 to return when this service fails to give a usable answer.
+    /// The 503 to return when this service fails to give a usable answer
+    /// before anything was written.
     pub fn unavailable(&self) -> ApiError {
         ApiError::unavailable(format!(
             "The {} is unavailable; nothing was changed. Try again shortly.",
             self.name
         ))
+    }
+
+    /// The answer for a call that failed: 503 (nothing was changed), or 500
+    /// for our own bug.
+    pub fn error(&self, error: &CallError) -> ApiError {
+        match error {
+            CallError::NotSent(_) => {
+                ApiError::internal("Internal error.").caused_by(self.failure(error))
+            }
+            CallError::TimedOut(_) | CallError::Failed(_) => {
+                self.unavailable().caused_by(self.failure(error))
+            }
+        }
+    }
+
+    /// What went wrong, for the log line.
+    pub fn failure(&self, error: &dyn std::fmt::Display) -> String {
+        format!("{} call failed: {error}", self.name)
+    }
+}
+
+/// The component's `service_timeout_ms`, or the default when it has none.
+fn timeout() -> Result<Duration, ApiError> {
+    let Ok(raw) = spin_sdk::variables::get("service_timeout_ms") else {
+        return Ok(DEFAULT_TIMEOUT);
+    };
+    parse_timeout(&raw).ok_or_else(|| {
+        ApiError::internal(
+            "Server misconfigured: variable 'service_timeout_ms' must be a whole number of milliseconds from 1 to 600000.",
+        )
+    })
+}
+
+fn parse_timeout(raw: &str) -> Option<Duration> {
+    match raw.trim().parse::<u64>() {
+        Ok(ms @ 1..=600_000) => Some(Duration::from_millis(ms)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_whole_milliseconds_within_bounds() {
+        assert_eq!(parse_timeout("2500"), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_timeout(" 1 "), Some(Duration::from_millis(1)));
+        for bad in ["", "0", "-5", "1.5", "5s", "600001"] {
+            assert_eq!(parse_timeout(bad), None, "{bad}");
+        }
     }
 }

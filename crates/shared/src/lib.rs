@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod internal;
+pub mod outbound;
 pub mod query;
 pub mod respond;
 pub mod serve;

@@ -16,6 +16,20 @@ pub struct RequestContext {
     pub request_id: String,
 }
 
+impl RequestContext {
+    /// Logs something that went wrong without failing the request (JSON on
+    /// stderr, with the component and request id).
+    pub fn warn(&self, message: &str) {
+        let line = serde_json::json!({
+            "level": "warn",
+            "component": self.component,
+            "request_id": self.request_id,
+            "message": message,
+        });
+        eprintln!("{line}");
+    }
+}
+
 /// Runs `handler`, renders its error as JSON, tags the response with the
 /// request id and logs one JSON line to stdout.
 pub async fn serve<F, Fut>(component: &'static str, req: Request, handler: F) -> Response
@@ -32,9 +46,15 @@ where
     };
     let request_id = ctx.request_id.clone();
 
-    let mut response = handler(req, ctx)
-        .await
-        .unwrap_or_else(ApiError::into_response);
+    let mut response = match handler(req, ctx).await {
+        Ok(response) => response,
+        Err(error) => {
+            if error.status >= 500 || error.cause.is_some() {
+                log_error(component, &request_id, &method, &path, &error);
+            }
+            error.into_response()
+        }
+    };
     response.set_header("x-request-id", request_id.clone());
 
     let line = serde_json::json!({
@@ -47,6 +67,22 @@ where
     });
     println!("{line}");
     response
+}
+
+/// One JSON line on stderr for a failed request: which request, which
+/// component, what the client was told and what actually failed.
+fn log_error(component: &str, request_id: &str, method: &str, path: &str, error: &ApiError) {
+    let line = serde_json::json!({
+        "level": "error",
+        "component": component,
+        "request_id": request_id,
+        "method": method,
+        "path": path,
+        "status": error.status,
+        "detail": error.detail,
+        "cause": error.cause,
+    });
+    eprintln!("{line}");
 }
 
 /// An incoming id is kept only if it is short printable ASCII, so a client

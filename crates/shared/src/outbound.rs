@@ -1,0 +1,262 @@
+//! One outbound HTTP exchange with a deadline, on raw `wasi:http`.
+//!
+//! `spin_sdk::http::send` waits as long as the host does. The host's own
+//! limits are not enough: Spin honours the connect and first-byte timeouts of
+//! the request options only on network requests — a service-chained request
+//! (`*.spin.internal`) runs the target inline and ignores them. So the deadline
+//! is kept here, in the guest, by polling the response (and every body read
+//! and write) together with a monotonic-clock timer. The options are passed
+//! too, so the host gives up on its side of a network call as well.
+//!
+//! Dropping the pending response on time-out tells the host to abandon the
+//! call (Spin and the runner abort the task behind it).
+
+use std::time::Duration;
+
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+};
+use wasi::clocks::monotonic_clock;
+use wasi::io::poll::{Pollable, poll};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+/// What came back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Header names in lower case, as `wasi:http` gives them.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+/// Why there is no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The deadline passed: the other side may still be working on it.
+    TimedOut(Duration),
+    /// Refused, unreachable, denied by `allowed_outbound_hosts`, or broken.
+    Failed(String),
+    /// Not sent, because sending it would be a bug on our side.
+    NotSent(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::TimedOut(limit) => write!(f, "no answer within {} ms", limit.as_millis()),
+            CallError::Failed(why) | CallError::NotSent(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A request to send: `url` is absolute (`http://host[:port]/path?query`).
+pub struct Call<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+    /// The whole exchange — connect, first byte, body — must end within this.
+    pub timeout: Duration,
+}
+
+impl Call<'_> {
+    /// Sends the request and reads the whole response, or gives up at the deadline.
+    pub fn send(&self) -> Result<Reply, CallError> {
+        let deadline = Deadline::after(self.timeout);
+        let request = self.outgoing_request()?;
+        let outgoing_body = request
+            .body()
+            .map_err(|()| failed("the request body was already taken"))?;
+        let pending = outgoing_handler::handle(request, Some(self.options()))
+            .map_err(|e| failed(describe(&e)))?;
+        // The body is written after `handle`, so the host is already reading
+        // it: a large body cannot fill a buffer that nobody drains.
+        write_body(outgoing_body, self.body, &deadline)?;
+        let response = await_response(&pending, &deadline)?;
+        read_reply(response, &deadline)
+    }
+
+    fn outgoing_request(&self) -> Result<OutgoingRequest, CallError> {
+        let (scheme, rest) = self
+            .url
+            .split_once("://")
+            .ok_or_else(|| failed(format!("not an absolute URL: {}", self.url)))?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, "/"),
+        };
+        let entries: Vec<(String, Vec<u8>)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
+            .collect();
+        let fields = Fields::from_list(&entries).map_err(|e| failed(format!("{e:?}")))?;
+        let request = OutgoingRequest::new(fields);
+        let scheme = match scheme {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            other => Scheme::Other(other.to_owned()),
+        };
+        let method = match self.method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "HEAD" => Method::Head,
+            "OPTIONS" => Method::Options,
+            other => Method::Other(other.to_owned()),
+        };
+        let parts_ok = request.set_method(&method).is_ok()
+            && request.set_scheme(Some(&scheme)).is_ok()
+            && request.set_authority(Some(authority)).is_ok()
+            && request.set_path_with_query(Some(path)).is_ok();
+        if parts_ok {
+            Ok(request)
+        } else {
+            Err(failed(format!("invalid request URL {}", self.url)))
+        }
+    }
+
+    /// The host-side timeouts (honoured by Spin for network requests).
+    fn options(&self) -> RequestOptions {
+        let options = RequestOptions::new();
+        let nanos = u64::try_from(self.timeout.as_nanos()).unwrap_or(u64::MAX);
+        // A host that does not support an option refuses it; the guest-side
+        // deadline still holds, so that refusal is not an error.
+        let _ = options.set_connect_timeout(Some(nanos));
+        let _ = options.set_first_byte_timeout(Some(nanos));
+        let _ = options.set_between_bytes_timeout(Some(nanos));
+        options
+    }
+}
+
+fn failed(why: impl Into<String>) -> CallError {
+    CallError::Failed(why.into())
+}
+
+fn describe(error: &ErrorCode) -> String {
+    format!("{error:?}")
+}
+
+/// A point in monotonic time and the timer that fires there.
+struct Deadline {
+    limit: Duration,
+    timer: Pollable,
+}
+
+impl Deadline {
+    fn after(limit: Duration) -> Self {
+        let nanos = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX);
+        let at = monotonic_clock::now().saturating_add(nanos);
+        Self {
+            limit,
+            timer: monotonic_clock::subscribe_instant(at),
+        }
+    }
+
+    /// Blocks until `ready` fires or the deadline passes.
+    fn wait_for(&self, ready: &Pollable) -> Result<(), CallError> {
+        if ready.ready() {
+            return Ok(());
+        }
+        poll(&[ready, &self.timer]);
+        if ready.ready() {
+            Ok(())
+        } else {
+            Err(CallError::TimedOut(self.limit))
+        }
+    }
+}
+
+fn write_body(body: OutgoingBody, bytes: &[u8], deadline: &Deadline) -> Result<(), CallError> {
+    let stream = body
+        .write()
+        .map_err(|()| failed("the request body stream was already taken"))?;
+    write_all(&stream, bytes, deadline)?;
+    drop(stream);
+    OutgoingBody::finish(body, None).map_err(|e| failed(describe(&e)))
+}
+
+fn write_all(
+    stream: &OutputStream,
+    mut bytes: &[u8],
+    deadline: &Deadline,
+) -> Result<(), CallError> {
+    let broken = |e: StreamError| failed(format!("writing the request body: {e:?}"));
+    while !bytes.is_empty() {
+        let room = stream.check_write().map_err(broken)?;
+        if room == 0 {
+            deadline.wait_for(&stream.subscribe())?;
+            continue;
+        }
+        let n = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        stream.write(&bytes[..n]).map_err(broken)?;
+        bytes = &bytes[n..];
+    }
+    stream.flush().map_err(broken)?;
+    deadline.wait_for(&stream.subscribe())?;
+    stream.check_write().map(|_| ()).map_err(broken)
+}
+
+fn await_response(
+    pending: &FutureIncomingResponse,
+    deadline: &Deadline,
+) -> Result<IncomingResponse, CallError> {
+    deadline.wait_for(&pending.subscribe())?;
+    match pending.get() {
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(failed(describe(&code))),
+        Some(Err(())) => Err(failed("the response was already taken")),
+        None => Err(failed(
+            "the response was not ready after its pollable fired",
+        )),
+    }
+}
+
+fn read_reply(response: IncomingResponse, deadline: &Deadline) -> Result<Reply, CallError> {
+    let status = response.status();
+    let headers = response.headers().entries();
+    let body = response
+        .consume()
+        .map_err(|()| failed("the response body was already taken"))?;
+    let stream = body
+        .stream()
+        .map_err(|()| failed("the response body stream was already taken"))?;
+    let bytes = read_all(&stream, deadline)?;
+    drop(stream);
+    drop(IncomingBody::finish(body));
+    Ok(Reply {
+        status,
+        headers,
+        body: bytes,
+    })
+}
+
+fn read_all(stream: &InputStream, deadline: &Deadline) -> Result<Vec<u8>, CallError> {
+    let mut bytes = Vec::new();
+    loop {
+        match stream.read(64 * 1024) {
+            Ok(chunk) if chunk.is_empty() => deadline.wait_for(&stream.subscribe())?,
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(bytes),
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(failed(format!(
+                    "reading the response body: {}",
+                    e.to_debug_string()
+                )));
+            }
+        }
+    }
+}
