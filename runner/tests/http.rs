@@ -235,6 +235,28 @@ async fn outbound_http_allowed_and_denied() {
     app.shutdown().await;
 }
 
+/// Like Spin, the runner enforces the request options' first-byte timeout on a
+/// network request: a server that accepts and never answers gives the guest
+/// `ConnectionReadTimeout` instead of an open-ended wait.
+#[tokio::test]
+async fn outbound_request_options_time_out_a_silent_server() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let app = start_app(&[("upstream", &url)]).await;
+    let probe = format!("fetch-within:300:{url}/never");
+    let reply = get(app.addr(), "/", &[("x-probe", &probe)]).await.json();
+    let err = reply["err"].as_str().unwrap_or_default();
+    assert!(err.contains("ConnectionReadTimeout"), "{reply}");
+    held.abort();
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn service_chaining_bypasses_the_router() {
     let app = start_app(&[]).await;

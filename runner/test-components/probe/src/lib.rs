@@ -7,6 +7,9 @@
 //! - `var:<name>`      spin variables `get`
 //! - `file:<path>`     read a file from the `files` mounts
 //! - `fetch:<url>`     outbound HTTP GET
+//! - `fetch-within:<ms>:<url>` outbound GET with wasi-http request options
+//!   (connect and first-byte timeouts of `<ms>`) and no deadline of its own,
+//!   so the answer shows whether the host enforces them
 //! - `pg:<scenario>`   Postgres at the `db_url` variable (see `pg`)
 
 use serde_json::{Value, json};
@@ -29,6 +32,10 @@ async fn handle(req: Request) -> anyhow::Result<Response> {
                 Err(e) => json!({ "err": e.to_string() }),
             },
             Some(("fetch", url)) => fetch(url).await,
+            Some(("fetch-within", rest)) => match rest.split_once(':') {
+                Some((ms, url)) => fetch_within(ms.parse().unwrap_or(0), url),
+                None => json!({ "err": "fetch-within:<ms>:<url>" }),
+            },
             Some(("pg", scenario)) => pg(scenario),
             _ => json!({ "err": format!("unknown probe {p}") }),
         },
@@ -69,6 +76,36 @@ async fn fetch(url: &str) -> Value {
             "body": String::from_utf8_lossy(resp.body()),
         }}),
         Err(e) => json!({ "err": format!("{e:?}") }),
+    }
+}
+
+fn fetch_within(millis: u64, url: &str) -> Value {
+    use spin_sdk::http::{Fields, OutgoingRequest, Scheme};
+    use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types::RequestOptions};
+
+    let Some((authority, path)) = url
+        .strip_prefix("http://")
+        .map(|rest| rest.split_at(rest.find('/').unwrap_or(rest.len())))
+    else {
+        return json!({ "err": "only http:// URLs" });
+    };
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_scheme(Some(&Scheme::Http));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some(if path.is_empty() { "/" } else { path }));
+    let options = RequestOptions::new();
+    let nanos = millis * 1_000_000;
+    let _ = options.set_connect_timeout(Some(nanos));
+    let _ = options.set_first_byte_timeout(Some(nanos));
+    let pending = match outgoing_handler::handle(request, Some(options)) {
+        Ok(pending) => pending,
+        Err(e) => return json!({ "err": format!("{e:?}") }),
+    };
+    pending.subscribe().block();
+    match pending.get() {
+        Some(Ok(Ok(response))) => json!({ "ok": { "status": response.status() } }),
+        Some(Ok(Err(e))) => json!({ "err": format!("{e:?}") }),
+        other => json!({ "err": format!("unexpected {other:?}") }),
     }
 }
 
