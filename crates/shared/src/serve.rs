@@ -72,7 +72,17 @@ where
 /// One JSON line on stderr for a failed request: which request, which
 /// component, what the client was told and what actually failed.
 fn log_error(component: &str, request_id: &str, method: &str, path: &str, error: &ApiError) {
-    let line = serde_json::json!({
+    eprintln!("{}", error_line(component, request_id, method, path, error));
+}
+
+fn error_line(
+    component: &str,
+    request_id: &str,
+    method: &str,
+    path: &str,
+    error: &ApiError,
+) -> serde_json::Value {
+    serde_json::json!({
         "level": "error",
         "component": component,
         "request_id": request_id,
@@ -81,8 +91,7 @@ fn log_error(component: &str, request_id: &str, method: &str, path: &str, error:
         "status": error.status,
         "detail": error.detail,
         "cause": error.cause,
-    });
-    eprintln!("{line}");
+    })
 }
 
 /// An incoming id is kept only if it is short printable ASCII, so a client
@@ -101,6 +110,22 @@ fn request_id(incoming: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_line_says_which_request_which_component_and_what_failed() {
+        let error = ApiError::unavailable("The user service is unavailable.")
+            .caused_by("user service call failed: no answer within 5000 ms");
+        let line = error_line("task-service", "req-7", "POST", "/tasks", &error);
+        assert_eq!(line["level"], "error");
+        assert_eq!(line["component"], "task-service");
+        assert_eq!(line["request_id"], "req-7");
+        assert_eq!(line["status"], 503);
+        assert_eq!(
+            line["cause"],
+            "user service call failed: no answer within 5000 ms"
+        );
+        assert_eq!(line.to_string().lines().count(), 1, "one line per error");
+    }
 
     #[test]
     fn keeps_sane_incoming_ids_and_replaces_others() {
