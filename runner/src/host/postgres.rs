@@ -33,6 +33,8 @@ use tokio_postgres::{NoTls, Row};
 use wasmtime::component::Resource;
 
 use super::StoreState;
+
+mod spin_text;
 use super::bindings::spin::postgres::postgres::{
     self as pg, Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
 };
@@ -166,7 +168,7 @@ impl pg::HostConnection for StoreState {
             .pg_pools
             .get(&address)
             .await
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+            .map_err(|e| Error::ConnectionFailed(spin_text::debug(&e)))?;
         self.table
             .push(Connection { client })
             .map_err(|e| Error::ConnectionFailed(e.to_string()))
@@ -213,7 +215,7 @@ impl pg::HostConnection for StoreState {
             Ok(())
         }
         .await;
-        streamed.map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))?;
+        streamed.map_err(|e| Error::QueryFailed(QueryError::Text(spin_text::debug(&e))))?;
         Ok(RowSet { columns, rows })
     }
 
