@@ -3,6 +3,9 @@
 # formatting and lints, unit tests, the runner's tests, the API end-to-end
 # tests (throwaway PostgreSQL, real components in the runner), the offline
 # Kubernetes checks, and the browser tests (headless Chromium).
+# When a real Spin is available (SPIN_BIN, or `spin` on the PATH), the API
+# suite and the browser tests run again under it; otherwise a visible
+# "skipped: no spin" line says they did not.
 # Every suite runs even if an earlier one failed; the exit status is non-zero
 # if any failed. The last line sums the tests of all suites.
 set -uo pipefail
@@ -34,6 +37,15 @@ count_tests() {
   total_failed=$((total_failed + f))
 }
 
+# timed COMMAND...: runs it and prints how long it took.
+timed() {
+  local start=$SECONDS status
+  "$@"
+  status=$?
+  echo "took $((SECONDS - start)) s"
+  return "$status"
+}
+
 # step NAME COMMAND...: runs one suite, shows its output, never aborts.
 step() {
   local name=$1; shift
@@ -59,10 +71,22 @@ step "format" cargo fmt --all --check
 step "build components" bash -c 'cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service && scripts/build-test-components.sh'
 step "clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy wasm" cargo clippy --target wasm32-wasip2 -p frontend -p user-service -p task-service -p mth-shared -- -D warnings
-step "cargo test" cargo test --workspace
+# The API suite is its own step per host (and timed), so the unit and runner
+# tests run once.
+step "cargo test" env MTH_TEST_HOST=runner cargo test --workspace --exclude api-tests
 step "runner binary" cargo build -p runner
+step "api tests (runner)" timed env MTH_TEST_HOST=runner cargo test -p api-tests
 step "kubernetes" scripts/check-k8s.sh
-step "browser" tests/browser/run.sh
+step "browser (runner)" env MTH_TEST_HOST=runner tests/browser/run.sh
+
+SPIN="${SPIN_BIN:-$(command -v spin || true)}"
+if [ -n "$SPIN" ]; then
+  case "$SPIN" in /*) ;; */*) SPIN="$ROOT/$SPIN" ;; esac
+  step "api tests (spin)" timed env MTH_TEST_HOST=spin SPIN_BIN="$SPIN" cargo test -p api-tests
+  step "browser (spin)" env MTH_TEST_HOST=spin SPIN_BIN="$SPIN" tests/browser/run.sh
+else
+  printf '\033[33mskipped: no spin\033[0m (set SPIN_BIN to a Spin CLI, or put spin on the PATH, to run the API and browser tests under real Spin too)\n'
+fi
 
 echo
 if [ ${#failed_steps[@]} -gt 0 ]; then

@@ -166,3 +166,130 @@ async fn allowed_connection_to_a_dead_server_is_an_error_not_a_trap() {
     assert!(err.contains("ConnectionFailed"), "{err}");
     app.shutdown().await;
 }
+
+/// What a real Spin 3.6.3 answered for a probe scenario (`spin up -f
+/// tests/fixtures/app.toml`, RUST_BACKTRACE=1, PostgreSQL 15), captured into
+/// `fixtures/spin-3.6.3/<scenario>.json`.
+fn spin_3_6_3(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/spin-3.6.3/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    normalise(serde_json::from_str(&text).unwrap())
+}
+
+/// Drops what differs from run to run: a stack trace (present when
+/// RUST_BACKTRACE is set; Spin's frames are `<unknown>`), the temporary
+/// schema's number and the port of a dead server.
+fn normalise(value: Value) -> Value {
+    let Value::Object(map) = value else {
+        return value;
+    };
+    let mut out = serde_json::Map::new();
+    for (key, v) in map {
+        let v = match v {
+            Value::String(s) => Value::String(normalise_text(&s)),
+            other => other,
+        };
+        out.insert(key, v);
+    }
+    Value::Object(out)
+}
+
+fn normalise_text(s: &str) -> String {
+    // In the guest's Debug text the trace is an escaped run inside a string:
+    // from `\n\nStack backtrace:` to the string's closing (unescaped) quote.
+    const TRACE: &str = r"\n\nStack backtrace:";
+    let mut s = s.to_owned();
+    while let Some(start) = s.find(TRACE) {
+        let rest = &s[start..];
+        let end = rest
+            .char_indices()
+            .find(|&(i, c)| c == '"' && !rest[..i].ends_with('\\'))
+            .map_or(rest.len(), |(i, _)| i);
+        s.replace_range(start..start + end, "");
+    }
+    let mut out = String::new();
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find("pg_temp_") {
+        out.push_str(&rest[..i + "pg_temp_".len()]);
+        rest = rest[i + "pg_temp_".len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('N');
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each error path answers as real Spin 3.6.3 did, text for text.
+#[tokio::test]
+async fn error_paths_answer_like_spin_3_6_3() {
+    let pg = Postgres::start();
+    let app = start_with(&pg).await;
+    for scenario in [
+        "unique-returning",
+        "unique-execute",
+        "bad-param-query",
+        "bad-param-execute",
+        "timestamptz-read",
+        "timestamptz-bind",
+        "str-to-uuid",
+        "syntax-error",
+        "empty",
+        "too-big",
+    ] {
+        let ours = normalise(pg_probe(&app, "/api", scenario).await);
+        assert_eq!(ours, spin_3_6_3(scenario), "scenario {scenario}");
+    }
+    // `deeper` may reach only db.invalid:5432.
+    let ours = normalise(pg_probe(&app, "/api/deeper", "select-one").await);
+    // (captured with the database on port 55491)
+    let port = pg.host().rsplit(':').next().unwrap().to_owned();
+    let theirs = spin_3_6_3("denied-host")
+        .to_string()
+        .replace("55491", &port);
+    assert_eq!(ours.to_string(), theirs);
+    app.shutdown().await;
+}
+
+/// A unique violation raised by `INSERT … RETURNING` reaches the guest only
+/// as text, with no SQLSTATE: the shape `mth-shared` must recognise.
+#[tokio::test]
+async fn unique_violation_while_rows_stream_is_text_without_sqlstate() {
+    let pg = Postgres::start();
+    let app = start_with(&pg).await;
+    let err = pg_probe(&app, "/api", "unique-returning").await["err"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let text = err
+        .strip_prefix("Error::QueryFailed(QueryError::Text(\"")
+        .unwrap_or_else(|| panic!("not a text error: {err}"));
+    assert!(
+        text.starts_with(
+            r#"db error: ERROR: duplicate key value violates unique constraint \"probe_unique_email_key\"\nDETAIL: Key (email)=(taken@example.com) already exists.\n\nCaused by:\n    ERROR: duplicate key value violates unique constraint \"probe_unique_email_key\""#
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("23505") && !text.contains("SqlState"),
+        "{text}"
+    );
+    // Through `execute`, the same violation is structured.
+    let err = pg_probe(&app, "/api", "unique-execute").await["err"].to_string();
+    assert!(err.contains(r#"code: \"23505\""#), "{err}");
+    assert!(err.contains("SqlState(E23505)"), "{err}");
+    app.shutdown().await;
+}
+
+/// A connection refused at `open` reads as Spin 3.6.3's.
+#[tokio::test]
+async fn dead_server_answers_like_spin_3_6_3() {
+    let port = pg_harness::free_port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let host = format!("127.0.0.1:{port}");
+    let app = common::start_app(&[("db_url", &url), ("db_host", &host)]).await;
+    let ours = normalise(pg_probe(&app, "/api", "select-one").await);
+    assert_eq!(ours, spin_3_6_3("dead-server"));
+    app.shutdown().await;
+}

@@ -2,7 +2,9 @@
 # Browser tests: the UI in Debian's headless Chromium, driven by playwright-core,
 # against the real app started the way a developer starts it: a throwaway
 # PostgreSQL (initdb into a temporary directory, free port, trust auth),
-# migrations/migrate.sh, and `runner up -f spin.toml` with test variables.
+# migrations/migrate.sh, and `runner up -f spin.toml` with test variables --
+# or, with MTH_TEST_HOST=spin (or SPIN_BIN set and MTH_TEST_HOST unset), a real
+# `$SPIN_BIN up -f spin.toml` (`spin` from the PATH when SPIN_BIN is unset).
 # Installs Chromium and the npm packages if missing. Everything started here
 # is stopped and deleted on exit, failed or not. Screenshots and the app's log
 # land in tests/browser/artifacts/ (git-ignored).
@@ -25,9 +27,18 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-say "Building the components and the runner"
+# The host: the same rules as the API suite (tests/src/host.rs).
+case "${MTH_TEST_HOST:-}" in
+  runner) HOST=runner ;;
+  spin) HOST=spin; SPIN="${SPIN_BIN:-$(command -v spin || true)}"
+        [ -n "$SPIN" ] || die "MTH_TEST_HOST=spin, but SPIN_BIN is unset and no spin is on the PATH" ;;
+  "") if [ -n "${SPIN_BIN:-}" ]; then HOST=spin; SPIN="$SPIN_BIN"; else HOST=runner; fi ;;
+  *) die "MTH_TEST_HOST=$MTH_TEST_HOST: expected runner or spin" ;;
+esac
+
+say "Building the components (the app runs under $HOST)"
 build_components
-cargo build --quiet -p runner
+if [ "$HOST" = runner ]; then cargo build --quiet -p runner; fi
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -41,6 +52,7 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   if [ -n "$app_pid" ]; then
+    if [ "${HOST:-}" = spin ]; then kill -TERM -- "-$app_pid" 2>/dev/null || true; fi
     kill -TERM "$app_pid" 2>/dev/null || true
     wait "$app_pid" 2>/dev/null || true
   fi
@@ -77,12 +89,21 @@ export MTH_PASSWORD
 export SPIN_VARIABLE_DATABASE_URL="$DB_URL" SPIN_VARIABLE_API_TOKEN="$(random_secret)" \
   SPIN_VARIABLE_UI_PASSWORD="$MTH_PASSWORD" SPIN_VARIABLE_SESSION_SECRET="$(random_secret)"
 
-say "Starting the app on $MTH_URL"
-target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
-  --variable "database_host=127.0.0.1:$DB_PORT" --variable "ui_username=$MTH_USERNAME" \
-  >"$ARTIFACTS/app.log" 2>&1 &
+say "Starting the app on $MTH_URL under $HOST"
+if [ "$HOST" = runner ]; then
+  target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
+    --variable "database_host=127.0.0.1:$DB_PORT" --variable "ui_username=$MTH_USERNAME" \
+    >"$ARTIFACTS/app.log" 2>&1 &
+else
+  # Its own process group (setsid), so the cleanup stops `spin up` and the
+  # `spin trigger http` it starts; component logs stay out of the repo.
+  setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
+    --variable "database_host=127.0.0.1:$DB_PORT" --variable "ui_username=$MTH_USERNAME" \
+    >"$ARTIFACTS/app.log" 2>&1 &
+fi
 app_pid=$!
-for _ in $(seq 1 150); do
+# Spin compiles the components first: allow up to 3 minutes on a busy machine.
+for _ in $(seq 1 900); do
   curl -fsS "$MTH_URL/health" >/dev/null 2>&1 && break
   if ! kill -0 "$app_pid" 2>/dev/null; then
     cat "$ARTIFACTS/app.log" >&2

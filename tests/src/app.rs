@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 use pg_harness::{PgCluster, free_port, repo_root};
 
+use crate::host::{Host, SpinProcess};
+
 /// How to start a [`TestApp`].
 pub struct Options {
     /// Application variables (`--variable`), prefilled with working values.
@@ -17,6 +19,8 @@ pub struct Options {
     /// A cluster of the test's own, so it may stop Postgres without
     /// disturbing other tests.
     pub own_cluster: bool,
+    /// The engine to run the app in; [`Host::from_env`] unless a test says.
+    pub host: Host,
 }
 
 impl Options {
@@ -62,8 +66,15 @@ pub struct TestApp {
     pub session_secret: String,
     pub database_url: String,
     pub cluster: Arc<PgCluster>,
-    running: Option<RunningApp>,
+    pub host: Host,
+    running: Option<Running>,
     addr: SocketAddr,
+}
+
+/// The app, in whichever host runs it.
+enum Running {
+    Runner(RunningApp),
+    Spin(SpinProcess),
 }
 
 fn shared_cluster() -> Arc<PgCluster> {
@@ -86,6 +97,7 @@ impl TestApp {
                 ("session_secret".to_owned(), secret()),
             ]),
             own_cluster: false,
+            host: Host::from_env(),
         };
         configure(&mut options);
 
@@ -108,19 +120,16 @@ impl TestApp {
         vars.entry("database_host".to_owned())
             .or_insert_with(|| cluster.host());
 
-        let mut config = RunnerConfig::new(repo_root().join("spin.toml"));
-        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.variables = vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        config.env.clear(); // SPIN_VARIABLE_* of the developer's shell must not leak in
-        config.log_requests = false;
-        config.quiet_components = std::env::var_os("MTH_TEST_LOGS").is_none();
-        let running = runner::start(config).await.unwrap_or_else(|e| {
-            panic!(
-                "the runner could not start the app: {e:#}\n\
-                 (build the components first: `make build`, or \
-                 cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
-            )
-        });
+        let variables: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let running = match &options.host {
+            Host::Runner => Running::Runner(start_runner(variables).await),
+            Host::Spin(spin) => Running::Spin(SpinProcess::start(spin, &variables).await),
+        };
+        let addr = match &running {
+            Running::Runner(r) => r.addr(),
+            Running::Spin(s) => s.addr(),
+        };
 
         let var = |name: &str| options.variables[name].clone();
         Self {
@@ -131,7 +140,8 @@ impl TestApp {
             session_secret: var("session_secret"),
             database_url,
             cluster,
-            addr: running.addr(),
+            host: options.host,
+            addr,
             running: Some(running),
         }
     }
@@ -220,8 +230,26 @@ impl TestApp {
     }
 
     pub async fn shutdown(mut self) {
-        if let Some(running) = self.running.take() {
-            running.shutdown().await;
+        match self.running.take() {
+            Some(Running::Runner(running)) => running.shutdown().await,
+            Some(Running::Spin(mut spin)) => spin.stop(),
+            None => {}
         }
     }
+}
+
+async fn start_runner(variables: Vec<(String, String)>) -> RunningApp {
+    let mut config = RunnerConfig::new(repo_root().join("spin.toml"));
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.variables = variables;
+    config.env.clear(); // SPIN_VARIABLE_* of the developer's shell must not leak in
+    config.log_requests = false;
+    config.quiet_components = std::env::var_os("MTH_TEST_LOGS").is_none();
+    runner::start(config).await.unwrap_or_else(|e| {
+        panic!(
+            "the runner could not start the app: {e:#}\n\
+             (build the components first: `make build`, or \
+             cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
+        )
+    })
 }

@@ -1,5 +1,6 @@
 //! The test harness: a throwaway PostgreSQL and the real application, as
-//! compiled `.wasm` components, running in the project's runner.
+//! compiled `.wasm` components, running in the project's runner or, when
+//! `SPIN_BIN` is set (see [`Host`]), in a real `spin up`.
 //!
 //! ```no_run
 //! # async fn t() {
@@ -10,7 +11,9 @@
 
 mod app;
 mod deps;
+mod host;
 
 pub use app::{Options, TestApp, body, dead_url, error_fields, id};
 pub use deps::{CpuHog, HangingServer};
+pub use host::{Host, SpinProcess};
 pub use pg_harness::PgCluster;

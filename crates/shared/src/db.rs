@@ -11,6 +11,8 @@ use spin_sdk::pg4::{
 
 use crate::{ApiError, config};
 
+mod text_error;
+
 /// SQLSTATE codes the services react to.
 pub mod sqlstate {
     pub const UNIQUE_VIOLATION: &str = "23505";
@@ -38,26 +40,28 @@ impl DbError {
     fn from_pg(error: PgError) -> Self {
         match error {
             PgError::ConnectionFailed(m) => DbError::Unavailable(m),
-            PgError::QueryFailed(QueryError::DbError(e)) => {
-                // Class 08 is "connection exception"; 57P0x is a server shutting down
-                // or starting; 53300 is "too many connections". All are transient.
-                if e.code.starts_with("08") || e.code.starts_with("57P") || e.code == "53300" {
-                    DbError::Unavailable(e.message)
-                } else {
-                    DbError::Rejected {
-                        code: e.code,
-                        message: e.message,
-                    }
-                }
+            PgError::QueryFailed(QueryError::DbError(e)) => Self::from_code(e.code, e.message),
+            // Spin 3.6.3 sends a server error raised while rows stream (e.g. a
+            // unique violation by INSERT ... RETURNING) only as text; without
+            // structured info, a lost connection also shows up only there.
+            PgError::QueryFailed(QueryError::Text(m)) => match text_error::rejection(&m) {
+                Some(r) => Self::from_code(r.code, r.message),
+                None if looks_like_lost_connection(&m) => DbError::Unavailable(m),
+                None => DbError::Other(m),
+            },
+            PgError::BadParameter(m) | PgError::ValueConversionFailed(m) | PgError::Other(m) => {
+                DbError::Other(m)
             }
-            // Without structured info, a lost connection shows up only in the text.
-            PgError::QueryFailed(QueryError::Text(m)) if looks_like_lost_connection(&m) => {
-                DbError::Unavailable(m)
-            }
-            PgError::QueryFailed(QueryError::Text(m))
-            | PgError::BadParameter(m)
-            | PgError::ValueConversionFailed(m)
-            | PgError::Other(m) => DbError::Other(m),
+        }
+    }
+
+    fn from_code(code: String, message: String) -> Self {
+        // Class 08 is "connection exception"; 57P0x is a server shutting down
+        // or starting; 53300 is "too many connections". All are transient.
+        if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
+            DbError::Unavailable(message)
+        } else {
+            DbError::Rejected { code, message }
         }
     }
 }
@@ -172,6 +176,23 @@ mod tests {
         assert!(e.violates(sqlstate::UNIQUE_VIOLATION, "users_email_lower_key"));
         assert!(!e.violates(sqlstate::UNIQUE_VIOLATION, "other_key"));
         assert!(!e.violates(sqlstate::CHECK_VIOLATION, "users_email_lower_key"));
+    }
+
+    #[test]
+    fn a_violation_sent_as_text_is_classified_like_a_structured_one() {
+        // Spin 3.6.3's text for a taken email (INSERT ... RETURNING), as captured.
+        let text = include_str!("db/fixtures/spin-3.6.3-unique-returning.txt");
+        let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
+        assert!(
+            e.violates(sqlstate::UNIQUE_VIOLATION, "users_email_lower_key"),
+            "{e:?}"
+        );
+        assert!(!e.violates(sqlstate::FOREIGN_KEY_VIOLATION, "users_email_lower_key"));
+        // Other texts stay what they were.
+        let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(
+            "error deserializing column 0".into(),
+        )));
+        assert!(matches!(e, DbError::Other(_)), "{e:?}");
     }
 
     #[test]

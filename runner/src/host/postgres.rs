@@ -1,9 +1,21 @@
-//! `spin:postgres/postgres@4.0.0`, converting values exactly as Spin's
-//! `factor-outbound-pg` does: parameters are bound through tokio-postgres's
-//! typed `ToSql` (so its type checks apply, e.g. a `str` does not bind to a
-//! `uuid` column and `datetime` does not bind to `timestamptz`), columns are
-//! read through typed `FromSql`, and every failure reaches the guest as an
-//! `error` value, never a trap.
+//! `spin:postgres/postgres@4.0.0`, converting values exactly as Spin 3.6.3's
+//! `factor-outbound-pg` (what SpinKube runs) does: parameters are bound
+//! through tokio-postgres's typed `ToSql` (so its type checks apply, e.g. a
+//! `str` does not bind to a `uuid` column and `datetime` does not bind to
+//! `timestamptz`), columns are read through typed `FromSql`, and every
+//! failure reaches the guest as an `error` value, never a trap.
+//!
+//! Errors take Spin 3.6.3's shapes (docs/runner.md lists where 4.x differs):
+//! - a bad parameter: `bad-parameter` from `query`, `value-conversion-failed`
+//!   from `execute`, each the `{:?}` of the conversion error;
+//! - a server error before the first row (parse, bind): the structured
+//!   `query-error::db-error`;
+//! - anything that fails *while rows stream* — a server error raised by the
+//!   statement itself (e.g. a unique violation by `INSERT … RETURNING`), a
+//!   column that does not convert, a result over 128 MiB — only as
+//!   `query-error::text`, the `{:?}` of an `anyhow::Error` (Display, `Caused
+//!   by:`, and a stack trace when `RUST_BACKTRACE` is set);
+//! - `execute` reports every server error structured.
 
 // `Error` is the WIT variant the guest receives; boxing it would only move
 // the copy elsewhere.
@@ -15,17 +27,23 @@ use std::sync::Mutex;
 
 use anyhow::{Context, anyhow};
 use bytes::BytesMut;
+use futures_util::TryStreamExt as _;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 use wasmtime::component::Resource;
 
 use super::StoreState;
+
+mod spin_text;
 use super::bindings::spin::postgres::postgres::{
     self as pg, Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
 };
 
 /// Same limit as Spin's per-address pool.
 const POOL_SIZE: usize = 64;
+/// Spin's `MAX_HOST_BUFFERED_BYTES`: the most a query result may hold, as
+/// counted by [`memory_size`].
+const MAX_RESULT_BYTES: usize = 128 << 20;
 
 /// The guest's connection resource: a pooled client, returned to its pool
 /// when the guest drops the resource (or the instance ends).
@@ -98,9 +116,13 @@ impl StoreState {
         for (i, host) in config.get_hosts().iter().enumerate() {
             match host {
                 tokio_postgres::config::Host::Tcp(h) => {
+                    // Spin 3.6.3 pairs host `i` with port `i`, and with a
+                    // single port only host 0 (it reads `ports.get(1)` when
+                    // meaning the one port), so later hosts are checked
+                    // without a port. Same here, so the same manifests pass.
                     let port = ports
                         .get(i)
-                        .or_else(|| (ports.len() == 1).then(|| &ports[0]))
+                        .or_else(|| if ports.len() == 1 { ports.get(1) } else { None })
                         .copied();
                     if !self.component.allowed_hosts.allows("postgres", h, port) {
                         let shown = match port {
@@ -146,7 +168,7 @@ impl pg::HostConnection for StoreState {
             .pg_pools
             .get(&address)
             .await
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+            .map_err(|e| Error::ConnectionFailed(spin_text::debug(&e)))?;
         self.table
             .push(Connection { client })
             .map_err(|e| Error::ConnectionFailed(e.to_string()))
@@ -159,32 +181,41 @@ impl pg::HostConnection for StoreState {
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
         let params = to_sql_params(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| &**p as _).collect();
-        let rows = self
-            .pg_client(&conn)?
-            .query(&statement, &refs)
+        let client = self.pg_client(&conn)?;
+        // `query_raw` returns once the statement is bound; its errors are
+        // structured. What the server reports later arrives in the stream.
+        let stream = client
+            .query_raw(&statement, params)
             .await
             .map_err(query_failed)?;
+        let mut stream = std::pin::pin!(stream);
         // Spin reports no columns for an empty result.
-        let Some(first) = rows.first() else {
-            return Ok(RowSet {
-                columns: vec![],
-                rows: vec![],
-            });
-        };
-        let columns = first
-            .columns()
-            .iter()
-            .map(|c| Column {
-                name: c.name().to_string(),
-                data_type: data_type(c.type_()),
-            })
-            .collect();
-        let rows = rows
-            .iter()
-            .map(convert_row)
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))?;
+        let mut columns = Vec::new();
+        let mut rows = Vec::new();
+        let mut byte_count = std::mem::size_of::<RowSet>();
+        let streamed: anyhow::Result<()> = async {
+            while let Some(row) = stream.try_next().await? {
+                if rows.is_empty() {
+                    columns = row
+                        .columns()
+                        .iter()
+                        .map(|c| Column {
+                            name: c.name().to_string(),
+                            data_type: data_type(c.type_()),
+                        })
+                        .collect();
+                }
+                let row = convert_row(&row)?;
+                byte_count += row.iter().map(memory_size).sum::<usize>();
+                if byte_count > MAX_RESULT_BYTES {
+                    anyhow::bail!("query result exceeds limit of {MAX_RESULT_BYTES} bytes")
+                }
+                rows.push(row);
+            }
+            Ok(())
+        }
+        .await;
+        streamed.map_err(|e| Error::QueryFailed(QueryError::Text(spin_text::debug(&e))))?;
         Ok(RowSet { columns, rows })
     }
 
@@ -238,6 +269,24 @@ fn query_failed(e: tokio_postgres::Error) -> Error {
         detail: db.detail().map(str::to_string),
         extras,
     }))
+}
+
+/// What a value counts against [`MAX_RESULT_BYTES`], as Spin counts it.
+fn memory_size(value: &DbValue) -> usize {
+    let own = std::mem::size_of::<DbValue>();
+    match value {
+        DbValue::ArrayInt32(v) => own + v.len() * std::mem::size_of::<Option<i32>>(),
+        DbValue::ArrayInt64(v) => own + v.len() * std::mem::size_of::<Option<i64>>(),
+        DbValue::ArrayDecimal(v) | DbValue::ArrayStr(v) => {
+            own + v
+                .iter()
+                .map(|s| std::mem::size_of::<Option<String>>() + s.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+        }
+        DbValue::Str(s) | DbValue::Uuid(s) | DbValue::Decimal(s) => own + s.len(),
+        DbValue::Jsonb(b) | DbValue::Binary(b) | DbValue::Unsupported(b) => own + b.len(),
+        _ => own,
+    }
 }
 
 fn data_type(t: &Type) -> DbDataType {

@@ -144,6 +144,30 @@ fn pg(scenario: &str) -> Value {
             .execute("SELECT generate_series(1, 3)", &[])
             .map(|n| json!(n)),
         "select-one" => db.query("SELECT 1 AS one", &[]).map(|r| debug_rows(&r)),
+        // A unique violation raised while rows stream (INSERT ... RETURNING
+        // through `query`), and the same violation through `execute`.
+        "unique-returning" => unique_twice(&db, |db, sql, p| {
+            db.query(&format!("{sql} RETURNING email"), p)
+                .map(|r| debug_rows(&r))
+        }),
+        "unique-execute" => unique_twice(&db, |db, sql, p| db.execute(sql, p).map(|n| json!(n))),
+        // A parameter the host cannot convert (there is no 30 February).
+        "bad-param-query" => db
+            .query(
+                "SELECT $1::date AS d",
+                &[ParameterValue::Date((2024, 2, 30))],
+            )
+            .map(|r| debug_rows(&r)),
+        "bad-param-execute" => db
+            .execute("SELECT $1::date", &[ParameterValue::Date((2024, 2, 30))])
+            .map(|n| json!(n)),
+        // 130 rows of 1 MiB: over the host's 128 MiB result limit.
+        "too-big" => db
+            .query(
+                "SELECT repeat('x', 1048576) AS s FROM generate_series(1, 130)",
+                &[],
+            )
+            .map(|r| json!(r.rows.len())),
         other => return json!({ "err": format!("unknown scenario {other}") }),
     };
     result(outcome)
@@ -158,6 +182,25 @@ fn debug_rows(rs: &spin_sdk::pg4::RowSet) -> Value {
             .map(|row| row.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>())
             .collect::<Vec<_>>(),
     })
+}
+
+/// Inserts one email twice into a fresh table with a named unique
+/// constraint; the second insert's error is the outcome.
+#[allow(clippy::result_large_err)]
+fn unique_twice(
+    db: &Connection,
+    insert: impl Fn(&Connection, &str, &[ParameterValue]) -> Result<Value, spin_sdk::pg4::PgError>,
+) -> Result<Value, spin_sdk::pg4::PgError> {
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS probe_unique (
+            email text CONSTRAINT probe_unique_email_key UNIQUE)",
+        &[],
+    )?;
+    db.execute("DELETE FROM probe_unique", &[])?;
+    let sql = "INSERT INTO probe_unique (email) VALUES ($1)";
+    let params = [ParameterValue::Str("taken@example.com".into())];
+    insert(db, sql, &params)?;
+    insert(db, sql, &params)
 }
 
 /// Writes one value of every supported type and reads it back.

@@ -1,0 +1,192 @@
+//! Which engine runs the app under test: the project's runner, in-process,
+//! or a real Spin CLI (`spin up`) as a child process.
+//!
+//! The choice comes from the environment, so the same suite runs under both:
+//! - `MTH_TEST_HOST=runner`: the runner, even when a Spin is available;
+//! - `MTH_TEST_HOST=spin`: `$SPIN_BIN`, else `spin` on the `PATH` (a test
+//!   fails when there is neither);
+//! - unset: `$SPIN_BIN` when set, else the runner.
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pg_harness::{free_port, repo_root};
+
+/// The engine the tests run the app in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    Runner,
+    /// The `spin` executable to run.
+    Spin(PathBuf),
+}
+
+impl Host {
+    /// The host the environment asks for (see the module docs).
+    pub fn from_env() -> Self {
+        let spin_bin = spin_bin();
+        match std::env::var("MTH_TEST_HOST").as_deref() {
+            Ok("runner") => Host::Runner,
+            Ok("spin") => {
+                Host::Spin(spin_bin.or_else(|| find_on_path("spin")).expect(
+                    "MTH_TEST_HOST=spin, but SPIN_BIN is unset and no `spin` is on the PATH",
+                ))
+            }
+            Ok(other) if !other.is_empty() => {
+                panic!("MTH_TEST_HOST={other}: expected `runner` or `spin`")
+            }
+            _ => spin_bin.map_or(Host::Runner, Host::Spin),
+        }
+    }
+
+    /// A real Spin, if one is available (`$SPIN_BIN` or `spin` on the
+    /// `PATH`), whatever `MTH_TEST_HOST` says.
+    pub fn available_spin() -> Option<PathBuf> {
+        spin_bin().or_else(|| find_on_path("spin"))
+    }
+}
+
+/// `$SPIN_BIN`; a relative path is taken from the repository root (cargo
+/// runs tests in the package directory).
+fn spin_bin() -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os("SPIN_BIN").filter(|s| !s.is_empty())?);
+    Some(if path.is_relative() && path.components().count() > 1 {
+        repo_root().join(path)
+    } else {
+        path
+    })
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// `spin up -f <repo>/spin.toml` on a free port, in its own process group,
+/// killed (with everything it started) when dropped.
+pub struct SpinProcess {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+    _log_dir: tempfile::TempDir,
+}
+
+impl SpinProcess {
+    /// Starts Spin with these `--variable`s and waits until it is healthy.
+    pub async fn start(spin: &Path, variables: &[(String, String)]) -> Self {
+        let log_dir = tempfile::Builder::new()
+            .prefix("mth-spin-")
+            .tempdir()
+            .expect("a temporary directory");
+        let log = log_dir.path().join("spin.log");
+        let out = File::create(&log).expect("the Spin log file");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+
+        let mut cmd = Command::new(spin);
+        cmd.arg("up")
+            .arg("-f")
+            .arg(repo_root().join("spin.toml"))
+            .arg("--listen")
+            .arg(addr.to_string())
+            // Component stdio goes here too, not into the repo's .spin/.
+            .arg("--log-dir")
+            .arg(log_dir.path().join("components"));
+        for (name, value) in variables {
+            cmd.arg("--variable").arg(format!("{name}={value}"));
+        }
+        // A clean environment: no SPIN_VARIABLE_* (or anything else) of the
+        // developer's shell. Only what Spin needs to run, and the backtrace
+        // switch, which shapes the error texts the components see.
+        cmd.env_clear();
+        for keep in [
+            "PATH",
+            "HOME",
+            "XDG_CACHE_HOME",
+            "TMPDIR",
+            "RUST_BACKTRACE",
+            "RUST_LIB_BACKTRACE",
+        ] {
+            if let Some(v) = std::env::var_os(keep) {
+                cmd.env(keep, v);
+            }
+        }
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log file handle"))
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", spin.display()));
+        let mut process = Self {
+            child,
+            addr,
+            log,
+            _log_dir: log_dir,
+        };
+        process.wait_healthy().await;
+        process
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Polls Spin's health endpoint; compiling the components takes a few
+    /// seconds on a busy machine.
+    async fn wait_healthy(&mut self) {
+        let url = format!("http://{}/.well-known/spin/health", self.addr);
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "spin up exited ({status}) before serving:\n{}",
+                    self.log_text()
+                );
+            }
+            if let Ok(r) = client.get(&url).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "spin up did not become healthy within 180 s:\n{}",
+                    self.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops Spin and every process it started (`spin up` runs the app in
+    /// a `spin trigger http` child).
+    pub fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Drop for SpinProcess {
+    fn drop(&mut self) {
+        self.stop();
+        // A failing test shows what Spin and the components printed.
+        if std::thread::panicking() {
+            eprintln!(
+                "--- spin up output ({}) ---\n{}",
+                self.log.display(),
+                self.log_text()
+            );
+        }
+    }
+}
