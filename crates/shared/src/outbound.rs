@@ -217,6 +217,9 @@ fn await_response(
     deadline.wait_for(&pending.subscribe())?;
     match pending.get() {
         Some(Ok(Ok(response))) => Ok(response),
+        // The host's first-byte timeout (the same limit, passed in the
+        // options) can fire just before the guest's own timer does.
+        Some(Ok(Err(ErrorCode::ConnectionReadTimeout))) => Err(CallError::TimedOut(deadline.limit)),
         Some(Ok(Err(code))) => Err(failed(describe(&code))),
         Some(Err(())) => Err(failed("the response was already taken")),
         None => Err(failed(
