@@ -85,7 +85,7 @@ if [ -n "$SPIN" ]; then
   step "api tests (spin)" timed env MTH_TEST_HOST=spin SPIN_BIN="$SPIN" cargo test -p api-tests
   step "browser (spin)" env MTH_TEST_HOST=spin SPIN_BIN="$SPIN" tests/browser/run.sh
 else
-  printf '\033[33mskipped: no spin\033[0m (set SPIN_BIN to a Spin CLI, or put spin on the PATH, to run the API and browser tests under real Spin too)\n'
+  printf '\033[33mskipped: no spin\033[0m (API and browser tests under real Spin, and the runner/Spin differential test; set SPIN_BIN to a Spin CLI or put spin on the PATH)\n'
 fi
 
 echo
