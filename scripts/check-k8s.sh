@@ -193,7 +193,8 @@ run_step image-override image_override
 # --- 8. WIT imports against the documented minimum versions ------------------------------
 wasm_dir="$ROOT/target/wasm32-wasip2/release"
 if [[ -f "$wasm_dir/frontend.wasm" && -f "$wasm_dir/user_service.wasm" && -f "$wasm_dir/task_service.wasm" ]]; then
-  run_step wit-imports cargo test --quiet -p runner --test wit_imports
+  # --workspace: the features `cargo test --workspace` built with, so nothing rebuilds.
+  run_step wit-imports cargo test --quiet --workspace --test wit_imports
 else
   say "SKIP wit-imports: the components are not built (cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
 fi
