@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Offline checks of the Kubernetes manifests (k8s/, applied with `kubectl apply -k k8s`).
+# Offline checks of the Kubernetes manifests: k8s/base and every overlay in
+# k8s/overlays/ (each applied with `kubectl apply -k k8s/overlays/<name>`).
 # No cluster needed. Installs what it needs, idempotently:
 #   - kubectl (with its built-in kustomize), from Debian's packages, if missing;
 #   - a Python venv at .local/venv with pinned kubernetes-validate, checkov, pytest.
+# The overlays' secrets are git-ignored, so the checks render a copy of k8s/
+# and migrations/ in which scripts/k8s-secrets.sh generated fresh ones.
 # Checks:
-#   1. render      `kubectl kustomize k8s` renders
-#   2. schemas     every object validates: built-in kinds against the Kubernetes
+#   1. committed   no placeholder secret in a committed file, no secrets/*.env tracked
+#   2. render      `kubectl kustomize` renders every overlay
+#   3. secrets     no placeholder value in any rendered object
+#   4. schemas     every object validates: built-in kinds against the Kubernetes
 #                  $K8S_VERSION schemas (strict), SpinApp/SpinAppExecutor against
-#                  the CRDs in ../shared/schemas/ (fails loudly when absent)
-#   3. checkov     security scan; failures only if listed in k8s/checkov-skips.yaml
-#   4. consistency cross-checks with spin.toml and migrations/ (scripts/k8s_consistency.py)
-#   5. image       a kustomize `images:` override reaches all three SpinApps
-#   6. self-tests  the checkers catch deliberately broken manifests (pytest)
+#                  the SpinKube CRDs in $SPINKUBE_SCHEMAS_DIR (default: ../shared/schemas
+#                  when present; when absent, one line says so and only that part is skipped)
+#   5. checkov     security scan; failures only if listed in k8s/checkov-skips.yaml
+#   6. consistency cross-checks with spin.toml and migrations/ (scripts/k8s_consistency.py),
+#                  the Postgres connection budget included
+#   7. image       a kustomize `images:` override reaches all three SpinApps
+#   8. wit-imports the built components import exactly the WIT interfaces docs/deploy.md
+#                  lists with the minimum shim/operator versions (skipped, saying so,
+#                  when the components are not built)
+#   9. self-tests  the checkers catch deliberately broken manifests (pytest)
 # The last line is "N passed, N failed", summing the checks of every step.
 set -euo pipefail
 
@@ -19,7 +29,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 K8S_VERSION="${K8S_VERSION:-1.31.0}"
-SCHEMAS_DIR="${SPINKUBE_SCHEMAS_DIR:-$ROOT/../shared/schemas}"
+# Where an operator gets them: the CRDs of the spin-operator release in use
+# (spin-operator.crds.yaml of its GitHub release), or from a cluster with
+# `kubectl get crd spinapps.core.spinkube.dev spinappexecutors.core.spinkube.dev -o yaml`.
+SCHEMAS_DIR="${SPINKUBE_SCHEMAS_DIR:-}"
+if [[ -z "$SCHEMAS_DIR" && -f "$ROOT/../shared/schemas/core.spinkube.dev_spinapps.yaml" ]]; then
+  SCHEMAS_DIR="$ROOT/../shared/schemas"
+fi
 VENV="$ROOT/.local/venv"
 OUT="$ROOT/.local/k8s-check"
 PY_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 pytest==8.4.2)
@@ -92,46 +108,72 @@ fi
 PY="$VENV/bin/python"
 export PATH="$VENV/bin:$PATH"
 
-# --- 1. render -------------------------------------------------------------------------
-RENDERED="$OUT/rendered.yaml"
-say "render: kubectl kustomize k8s"
-if ! kubectl kustomize k8s >"$RENDERED" 2>"$OUT/render.log"; then
-  sed 's/^/    /' "$OUT/render.log"
-  say "render: FAILED (nothing else can be checked)"
-  failed=$((failed + 1))
-  finish
-  exit 1
+# --- 1. committed placeholders -----------------------------------------------------------
+run_step committed "$PY" scripts/k8s_secrets_check.py committed --root "$ROOT"
+
+# --- the tree to render: a copy with freshly generated secrets --------------------------
+TREE="$OUT/tree"
+rm -rf "$TREE" && mkdir -p "$TREE"
+cp -a k8s migrations "$TREE/"
+rm -rf "$TREE"/k8s/overlays/*/secrets
+OVERLAYS=()
+for dir in "$TREE"/k8s/overlays/*/; do
+  name=$(basename "$dir")
+  OVERLAYS+=("$name")
+  # An overlay built on another one (public-api on prod) has no secretGenerator.
+  if grep -q '^secretGenerator:' "$dir/kustomization.yaml"; then
+    scripts/k8s-secrets.sh "$dir" >/dev/null
+  fi
+done
+say "overlays: ${OVERLAYS[*]}"
+
+# --- 2. render ---------------------------------------------------------------------------
+rendered_ok=()
+for overlay in "${OVERLAYS[@]}"; do
+  RENDERED="$OUT/rendered-$overlay.yaml"
+  if kubectl kustomize "$TREE/k8s/overlays/$overlay" >"$RENDERED" 2>"$OUT/render-$overlay.log"; then
+    passed=$((passed + 1))
+    rendered_ok+=("$overlay")
+    say "render $overlay: ok ($(grep -c '^kind:' "$RENDERED") objects, $RENDERED)"
+  else
+    sed 's/^/    /' "$OUT/render-$overlay.log"
+    failed=$((failed + 1))
+    say "render $overlay: FAILED (nothing else can be checked for it)"
+  fi
+done
+
+SCHEMA_ARGS=(--crd-dir "$SCHEMAS_DIR")
+if [[ -z "$SCHEMAS_DIR" ]]; then
+  say "SKIP SpinKube CRD schema check: no SPINKUBE_SCHEMAS_DIR and no ../shared/schemas; SpinApp/SpinAppExecutor not schema-validated (docs/deploy.md says where to get the CRDs)"
+  SCHEMA_ARGS=(--skip-custom-resources)
 fi
-passed=$((passed + 1))
-say "render: ok ($(grep -c '^kind:' "$RENDERED") objects, $RENDERED)"
 
-# --- 2. schemas ------------------------------------------------------------------------
-if [[ ! -f "$SCHEMAS_DIR/core.spinkube.dev_spinapps.yaml" ]]; then
-  say "ERROR: SpinKube CRD schemas not found in $SCHEMAS_DIR (expected core.spinkube.dev_spinapps.yaml):"
-  say "       SpinApp and SpinAppExecutor cannot be validated, so this check FAILS."
-fi
-run_step schemas "$PY" scripts/k8s_validate.py "$RENDERED" \
-  --kubernetes-version "$K8S_VERSION" --crd-dir "$SCHEMAS_DIR"
+for overlay in "${rendered_ok[@]}"; do
+  RENDERED="$OUT/rendered-$overlay.yaml"
+  # --- 3. placeholders in what would be applied ------------------------------------------
+  run_step "placeholders-$overlay" "$PY" scripts/k8s_secrets_check.py rendered "$RENDERED"
+  # --- 4. schemas ------------------------------------------------------------------------
+  run_step "schemas-$overlay" "$PY" scripts/k8s_validate.py "$RENDERED" \
+    --kubernetes-version "$K8S_VERSION" "${SCHEMA_ARGS[@]}"
+  # --- 5. checkov ------------------------------------------------------------------------
+  run_step "checkov-$overlay" "$PY" scripts/k8s_checkov.py "$RENDERED" \
+    --skips k8s/checkov-skips.yaml --checkov "$VENV/bin/checkov"
+  # --- 6. consistency --------------------------------------------------------------------
+  run_step "consistency-$overlay" "$PY" scripts/k8s_consistency.py "$RENDERED" \
+    --spin-toml spin.toml --migrations migrations
+done
 
-# --- 3. checkov ------------------------------------------------------------------------
-run_step checkov "$PY" scripts/k8s_checkov.py "$RENDERED" \
-  --skips k8s/checkov-skips.yaml --checkov "$VENV/bin/checkov"
-
-# --- 4. consistency --------------------------------------------------------------------
-run_step consistency "$PY" scripts/k8s_consistency.py "$RENDERED" \
-  --spin-toml spin.toml --migrations migrations
-
-# --- 5. image override -----------------------------------------------------------------
+# --- 7. image override -------------------------------------------------------------------
 # The same thing `kustomize edit set image` writes: an `images:` entry. An overlay
-# proves the SpinApp spec.image fieldSpec (k8s/kustomizeconfig/spinapp.yaml) works.
+# proves the SpinApp spec.image fieldSpec (k8s/base/kustomizeconfig/spinapp.yaml) works.
 image_override() {
-  local overlay="$OUT/image-overlay" want="registry.example.test/team/microtaskhub:9.9.9"
+  local overlay="$TREE/k8s/overlays-extra/image-override" want="registry.example.test/team/microtaskhub:9.9.9"
   rm -rf "$overlay"; mkdir -p "$overlay"
   cat >"$overlay/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-  - ../../../k8s
+  - ../../overlays/prod
 images:
   - name: $SPIN_IMAGE
     newName: registry.example.test/team/microtaskhub
@@ -148,8 +190,18 @@ sys.exit(0 if apps and set(images.values()) == {want} else 1)
 }
 run_step image-override image_override
 
-# --- 6. self-tests ---------------------------------------------------------------------
-run_step self-tests env K8S_RENDERED="$RENDERED" SPINKUBE_SCHEMAS_DIR="$SCHEMAS_DIR" K8S_VERSION="$K8S_VERSION" \
+# --- 8. WIT imports against the documented minimum versions ------------------------------
+wasm_dir="$ROOT/target/wasm32-wasip2/release"
+if [[ -f "$wasm_dir/frontend.wasm" && -f "$wasm_dir/user_service.wasm" && -f "$wasm_dir/task_service.wasm" ]]; then
+  # --workspace: the features `cargo test --workspace` built with, so nothing rebuilds.
+  run_step wit-imports cargo test --quiet --workspace --test wit_imports
+else
+  say "SKIP wit-imports: the components are not built (cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
+fi
+
+# --- 9. self-tests -----------------------------------------------------------------------
+run_step self-tests env K8S_RENDERED="$OUT/rendered-prod.yaml" K8S_TREE="$TREE" \
+  SPINKUBE_SCHEMAS_DIR="$SCHEMAS_DIR" K8S_VERSION="$K8S_VERSION" \
   "$PY" -m pytest -q -p no:cacheprovider scripts/test_k8s_checks.py
 
 finish

@@ -44,7 +44,25 @@ RECOMMENDED_LABELS = [
 ]
 INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet", "CronJob")
+# The role the apps connect as (k8s/base/database/app-role.sql,
+# migrations/0003_app_role_privileges.sql): DML on the app's tables only.
+APP_ROLE = "microtaskhub_app"
+# Spin 3.6.3 keeps one Postgres pool per address per process, of this size
+# (factor-outbound-pg); a connection is held from Connection::open to its drop.
+SPIN_PG_POOL_SIZE = 64
+# Postgres' default superuser_reserved_connections, and what the budget keeps
+# free beyond the apps: the migration Job, the backup CronJob, an operator's psql.
+PG_SUPERUSER_RESERVED = 3
+PG_HEADROOM = 10
+
+
+def pod_template(o: dict) -> dict:
+    """The pod template of a workload (a CronJob's is one level deeper)."""
+    spec = o.get("spec", {})
+    if o.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    return spec.get("template", {})
 
 RULES = [
     "namespace",
@@ -61,6 +79,7 @@ RULES = [
     "selectors-match-pods",
     "network-policies",
     "migrations-configmap",
+    "connection-budget",
 ]
 
 
@@ -118,7 +137,7 @@ class Manifest:
         pods = []
         for o in self.objects:
             if o.get("kind") in WORKLOAD_KINDS:
-                template = o.get("spec", {}).get("template", {})
+                template = pod_template(o)
                 ports = [
                     p.get("containerPort")
                     for c in template.get("spec", {}).get("containers", [])
@@ -324,6 +343,14 @@ def rule_spinapp_variables(m: Manifest, spin: SpinManifest, migrations: Path | N
         for var, why in sorted(needed.items()):
             if var not in supplied:
                 problems.append(f"SpinApp/{name} does not supply {var!r} ({why})")
+        # Least privilege: no secret the SpinApp's own components do not use.
+        used = {v for c in deployed_components(app, spin) for v in spin.variables_used_by(c)}
+        for var in sorted(supplied):
+            if (spin.variables.get(var) or {}).get("secret") and var not in used:
+                problems.append(
+                    f"SpinApp/{name} receives secret {var!r}, which none of its components "
+                    f"({', '.join(deployed_components(app, spin))}) uses"
+                )
     return problems
 
 
@@ -343,7 +370,7 @@ def _key_refs(m: Manifest):
         if o.get("kind") not in WORKLOAD_KINDS:
             continue
         ns = o["metadata"].get("namespace")
-        pod = o.get("spec", {}).get("template", {}).get("spec", {})
+        pod = pod_template(o).get("spec", {})
         for c in pod.get("containers", []) + pod.get("initContainers", []):
             for env in c.get("env") or []:
                 source = env.get("valueFrom") or {}
@@ -384,11 +411,19 @@ def _component_deployer(m: Manifest, spin: SpinManifest, component: str, ns: str
     return None
 
 
-def _url_service(url: str) -> tuple[str | None, str | None, int | None]:
-    """(service, namespace, port) of an in-cluster URL, else (None, None, None)."""
+def _url_service(url: str, own_ns: str | None = None) -> tuple[str | None, str | None, int | None]:
+    """(service, namespace, port) of an in-cluster URL, else (None, None, None).
+
+    A bare name (http://user-service, postgres:5432) is a Service of the pod's
+    own namespace, `own_ns` (the pod's resolv.conf search path finds it).
+    """
+    if "://" not in url:
+        url = "tcp://" + url
     parts = urlsplit(url)
     host = parts.hostname or ""
     labels = host.split(".")
+    if len(labels) == 1 and host:
+        labels = [host, own_ns or "", "svc"]
     if len(labels) >= 3 and labels[2] == "svc" and (len(labels) == 3 or ".".join(labels[3:]) == "cluster.local"):
         try:
             port = parts.port
@@ -416,7 +451,7 @@ def rule_service_urls(m: Manifest, spin: SpinManifest, migrations: Path | None) 
                     f"SpinApp/{name} {var['name']}={value}: *.spin.internal only works inside one Spin process"
                 )
                 continue
-            service, svc_ns, port = _url_service(value)
+            service, svc_ns, port = _url_service(value, ns)
             if service is None:
                 problems.append(f"SpinApp/{name} {var['name']}={value} is not an in-cluster Service URL")
                 continue
@@ -430,7 +465,7 @@ def rule_service_urls(m: Manifest, spin: SpinManifest, migrations: Path | None) 
                 if deployer != service or svc_ns != ns:
                     problems.append(
                         f"SpinApp/{name} {var['name']}={value} should name the Service of SpinApp "
-                        f"{deployer} (which runs {component}): http://{deployer}.{ns}.svc.cluster.local"
+                        f"{deployer} (which runs {component}): http://{deployer}"
                     )
     return problems
 
@@ -456,6 +491,8 @@ def rule_database_host(m: Manifest, spin: SpinManifest, migrations: Path | None)
         name = app["metadata"]["name"]
         url = _var_value(m, app, "database_url")
         host = _var_value(m, app, "database_host")
+        if host is not None and ":" not in host:
+            host += ":5432"
         uses_db = any("database_host" in spin.outbound_variables(c) for c in deployed_components(app, spin))
         if url is None:
             continue
@@ -473,22 +510,55 @@ def rule_database_host(m: Manifest, spin: SpinManifest, migrations: Path | None)
                 f"SpinApp/{name} database_host={host!r} but database_url points at {netloc!r}: "
                 "Spin would refuse the connection (allowed_outbound_hosts)"
             )
-        service, svc_ns, port = _url_service(url)
+        service, svc_ns, port = _url_service(url, app["metadata"].get("namespace"))
         if service is None or (svc_ns, service) not in services or port not in services[(svc_ns, service)]:
             problems.append(f"SpinApp/{name} database_url host {netloc} is not a rendered Service and port")
             continue
-        # The database behind that Service must have been initialised with the same credentials.
+        # Least privilege: the apps connect as the DML-only role, with the
+        # password the migration Job gives that role, to the database the
+        # Postgres behind that Service was initialised with.
+        if parts.username != APP_ROLE:
+            problems.append(
+                f"SpinApp/{name} database_url connects as {parts.username!r}, not as the application role "
+                f"{APP_ROLE!r} (DML only; the migration Job owns the schema)"
+            )
+        app_passwords = _job_app_passwords(m, svc_ns)
+        if not app_passwords:
+            problems.append(f"no migration Job in namespace {svc_ns} mounts an app_password to create role {APP_ROLE}")
+        elif parts.password not in app_passwords:
+            problems.append(
+                f"SpinApp/{name} database_url password does not match the app_password the migration Job sets"
+            )
         svc = m.get("Service", service, svc_ns)
         for pod in m.pods():
             if svc and pod["namespace"] == svc_ns and selector_matches({"matchLabels": svc["spec"].get("selector")}, pod["labels"]):
                 expected = _postgres_credentials(m, pod)
-                actual = {"user": parts.username, "password": parts.password, "database": parts.path.lstrip("/")}
-                for field, value in expected.items():
-                    if value is not None and actual[field] != value:
-                        problems.append(
-                            f"SpinApp/{name} database_url {field} does not match what {pod['source']} is initialised with"
-                        )
+                if expected.get("database") is not None and parts.path.lstrip("/") != expected["database"]:
+                    problems.append(
+                        f"SpinApp/{name} database_url database does not match what {pod['source']} is initialised with"
+                    )
+                if expected.get("user") is not None and parts.username == expected["user"]:
+                    problems.append(f"SpinApp/{name} database_url connects as the database owner of {pod['source']}")
     return problems
+
+
+def _job_app_passwords(m: Manifest, ns: str | None) -> set[str]:
+    """app_password values of the Secrets that migration Jobs mount."""
+    migration_maps = {c["metadata"]["name"] for c in m.of_kind("ConfigMap") if "migrate.sh" in (c.get("data") or {})}
+    found = set()
+    for job in m.of_kind("Job"):
+        if job["metadata"].get("namespace") != ns:
+            continue
+        volumes = pod_template(job).get("spec", {}).get("volumes") or []
+        if not any((v.get("configMap") or {}).get("name") in migration_maps for v in volumes):
+            continue
+        for v in volumes:
+            secret = v.get("secret")
+            if secret:
+                value = (m.secret_data(secret["secretName"], ns) or {}).get("app_password")
+                if value:
+                    found.add(value)
+    return found
 
 
 def _postgres_credentials(m: Manifest, pod: dict) -> dict[str, str | None]:
@@ -634,27 +704,39 @@ def rule_selectors_match_pods(m: Manifest, spin: SpinManifest, migrations: Path 
     return problems
 
 
-def _allowed_sources(m: Manifest, dst: dict, port: int, sources: list[dict]) -> set[str]:
-    """Which sources NetworkPolicies let reach dst on port (Kubernetes semantics: allow-lists, unioned)."""
-    ns = dst["namespace"]
-    policies = [
+def _selecting_policies(m: Manifest, pod: dict, direction: str) -> list[dict]:
+    """The NetworkPolicies that restrict `direction` ("Ingress" or "Egress") of a pod."""
+    def types(p: dict) -> list[str]:
+        declared = p["spec"].get("policyTypes")
+        return declared or (["Ingress"] + (["Egress"] if p["spec"].get("egress") else []))
+    return [
         p for p in m.of_kind("NetworkPolicy")
-        if p["metadata"].get("namespace") == ns
-        and "Ingress" in (p["spec"].get("policyTypes") or ["Ingress"])
-        and selector_matches(p["spec"].get("podSelector") or {}, dst["labels"])
+        if p["metadata"].get("namespace") == pod["namespace"]
+        and direction in types(p)
+        and selector_matches(p["spec"].get("podSelector") or {}, pod["labels"])
     ]
-    if not policies:
-        return {s["source"] for s in sources}
-    allowed = set()
+
+
+def _peer_lists(policies: list[dict], direction: str, port: int):
+    """The peer lists (None: any peer) of the policies' rules that open `port`."""
     for pol in policies:
-        for rule in pol["spec"].get("ingress") or []:
+        for rule in pol["spec"].get(direction.lower()) or []:
             ports = rule.get("ports")
             if ports and not any(p.get("port") in (port, None) for p in ports):
                 continue
-            peers = rule.get("from")
-            for src in sources:
-                if peers is None or any(_peer_matches(peer, src, ns) for peer in peers):
-                    allowed.add(src["source"])
+            yield rule.get("from" if direction == "Ingress" else "to")
+
+
+def _allowed_sources(m: Manifest, dst: dict, port: int, sources: list[dict]) -> set[str]:
+    """Which sources NetworkPolicies let reach dst on port (Kubernetes semantics: allow-lists, unioned)."""
+    policies = _selecting_policies(m, dst, "Ingress")
+    if not policies:
+        return {s["source"] for s in sources}
+    allowed = set()
+    for peers in _peer_lists(policies, "Ingress", port):
+        for src in sources:
+            if peers is None or any(_peer_matches(peer, src, dst["namespace"]) for peer in peers):
+                allowed.add(src["source"])
     return allowed
 
 
@@ -712,17 +794,21 @@ def rule_network_policies(m: Manifest, spin: SpinManifest, migrations: Path | No
                 value = _var_value(m, app, var)
                 if var == "database_host":
                     value = "postgres://" + (value or "")
-                service, _, _ = _url_service(value or "")
+                service, _, _ = _url_service(value or "", ns)
                 for dst in pods_behind(service or ""):
                     needed[dst["source"]].add(src["source"])
                     if var == "database_host":
                         db_pods.append(dst)
     migration_maps = {c["metadata"]["name"] for c in m.of_kind("ConfigMap") if "migrate.sh" in (c.get("data") or {})}
-    for job in m.of_kind("Job"):
-        volumes = job["spec"]["template"]["spec"].get("volumes") or []
-        if any((v.get("configMap") or {}).get("name") in migration_maps for v in volumes):
-            for dst in db_pods:  # the migration Job talks to the database the apps use
-                needed[dst["source"]].add(f"Job/{job['metadata']['name']}")
+    for job in m.of_kind("Job") + m.of_kind("CronJob"):
+        spec = pod_template(job).get("spec", {})
+        volumes = spec.get("volumes") or []
+        commands = " ".join(" ".join(c.get("command") or []) + " ".join(c.get("args") or [])
+                            for c in spec.get("containers") or [])
+        migrates = any((v.get("configMap") or {}).get("name") in migration_maps for v in volumes)
+        if migrates or "backup.sh" in commands or "pg_dump" in commands:
+            for dst in db_pods:  # the migration Job and the backups talk to the database the apps use
+                needed[dst["source"]].add(f"{job['kind']}/{job['metadata']['name']}")
     for dst in pods:
         port = dst["ports"][0] if dst["ports"] else None
         if port is None:
@@ -733,6 +819,73 @@ def rule_network_policies(m: Manifest, spin: SpinManifest, migrations: Path | No
             problems.append(f"{src} must reach {dst['source']} on port {port}, but NetworkPolicies block it")
         for src in sorted(allowed - want):
             problems.append(f"{src} may reach {dst['source']} on port {port}, which nothing needs")
+        # Egress: the source's own policies must let the connection out too.
+        for src in pods:
+            if src is dst:
+                continue
+            out = _egress_allows(m, src, dst, port)
+            if src["source"] in want and out is False:
+                problems.append(f"{src['source']} must reach {dst['source']} on port {port}, but its egress policies block it")
+            if src["source"] not in want and out is True:
+                problems.append(f"{src['source']} may open connections to {dst['source']} on port {port}, which nothing needs")
+    for src in pods:
+        if _egress_allows(m, src, None, 0) is None:
+            problems.append(f"{src['source']} has no egress policy: it may connect anywhere")
+    return problems
+
+
+def _egress_allows(m: Manifest, src: dict, dst: dict | None, port: int) -> bool | None:
+    """Whether src's egress policies let it reach dst on port; None when no egress policy selects src."""
+    policies = _selecting_policies(m, src, "Egress")
+    if not policies:
+        return None
+    return dst is not None and any(
+        peers is None or any(_peer_matches(peer, dst, src["namespace"]) for peer in peers)
+        for peers in _peer_lists(policies, "Egress", port)
+    )
+
+
+def rule_connection_budget(m: Manifest, spin: SpinManifest, migrations: Path | None) -> list[str]:
+    """Postgres' max_connections covers every Spin pool the HPAs may create, plus a reserve.
+
+    Each pod of a SpinApp whose components connect to Postgres (allowed_outbound_hosts
+    `postgres://{{ database_host }}`) holds up to SPIN_PG_POOL_SIZE connections. Pods:
+    the HPA's maxReplicas (else spec.replicas, default 1), plus the Deployment's
+    rolling-update surge (25 %, rounded up), since old and new pods overlap.
+    """
+    problems = []
+    postgres = [o for o in m.of_kind("StatefulSet")
+                if any("postgres" in (c.get("image") or "") for c in pod_template(o).get("spec", {}).get("containers", []))]
+    if len(postgres) != 1:
+        return [f"expected one Postgres StatefulSet, found {len(postgres)}"]
+    max_connections = 100  # Postgres' default
+    reserved = PG_SUPERUSER_RESERVED
+    for c in pod_template(postgres[0])["spec"]["containers"]:
+        args = [str(a) for a in (c.get("command") or []) + (c.get("args") or [])]
+        for arg in args:
+            if arg.startswith("max_connections="):
+                max_connections = int(arg.split("=", 1)[1])
+            if arg.startswith("superuser_reserved_connections="):
+                reserved = int(arg.split("=", 1)[1])
+    hpas = {h["spec"]["scaleTargetRef"].get("name"): h for h in m.of_kind("HorizontalPodAutoscaler")}
+    total, terms = 0, []
+    for app in m.spinapps:
+        name = app["metadata"]["name"]
+        if not any("database_host" in spin.outbound_variables(c) for c in deployed_components(app, spin)):
+            continue
+        hpa = hpas.get(name)
+        replicas = hpa["spec"]["maxReplicas"] if hpa else app["spec"].get("replicas", 1)
+        surge = -(-replicas // 4)
+        total += (replicas + surge) * SPIN_PG_POOL_SIZE
+        terms.append(f"{name} ({replicas}+{surge} pods x {SPIN_PG_POOL_SIZE})")
+    needed = total + reserved + PG_HEADROOM
+    print(f"     connection budget: {' + '.join(terms) or 'no SpinApp uses Postgres'} = {total}, "
+          f"+ {reserved} superuser reserved + {PG_HEADROOM} headroom = {needed} <= max_connections {max_connections}")
+    if needed > max_connections:
+        problems.append(
+            f"Postgres max_connections={max_connections} is below what the SpinApps may open: "
+            f"{' + '.join(terms)} = {total}, + {reserved} reserved + {PG_HEADROOM} headroom = {needed}"
+        )
     return problems
 
 
@@ -758,14 +911,14 @@ def rule_migrations_configmap(m: Manifest, spin: SpinManifest, migrations: Path 
     jobs = [
         j for j in m.of_kind("Job")
         if any((v.get("configMap") or {}).get("name") == cm["metadata"]["name"]
-               for v in j["spec"]["template"]["spec"].get("volumes") or [])
+               for v in pod_template(j)["spec"].get("volumes") or [])
     ]
     if not jobs:
         problems.append(f"no Job mounts {ref(cm)}")
     for job in jobs:
         commands = " ".join(
             " ".join(c.get("command") or []) + " " + " ".join(c.get("args") or [])
-            for c in job["spec"]["template"]["spec"]["containers"]
+            for c in pod_template(job)["spec"]["containers"]
         )
         if "migrate.sh" not in commands:
             problems.append(f"{ref(job)} mounts the migrations but does not run migrate.sh")
@@ -787,6 +940,7 @@ RULE_FUNCS = {
     "selectors-match-pods": rule_selectors_match_pods,
     "network-policies": rule_network_policies,
     "migrations-configmap": rule_migrations_configmap,
+    "connection-budget": rule_connection_budget,
 }
 assert list(RULE_FUNCS) == RULES
 

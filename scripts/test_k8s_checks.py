@@ -2,8 +2,10 @@
 skip list) the way a real mistake would, and asserts the checker names the problem.
 
 Run by scripts/check-k8s.sh (`python -m pytest scripts/test_k8s_checks.py`).
-K8S_RENDERED may point at an already rendered `kubectl kustomize k8s`;
-otherwise the tests render it themselves.
+K8S_RENDERED may point at an already rendered prod overlay; otherwise the
+tests render one themselves (a copy of k8s/ with generated secrets).
+SPINKUBE_SCHEMAS_DIR names the SpinKube CRDs; without them, the tests that
+need them are skipped (and say so).
 """
 
 from __future__ import annotations
@@ -27,18 +29,34 @@ import k8s_checkov  # noqa: E402
 import k8s_consistency as kc  # noqa: E402
 import k8s_validate  # noqa: E402
 
-SCHEMAS = Path(os.environ.get("SPINKUBE_SCHEMAS_DIR", ROOT.parent / "shared" / "schemas"))
+import k8s_secrets_check  # noqa: E402
+
+_default_schemas = ROOT.parent / "shared" / "schemas"
+SCHEMAS = Path(os.environ.get("SPINKUBE_SCHEMAS_DIR") or
+               (_default_schemas if (_default_schemas / "core.spinkube.dev_spinapps.yaml").is_file() else "/nonexistent"))
+needs_crds = pytest.mark.skipif(not (SCHEMAS / "core.spinkube.dev_spinapps.yaml").is_file(),
+                                reason="no SpinKube CRD schemas (SPINKUBE_SCHEMAS_DIR)")
 K8S_VERSION = os.environ.get("K8S_VERSION", "1.31.0")
 
 
+def render_overlay(tmp: Path, overlay: str) -> str:
+    """`kubectl kustomize` of an overlay, in a copy of k8s/ with generated secrets."""
+    for folder in ("k8s", "migrations"):
+        shutil.copytree(ROOT / folder, tmp / folder, ignore=shutil.ignore_patterns("secrets"))
+    for name in ("dev", "prod"):
+        subprocess.run([str(ROOT / "scripts" / "k8s-secrets.sh"), str(tmp / "k8s" / "overlays" / name)],
+                       check=True, capture_output=True)
+    return subprocess.run(["kubectl", "kustomize", str(tmp / "k8s" / "overlays" / overlay)], check=True,
+                          capture_output=True, text=True).stdout
+
+
 @pytest.fixture(scope="session")
-def rendered_objects() -> list[dict]:
+def rendered_objects(tmp_path_factory) -> list[dict]:
     path = os.environ.get("K8S_RENDERED")
     if path:
         text = Path(path).read_text()
     else:
-        text = subprocess.run(["kubectl", "kustomize", str(ROOT / "k8s")], check=True,
-                              capture_output=True, text=True).stdout
+        text = render_overlay(tmp_path_factory.mktemp("tree"), "prod")
     return [o for o in yaml.safe_load_all(text) if o]
 
 
@@ -81,6 +99,7 @@ def test_rendered_manifests_pass_every_rule(objs, spin):
     assert {rule: p for rule, p in results.items() if p} == {}
 
 
+@needs_crds
 def test_rendered_manifests_pass_schema_validation(objs):
     results = k8s_validate.validate_objects(objs, K8S_VERSION, k8s_validate.CrdSchemas(SCHEMAS))
     assert [(label, errors) for label, errors in results if errors] == []
@@ -135,8 +154,8 @@ def test_unknown_component_is_reported(objs, spin):
 
 def test_missing_variable_is_reported(objs, spin):
     app = find(objs, "SpinApp", "user-service")
-    app["spec"]["variables"] = [v for v in app["spec"]["variables"] if v["name"] not in ("database_host", "session_secret")]
-    assert_reports(problems(objs, spin, "spinapp-variables"), "'database_host'", "'session_secret'")
+    app["spec"]["variables"] = [v for v in app["spec"]["variables"] if v["name"] not in ("database_host", "api_token")]
+    assert_reports(problems(objs, spin, "spinapp-variables"), "'database_host'", "'api_token'")
 
 
 def test_undeclared_variable_is_reported(objs, spin):
@@ -156,14 +175,35 @@ def test_service_url_at_the_wrong_service_is_reported(objs, spin):
 
 
 def test_database_host_not_matching_database_url_is_reported(objs, spin):
-    variable(find(objs, "SpinApp", "task-service"), "database_host")["value"] = "postgres:5432"
-    assert_reports(problems(objs, spin, "database-host"), "database_host='postgres:5432'")
+    variable(find(objs, "SpinApp", "task-service"), "database_host")["value"] = "postgres:5433"
+    assert_reports(problems(objs, spin, "database-host"), "database_host='postgres:5433'")
 
 
-def test_database_url_with_other_password_than_postgres_is_reported(objs, spin):
+def test_database_url_with_other_password_than_the_app_role_gets_is_reported(objs, spin):
     secret = find(objs, "Secret", "postgres-credentials")
-    secret["data"]["password"] = base64.b64encode(b"something-else").decode()
-    assert_reports(problems(objs, spin, "database-host"), "password does not match")
+    secret["data"]["app_password"] = base64.b64encode(b"something-else").decode()
+    assert_reports(problems(objs, spin, "database-host"), "password does not match the app_password")
+
+
+def test_apps_connecting_as_the_database_owner_is_reported(objs, spin):
+    secret = find(objs, "Secret", "microtaskhub-secrets")
+    url = base64.b64decode(secret["data"]["database_url"]).decode()
+    owner = base64.b64decode(find(objs, "Secret", "postgres-credentials")["data"]["user"]).decode()
+    secret["data"]["database_url"] = base64.b64encode(
+        url.replace("microtaskhub_app:", f"{owner}:").encode()).decode()
+    assert_reports(problems(objs, spin, "database-host"), "not as the application role", "database owner")
+
+
+def test_secret_handed_to_a_spinapp_that_does_not_use_it_is_reported(objs, spin):
+    app = find(objs, "SpinApp", "user-service")
+    app["spec"]["variables"].append({"name": "session_secret", "valueFrom": {"secretKeyRef": {
+        "name": find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"], "key": "session_secret"}}})
+    find(objs, "SpinApp", "frontend")["spec"]["variables"].append({"name": "database_url", "valueFrom": {
+        "secretKeyRef": {"name": find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"],
+                         "key": "database_url"}}})
+    assert_reports(problems(objs, spin, "spinapp-variables"),
+                   "SpinApp/user-service receives secret 'session_secret'",
+                   "SpinApp/frontend receives secret 'database_url'")
 
 
 def test_health_path_the_component_does_not_serve_is_reported(objs, spin):
@@ -180,15 +220,17 @@ def test_missing_health_check_is_reported(objs, spin):
 
 def test_ingress_backend_that_does_not_exist_is_reported(objs, spin):
     paths = find(objs, "Ingress", "microtaskhub")["spec"]["rules"][0]["http"]["paths"]
+    wrong_port = copy.deepcopy(paths[0])
+    wrong_port["backend"]["service"]["port"]["number"] = 8080
+    paths.append(wrong_port)
     paths[0]["backend"]["service"]["name"] = "users"
-    paths[1]["backend"]["service"]["port"]["number"] = 8080
     assert_reports(problems(objs, spin, "ingress-backends"), "'users'", "port 8080")
 
 
 def test_ingress_path_to_the_wrong_component_is_reported(objs, spin):
     paths = find(objs, "Ingress", "microtaskhub")["spec"]["rules"][0]["http"]["paths"]
-    paths[0]["backend"]["service"]["name"] = "task-service"  # /users -> task-service
-    assert_reports(problems(objs, spin, "ingress-backends"), "routes /users to 'user-service'")
+    paths[0]["backend"]["service"]["name"] = "task-service"  # / -> task-service
+    assert_reports(problems(objs, spin, "ingress-backends"), "routes / to 'frontend'")
 
 
 def test_frontend_allowed_to_reach_postgres_is_reported(objs, spin):
@@ -199,21 +241,54 @@ def test_frontend_allowed_to_reach_postgres_is_reported(objs, spin):
 
 def test_api_to_api_traffic_blocked_is_reported(objs, spin):
     policy = find(objs, "NetworkPolicy", "user-service")
-    policy["spec"]["ingress"][0]["from"][1]["podSelector"]["matchExpressions"][0]["values"] = ["frontend"]
+    policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"] = ["frontend"]
     assert_reports(problems(objs, spin, "network-policies"), "SpinApp/task-service must reach SpinApp/user-service")
 
 
-def test_migration_job_blocked_from_postgres_is_reported(objs, spin):
+@pytest.mark.parametrize("peer, client", [(1, "Job/microtaskhub-migrate"), (2, "CronJob/postgres-backup")])
+def test_database_client_blocked_from_postgres_is_reported(objs, spin, peer, client):
     policy = find(objs, "NetworkPolicy", "postgres")
-    del policy["spec"]["ingress"][0]["from"][1]
-    assert_reports(problems(objs, spin, "network-policies"),
-                   "Job/microtaskhub-migrate must reach StatefulSet/postgres")
+    del policy["spec"]["ingress"][0]["from"][peer]
+    assert_reports(problems(objs, spin, "network-policies"), f"{client} must reach StatefulSet/postgres")
 
 
 def test_missing_default_deny_is_reported(objs, spin):
-    objs.remove(find(objs, "NetworkPolicy", "default-deny-ingress"))
+    objs.remove(find(objs, "NetworkPolicy", "default-deny"))
     objs.remove(find(objs, "NetworkPolicy", "frontend"))
     assert_reports(problems(objs, spin, "network-policies"), "a pod in another namespace may reach SpinApp/frontend")
+
+
+def test_egress_blocked_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "task-service")
+    del policy["spec"]["egress"][1]  # task-service -> user-service
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "SpinApp/task-service must reach SpinApp/user-service on port 80, but its egress policies block it")
+
+
+def test_egress_wider_than_needed_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "frontend")
+    policy["spec"]["egress"].append(copy.deepcopy(find(objs, "NetworkPolicy", "user-service")["spec"]["egress"][0]))
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "SpinApp/frontend may open connections to StatefulSet/postgres")
+
+
+def test_pod_without_egress_policy_is_reported(objs, spin):
+    objs.remove(find(objs, "NetworkPolicy", "default-deny"))
+    objs.remove(find(objs, "NetworkPolicy", "allow-dns"))
+    find(objs, "NetworkPolicy", "frontend")["spec"]["policyTypes"] = ["Ingress"]
+    assert_reports(problems(objs, spin, "network-policies"), "SpinApp/frontend has no egress policy")
+
+
+def test_hpa_maxima_beyond_max_connections_are_reported(objs, spin):
+    find(objs, "HorizontalPodAutoscaler", "user-service")["spec"]["maxReplicas"] = 10
+    assert_reports(problems(objs, spin, "connection-budget"), "user-service (10+3 pods x 64)",
+                   "max_connections=530")
+
+
+def test_max_connections_left_at_the_default_is_reported(objs, spin):
+    container = find(objs, "StatefulSet", "postgres")["spec"]["template"]["spec"]["containers"][0]
+    del container["args"]
+    assert_reports(problems(objs, spin, "connection-budget"), "max_connections=100")
 
 
 def test_migration_missing_from_configmap_is_reported(objs, spin, tmp_path):
@@ -273,6 +348,7 @@ def test_missing_crd_directory_fails_loudly(objs, tmp_path):
     assert "is missing" in errors["SpinApp/frontend"][0]
 
 
+@needs_crds
 def test_unknown_spinapp_field_fails(objs):
     find(objs, "SpinApp", "user-service")["spec"]["replica"] = 2
     find(objs, "SpinApp", "frontend")["spec"]["checks"]["readiness"]["httpGet"]["port"] = 80
@@ -281,21 +357,25 @@ def test_unknown_spinapp_field_fails(objs):
     assert "'port' was unexpected" in errors["SpinApp/frontend"][0]
 
 
+@needs_crds
 def test_wrong_type_in_spinapp_fails(objs):
     find(objs, "SpinApp", "frontend")["spec"]["replicas"] = "2"
     assert "is not of type 'integer'" in schema_errors(objs)["SpinApp/frontend"][0]
 
 
+@needs_crds
 def test_spinapp_without_image_fails(objs):
     del find(objs, "SpinApp", "task-service")["spec"]["image"]
     assert "'image' is a required property" in schema_errors(objs)["SpinApp/task-service"][0]
 
 
+@needs_crds
 def test_unknown_builtin_field_fails_in_strict_mode(objs):
     find(objs, "StatefulSet", "postgres")["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
     assert "livenesProbe" in schema_errors(objs)["StatefulSet/postgres"][0]
 
 
+@needs_crds
 def test_unknown_kind_fails(objs):
     objs.append({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
     objs.append({"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "d"}})
@@ -335,3 +415,87 @@ def test_checkov_skip_without_reason_fails(tmp_path):
 def test_project_skip_list_has_reasons():
     skips, problems_found = k8s_checkov.load_skips(ROOT / "k8s" / "checkov-skips.yaml")
     assert skips and problems_found == []
+
+
+# ----------------------------------------------------------------- placeholder secrets
+
+
+def test_placeholder_in_a_rendered_secret_fails(objs):
+    secret = find(objs, "Secret", "microtaskhub-secrets")
+    secret["data"]["session_secret"] = base64.b64encode(b"CHANGE_ME_session_secret_0123456789abcdef").decode()
+    secret["data"]["api_token"] = base64.b64encode(b"too-short").decode()
+    secret["data"]["ui_password"] = base64.b64encode(b"elevenchars").decode()
+    found = k8s_secrets_check.check_rendered(objs, yaml.safe_dump_all(objs))
+    assert_reports(found, "key session_secret holds a placeholder", "key api_token is shorter than 32 bytes",
+                   "key ui_password is shorter than 12 characters")
+
+
+def test_rendered_generated_secrets_pass(objs):
+    assert k8s_secrets_check.check_rendered(objs, yaml.safe_dump_all(objs)) == []
+
+
+def test_committed_placeholders_and_tracked_secret_files_fail(tmp_path):
+    (tmp_path / "k8s" / "overlays" / "prod" / "secrets").mkdir(parents=True)
+    (tmp_path / "k8s" / "overlays" / "prod" / "secrets" / "app.env").write_text("api_token=0123\n")
+    (tmp_path / "k8s" / "base.yaml").write_text("password: CHANGE_ME_password\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-f", "k8s"], check=True)
+    found = k8s_secrets_check.check_committed(tmp_path)
+    assert_reports(found, "k8s/overlays/prod/secrets/app.env is tracked", "k8s/base.yaml:1 holds a placeholder")
+
+
+def test_the_project_commits_no_placeholders():
+    assert k8s_secrets_check.check_committed(ROOT) == []
+
+
+def test_generated_secrets_are_random_and_long_enough(tmp_path):
+    overlay = tmp_path / "o"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("kind: Kustomization\n")
+    generate = [str(ROOT / "scripts" / "k8s-secrets.sh"), str(overlay)]
+    subprocess.run(generate, check=True, capture_output=True)
+    first = (overlay / "secrets" / "app.env").read_text()
+    pg = dict(line.split("=", 1) for line in (overlay / "secrets" / "postgres.env").read_text().splitlines())
+    assert subprocess.run(generate, capture_output=True).returncode != 0, "refuses to overwrite"
+    subprocess.run(generate + ["--force"], check=True, capture_output=True)
+    assert (overlay / "secrets" / "app.env").read_text() != first
+    values = dict(line.split("=", 1) for line in first.splitlines())
+    assert len(values["api_token"]) >= 32 and len(values["session_secret"]) >= 32
+    assert len(values["ui_password"]) >= 12
+    assert f"microtaskhub_app:{pg['app_password']}@" in values["database_url"]
+    assert oct((overlay / "secrets" / "app.env").stat().st_mode & 0o777) == "0o600"
+
+
+# ----------------------------------------------------------------- overlays
+
+
+def test_public_api_is_opt_in(tmp_path, spin):
+    prod = [o for o in yaml.safe_load_all(render_overlay(tmp_path / "a", "prod")) if o]
+    public = [o for o in yaml.safe_load_all(render_overlay(tmp_path / "b", "public-api")) if o]
+    paths = {name: [p["path"] for p in find(objs, "Ingress", "microtaskhub")["spec"]["rules"][0]["http"]["paths"]]
+             for name, objs in (("prod", prod), ("public", public))}
+    assert paths == {"prod": ["/"], "public": ["/users", "/tasks", "/"]}
+    assert {r: p for r, p in kc.check(public, spin, ROOT / "migrations").items() if p} == {}
+    # The prod policies would block the controller from the APIs the public overlay routes to.
+    ingress = find(public, "Ingress", "microtaskhub")
+    prod_with_public_routes = [ingress if o["kind"] == "Ingress" else o for o in prod]
+    assert_reports(kc.check(prod_with_public_routes, spin)["network-policies"],
+                   "must reach SpinApp/user-service on port 80, but NetworkPolicies block it")
+
+
+def test_tls_and_https_redirect_by_default(objs):
+    ingress = find(objs, "Ingress", "microtaskhub")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
+    assert annotations.get("cert-manager.io/cluster-issuer")
+    assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+
+
+def test_validate_can_skip_custom_resources_only(tmp_path, objs, capsys):
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump_all(objs))
+    assert k8s_validate.main([str(path), "--kubernetes-version", K8S_VERSION, "--skip-custom-resources"]) == 0
+    assert "skip SpinApp/frontend" in capsys.readouterr().out
+    find(objs, "StatefulSet", "postgres")["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    path.write_text(yaml.safe_dump_all(objs))
+    assert k8s_validate.main([str(path), "--kubernetes-version", K8S_VERSION, "--skip-custom-resources"]) == 1

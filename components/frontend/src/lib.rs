@@ -14,8 +14,10 @@ use spin_sdk::http::{Request, Response};
 
 /// Handles one request; public so the crate's logic also builds natively.
 pub async fn handle_request(req: Request) -> Response {
+    // Behind the ingress, TLS ends there and X-Forwarded-Proto says https.
+    let https = security::is_https(&req);
     let mut response = mth_shared::serve("frontend", req, routes::handle).await;
-    security::apply_headers(&mut response);
+    security::apply_headers(&mut response, https);
     response
 }
 

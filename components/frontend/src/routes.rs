@@ -1,7 +1,7 @@
 //! Dispatch on the full request path (never on `spin-path-info`).
 
 use mth_shared::body::{JsonObject, string};
-use mth_shared::{ApiError, RequestContext, config, respond};
+use mth_shared::{ApiError, RequestContext, config, health, respond};
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::security::{self, header};
@@ -11,8 +11,12 @@ use crate::{assets, gateway};
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
     let path = req.path().to_owned();
     match path.as_str() {
-        "/health" => only(&req, &[Method::Get, Method::Head])
-            .map(|()| respond::json(200, &serde_json::json!({"status": "ok"}))),
+        "/health" => only(&req, &[Method::Get, Method::Head]).map(|()| {
+            health::respond_without_database(
+                "frontend",
+                &["api_token", "ui_password", "session_secret"],
+            )
+        }),
         "/auth/login" => {
             only(&req, &[Method::Post])?;
             security::check_origin(&req)?;

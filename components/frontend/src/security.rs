@@ -7,8 +7,17 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers to a response (any response: files, API, errors).
-pub fn apply_headers(response: &mut Response) {
+/// HSTS for a year, subdomains included: sent only on responses that reached
+/// the browser over HTTPS (browsers ignore it over plain HTTP anyway, and a
+/// local `make run` on http://127.0.0.1 must stay reachable).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
+/// Adds the security headers to a response (any response: files, API, errors);
+/// `https`: whether the request came over HTTPS ([`is_https`]).
+pub fn apply_headers(response: &mut Response, https: bool) {
+    if https {
+        response.set_header("strict-transport-security", STRICT_TRANSPORT_SECURITY);
+    }
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
@@ -216,5 +225,19 @@ mod tests {
             .header("origin", "http://attacker:3000")
             .build();
         assert_eq!(check_origin(&evil).unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn hsts_only_over_https() {
+        let hsts = |https| {
+            let mut response = Response::new(200, ());
+            apply_headers(&mut response, https);
+            response
+                .header("strict-transport-security")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        assert_eq!(hsts(true).as_deref(), Some(STRICT_TRANSPORT_SECURITY));
+        assert_eq!(hsts(false), None);
     }
 }
