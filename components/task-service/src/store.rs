@@ -1,6 +1,6 @@
 //! The tasks table. One statement per operation, all parameterised.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use mth_shared::ApiError;
 use mth_shared::db::{Db, DbError, get, sqlstate};
 use mth_shared::query::Page;
@@ -21,12 +21,23 @@ fn task(row: &[DbValue]) -> Result<Task, ApiError> {
         title: get(row, 1)?,
         description: get(row, 2)?,
         status: get(row, 3)?,
-        due_date: get::<Option<NaiveDate>>(row, 4)?.map(|d| d.format("%Y-%m-%d").to_string()),
+        due_date: get::<Option<NaiveDate>>(row, 4)?.map(iso_date),
         assignee_id: get(row, 5)?,
         assignee: None,
         created_at: rfc3339(get(row, 6)?),
         updated_at: rfc3339(get(row, 7)?),
     })
+}
+
+/// `YYYY-MM-DD`. Written by hand for the years the API accepts: chrono's
+/// `format("%Y-%m-%d")` parses its format string again for every row, which
+/// was ~8 % of the guest's work on a list page.
+fn iso_date(d: NaiveDate) -> String {
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
 }
 
 fn first_task(rows: RowSet) -> Result<Option<Task>, ApiError> {
@@ -192,4 +203,24 @@ pub fn counts_by_status(db: &Db, assignee_id: Uuid) -> Result<Vec<(Status, i64)>
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_date_is_what_chrono_formats() {
+        for (y, m, d) in [
+            (2026, 1, 2),
+            (999, 12, 31),
+            (0, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 3, 4),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(date), date.format("%Y-%m-%d").to_string());
+        }
+    }
 }
