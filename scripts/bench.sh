@@ -393,11 +393,11 @@ if [ -n "$PROFILE" ]; then
       use_host "$host"
       pid=${SERVER_PID[$host]}
       fixed_requests "$script" "$gateway" 20 "$LOGS/$host.$id.warmup.txt"
-      callgrind_control -i on "$pid" >/dev/null
-      callgrind_control -z "$pid" >/dev/null
+      callgrind_control -i on "$pid" >/dev/null 2>&1
+      callgrind_control -z "$pid" >/dev/null 2>&1
       fixed_requests "$script" "$gateway" "$PROFILE" "$LOGS/$host.$id.profile.txt"
-      callgrind_control --dump="$host-$id" "$pid" >/dev/null
-      callgrind_control -i off "$pid" >/dev/null
+      callgrind_control --dump="$host-$id" "$pid" >/dev/null 2>&1
+      callgrind_control -i off "$pid" >/dev/null 2>&1
       dump=$(ls -t "$WORK/$host.callgrind.$pid".* | head -n 1)
       PARTS[$host/$id]=$(python3 scripts/bench/callgrind_split.py --machine "$dump")
       [ -n "$KEEP_LOGS" ] && cp "$dump" "$LOGS/$host.$id.callgrind"
