@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use mth_shared::ApiError;
-use mth_shared::db::{Db, DbError, get, sqlstate};
+use mth_shared::db::{Db, DbError, get, sqlstate, take_opt_text, take_text};
 use mth_shared::query::Page;
 use mth_shared::time::rfc3339;
 use spin_sdk::pg4::{DbValue, ParameterValue, RowSet};
@@ -15,12 +15,13 @@ const COLUMNS: &str =
 const ASSIGNEE_FK: &str = "tasks_assignee_id_fkey";
 const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
 
-fn task(row: &[DbValue]) -> Result<Task, ApiError> {
+/// Consumes the row's text values (see [`take_text`]).
+fn task(row: &mut [DbValue]) -> Result<Task, ApiError> {
     Ok(Task {
         id: get(row, 0)?,
-        title: get(row, 1)?,
-        description: get(row, 2)?,
-        status: get(row, 3)?,
+        title: take_text(row, 1)?,
+        description: take_opt_text(row, 2)?,
+        status: take_text(row, 3)?,
         due_date: get::<Option<NaiveDate>>(row, 4)?.map(iso_date),
         assignee_id: get(row, 5)?,
         assignee: None,
@@ -41,7 +42,11 @@ fn iso_date(d: NaiveDate) -> String {
 }
 
 fn first_task(rows: RowSet) -> Result<Option<Task>, ApiError> {
-    rows.rows.first().map(|row| task(row)).transpose()
+    rows.rows
+        .into_iter()
+        .next()
+        .map(|mut row| task(&mut row))
+        .transpose()
 }
 
 fn opt<T: Into<ParameterValue>>(value: Option<T>) -> ParameterValue {
@@ -119,8 +124,8 @@ pub fn list(db: &Db, filter: Filter, page: Page) -> Result<(Vec<Task>, i64), Api
     };
     let tasks = rows
         .rows
-        .iter()
-        .map(|row| task(row))
+        .into_iter()
+        .map(|mut row| task(&mut row))
         .collect::<Result<_, _>>()?;
     Ok((tasks, total))
 }
