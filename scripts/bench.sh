@@ -371,7 +371,7 @@ PY
 # ends at -d or SIGINT, so we send it that.
 fixed_requests() {
   rm -f "$WORK/done".*
-  BENCH_GATEWAY=$2 BENCH_MAX_REQUESTS=$3 BENCH_DONE_FILE="$WORK/done" \
+  BENCH_GATEWAY=$2 BENCH_MAX_REQUESTS=$3 BENCH_DONE_FILE="$WORK/done" BENCH_SEED=${SEED:-11} \
     wrk -t1 -c1 -d3600s --timeout 60s -s "scripts/bench/$1.lua" "$BENCH_ORIGIN" >"$4" 2>&1 &
   LOAD_PID=$!
   while [ ! -e "$WORK/done.1" ] && kill -0 "$LOAD_PID" 2>/dev/null; do sleep 0.2; done
@@ -392,7 +392,7 @@ if [ -n "$PROFILE" ]; then
       say "Scenario $id under ${HOST_NAME[$host]}: $PROFILE requests under callgrind"
       use_host "$host"
       pid=${SERVER_PID[$host]}
-      fixed_requests "$script" "$gateway" 20 "$LOGS/$host.$id.warmup.txt"
+      SEED=7 fixed_requests "$script" "$gateway" 20 "$LOGS/$host.$id.warmup.txt"
       callgrind_control -i on "$pid" >/dev/null 2>&1
       callgrind_control -z "$pid" >/dev/null 2>&1
       fixed_requests "$script" "$gateway" "$PROFILE" "$LOGS/$host.$id.profile.txt"

@@ -7,6 +7,7 @@
 --                    cookie) and, on writes, Origin: BENCH_ORIGIN — as the browser
 --                    does; the token never reaches the browser, so none is sent
 --
+--   BENCH_SEED       optional: seeds the random choices (a repeatable sequence)
 --   BENCH_MAX_REQUESTS  optional: each wrk thread stops after this many responses
 --                    and touches BENCH_DONE_FILE.<tid> (wrk itself runs on until
 --                    its -d or a SIGINT, which bench.sh sends); a fixed amount of
@@ -113,7 +114,9 @@ function M.install(make_request)
   end
 
   function init(args)
-    math.randomseed(os.time() * 100 + tid)
+    -- BENCH_SEED (profile mode) makes the request sequence repeatable, so two
+    -- builds are compared on the same pages.
+    math.randomseed((tonumber(os.getenv("BENCH_SEED") or "") or os.time()) * 100 + tid)
     for _ = 1, 10 do math.random() end
     non2xx = 0
     first_bad = ""
