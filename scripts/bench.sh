@@ -382,6 +382,19 @@ fixed_requests() {
     || die "not $3 clean responses: $(grep BENCH_ "$4")"
 }
 
+# cg_control ARGS...: callgrind_control, whose command the process only reads
+# while it runs code: keep it busy with health checks (answered by the host,
+# no component) until the command is done.
+cg_control() {
+  callgrind_control "$@" >/dev/null 2>&1 &
+  local control=$!
+  while kill -0 "$control" 2>/dev/null; do
+    curl -fsS -o /dev/null "$BENCH_ORIGIN/.well-known/spin/health" 2>/dev/null || true
+    sleep 0.05
+  done
+  wait "$control" || die "callgrind_control $* failed"
+}
+
 if [ -n "$PROFILE" ]; then
   declare -A PARTS
   for entry in "${SCENARIOS[@]}"; do
@@ -393,13 +406,17 @@ if [ -n "$PROFILE" ]; then
       use_host "$host"
       pid=${SERVER_PID[$host]}
       SEED=7 fixed_requests "$script" "$gateway" 20 "$LOGS/$host.$id.warmup.txt"
-      callgrind_control -i on "$pid" >/dev/null 2>&1
-      callgrind_control -z "$pid" >/dev/null 2>&1
+      cg_control -i on "$pid"
+      cg_control -z "$pid"
       fixed_requests "$script" "$gateway" "$PROFILE" "$LOGS/$host.$id.profile.txt"
-      callgrind_control --dump="$host-$id" "$pid" >/dev/null 2>&1
-      callgrind_control -i off "$pid" >/dev/null 2>&1
+      cg_control --dump="$host-$id" "$pid"
+      cg_control -i off "$pid"
       dump=$(ls -t "$WORK/$host.callgrind.$pid".* | head -n 1)
       PARTS[$host/$id]=$(python3 scripts/bench/callgrind_split.py --machine "$dump")
+      # A request costs millions of instructions; far fewer means the counters
+      # were not on for the run.
+      [[ "${PARTS[$host/$id]}" =~ total=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt $((PROFILE * 100000)) ] \
+        || die "callgrind counted almost nothing for scenario $id (${PARTS[$host/$id]})"
       [ -n "$KEEP_LOGS" ] && cp "$dump" "$LOGS/$host.$id.callgrind"
       printf '    %s\n' "${PARTS[$host/$id]}"
     done
