@@ -1,5 +1,5 @@
 # MicroTaskHub — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build bench bench-runner k8s-check clean-local
+.PHONY: run test build bench bench-profile bench-runner k8s-check clean-local
 
 run:            ## build, start a local database and the app; prints URL and login
 	scripts/run.sh
@@ -11,8 +11,11 @@ build:          ## the three components (.wasm) and the runner
 	cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service
 	cargo build --release -p runner
 
-bench:          ## API benchmark (see docs/benchmarks.md)
+bench:          ## API benchmark, under Spin (if found) and the runner (see docs/benchmarks.md)
 	scripts/bench.sh
+
+bench-profile:  ## instructions per request under Spin, by part (callgrind; see docs/benchmarks.md)
+	BENCH_PROFILE=$${BENCH_PROFILE:-200} scripts/bench.sh
 
 bench-runner:   ## runner benchmark (see docs/benchmarks.md)
 	scripts/bench-runner.sh

@@ -7,6 +7,13 @@
 --                    cookie) and, on writes, Origin: BENCH_ORIGIN — as the browser
 --                    does; the token never reaches the browser, so none is sent
 --
+--   BENCH_SEED       optional: seeds the random choices (a repeatable sequence)
+--   BENCH_MAX_REQUESTS  optional: each wrk thread stops after this many responses
+--                    and touches BENCH_DONE_FILE.<tid> (wrk itself runs on until
+--                    its -d or a SIGINT, which bench.sh sends); a fixed amount of
+--                    work for instruction counts. Run wrk with -c equal to -t so
+--                    no request is in flight when a thread stops.
+--
 -- Each wrk thread counts the responses outside 2xx (wrk only reports an
 -- aggregate "Non-2xx or 3xx" count); done() prints one machine-readable line:
 --   BENCH_RESULT requests=… rps=… p50_ms=… p99_ms=… non2xx=… socket_errors=…
@@ -31,6 +38,8 @@ M.gateway = os.getenv("BENCH_GATEWAY") == "1"
 local token = assert(os.getenv("BENCH_API_TOKEN"), "BENCH_API_TOKEN is not set")
 local cookie = assert(os.getenv("BENCH_COOKIE"), "BENCH_COOKIE is not set")
 local origin = assert(os.getenv("BENCH_ORIGIN"), "BENCH_ORIGIN is not set")
+local max_requests = tonumber(os.getenv("BENCH_MAX_REQUESTS") or "")
+local done_file = os.getenv("BENCH_DONE_FILE")
 
 M.statuses = { "todo", "in_progress", "done" }
 
@@ -105,15 +114,26 @@ function M.install(make_request)
   end
 
   function init(args)
-    math.randomseed(os.time() * 100 + tid)
+    -- BENCH_SEED (profile mode) makes the request sequence repeatable, so two
+    -- builds are compared on the same pages.
+    math.randomseed((tonumber(os.getenv("BENCH_SEED") or "") or os.time()) * 100 + tid)
     for _ = 1, 10 do math.random() end
     non2xx = 0
     first_bad = ""
+    answered = 0
   end
 
   request = make_request
 
   function response(status, headers, body)
+    answered = answered + 1
+    if max_requests and answered == max_requests then
+      if done_file then
+        local f = io.open(done_file .. "." .. tid, "w")
+        if f then f:close() end
+      end
+      wrk.thread:stop()
+    end
     if status < 200 or status > 299 then
       non2xx = non2xx + 1
       if first_bad == "" then

@@ -1,8 +1,8 @@
 //! The tasks table. One statement per operation, all parameterised.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use mth_shared::ApiError;
-use mth_shared::db::{Db, DbError, get, sqlstate};
+use mth_shared::db::{Db, DbError, get, sqlstate, take_opt_text, take_text};
 use mth_shared::query::Page;
 use mth_shared::time::rfc3339;
 use spin_sdk::pg4::{DbValue, ParameterValue, RowSet};
@@ -15,13 +15,14 @@ const COLUMNS: &str =
 const ASSIGNEE_FK: &str = "tasks_assignee_id_fkey";
 const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
 
-fn task(row: &[DbValue]) -> Result<Task, ApiError> {
+/// Consumes the row's text values (see [`take_text`]).
+fn task(row: &mut [DbValue]) -> Result<Task, ApiError> {
     Ok(Task {
         id: get(row, 0)?,
-        title: get(row, 1)?,
-        description: get(row, 2)?,
-        status: get(row, 3)?,
-        due_date: get::<Option<NaiveDate>>(row, 4)?.map(|d| d.format("%Y-%m-%d").to_string()),
+        title: take_text(row, 1)?,
+        description: take_opt_text(row, 2)?,
+        status: take_text(row, 3)?,
+        due_date: get::<Option<NaiveDate>>(row, 4)?.map(iso_date),
         assignee_id: get(row, 5)?,
         assignee: None,
         created_at: rfc3339(get(row, 6)?),
@@ -29,8 +30,23 @@ fn task(row: &[DbValue]) -> Result<Task, ApiError> {
     })
 }
 
+/// `YYYY-MM-DD`. Written by hand for the years the API accepts: chrono's
+/// `format("%Y-%m-%d")` parses its format string again for every row, which
+/// was ~8 % of the guest's work on a list page.
+fn iso_date(d: NaiveDate) -> String {
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
+}
+
 fn first_task(rows: RowSet) -> Result<Option<Task>, ApiError> {
-    rows.rows.first().map(|row| task(row)).transpose()
+    rows.rows
+        .into_iter()
+        .next()
+        .map(|mut row| task(&mut row))
+        .transpose()
 }
 
 fn opt<T: Into<ParameterValue>>(value: Option<T>) -> ParameterValue {
@@ -108,8 +124,8 @@ pub fn list(db: &Db, filter: Filter, page: Page) -> Result<(Vec<Task>, i64), Api
     };
     let tasks = rows
         .rows
-        .iter()
-        .map(|row| task(row))
+        .into_iter()
+        .map(|mut row| task(&mut row))
         .collect::<Result<_, _>>()?;
     Ok((tasks, total))
 }
@@ -192,4 +208,24 @@ pub fn counts_by_status(db: &Db, assignee_id: Uuid) -> Result<Vec<(Status, i64)>
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_date_is_what_chrono_formats() {
+        for (y, m, d) in [
+            (2026, 1, 2),
+            (999, 12, 31),
+            (0, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 3, 4),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(date), date.format("%Y-%m-%d").to_string());
+        }
+    }
 }
