@@ -197,6 +197,26 @@ impl TestApp {
         client
     }
 
+    /// Signs in to the frontend with the configured login, from the app's own
+    /// origin as a browser would.
+    pub async fn login(&self) -> Response {
+        self.client
+            .post(self.url("/auth/login"))
+            .header("origin", self.url(""))
+            .json(&json!({"username": self.ui_username, "password": self.ui_password}))
+            .send()
+            .await
+            .expect("POST /auth/login")
+    }
+
+    /// Signs in and returns the `name=value` of the session cookie.
+    pub async fn session_cookie(&self) -> String {
+        let response = self.login().await;
+        assert_eq!(response.status(), StatusCode::OK, "signing in");
+        let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
     /// Creates a user through the API and returns its JSON.
     pub async fn create_user(&self, email: &str) -> Value {
         let response = self

@@ -58,14 +58,7 @@ async fn short_frontend_secrets_are_refused_and_do_not_concern_the_apis() {
         "session_secret",
     )
     .await;
-    let login = app
-        .client
-        .post(app.url("/auth/login"))
-        .header("origin", app.url(""))
-        .json(&json!({"username": app.ui_username, "password": app.ui_password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login().await;
     let body = assert_refused(login, StatusCode::INTERNAL_SERVER_ERROR, "session_secret").await;
     assert!(body["detail"].as_str().unwrap().contains("32 bytes"));
     // The APIs do not use the session secret: they stay ready.

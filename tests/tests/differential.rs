@@ -247,7 +247,7 @@ struct Answer {
 /// Runs the script against one app. Ids are replaced by `<id:N>` in order of
 /// first appearance, so both hosts' answers line up.
 async fn run(app: &TestApp) -> Vec<Answer> {
-    let cookie = session_cookie(app).await;
+    let cookie = app.session_cookie().await;
     let mut saved: HashMap<&str, String> = HashMap::new();
     let mut ids = Ids::default();
     let mut answers = Vec::new();
@@ -294,20 +294,6 @@ async fn run(app: &TestApp) -> Vec<Answer> {
         });
     }
     answers
-}
-
-async fn session_cookie(app: &TestApp) -> String {
-    let response = app
-        .client
-        .post(app.url("/auth/login"))
-        .header("origin", app.url(""))
-        .json(&json!({"username": app.ui_username, "password": app.ui_password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_owned()
 }
 
 /// Replaces UUIDs (anywhere in a string) with `<id:N>` and RFC 3339 times

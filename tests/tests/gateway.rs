@@ -21,17 +21,6 @@ async fn login(app: &TestApp, username: &str, password: &str) -> Response {
         .unwrap()
 }
 
-/// Signs in and returns the `name=value` of the session cookie.
-async fn session_cookie(app: &TestApp) -> String {
-    let response = login(app, &app.ui_username, &app.ui_password).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    set_cookie.split(';').next().unwrap().to_owned()
-}
-
 /// A browser request through the gateway: session cookie and same origin.
 fn browser(app: &TestApp, method: Method, path: &str, cookie: &str) -> RequestBuilder {
     app.client
@@ -82,7 +71,7 @@ async fn login_sets_a_hardened_cookie_and_refuses_bad_credentials_alike() {
 #[tokio::test]
 async fn the_session_is_checked_on_every_api_call() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
     let secret = app.session_secret.as_bytes();
     let now = chrono_now();
     let expired = session::sign(secret, &app.ui_username, now - 1);
@@ -142,7 +131,7 @@ fn chrono_now() -> i64 {
 #[tokio::test]
 async fn the_gateway_passes_calls_through_with_the_token_added() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
 
     let created = browser(&app, Method::POST, "/api/users", &cookie)
         .json(&json!({"email": "gw@example.com", "full_name": "Gate Way"}))
@@ -210,7 +199,7 @@ async fn the_gateway_passes_calls_through_with_the_token_added() {
 #[tokio::test]
 async fn cross_origin_writes_are_refused() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
     let new_user = json!({"email": "csrf@example.com", "full_name": "C"});
     let attempts = [
         app.client
@@ -239,7 +228,7 @@ async fn an_unreachable_service_is_a_json_503() {
         o.set("user_service_url", dead_url());
     })
     .await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
     let response = browser(&app, Method::GET, "/api/users", &cookie)
         .send()
         .await
@@ -262,7 +251,7 @@ async fn an_unreachable_service_is_a_json_503() {
 #[tokio::test]
 async fn the_token_never_reaches_the_browser() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
     let user = app.create_user("t@example.com").await;
     let paths = [
         "/",
@@ -447,7 +436,7 @@ async fn sign_in_and_out_are_refused_across_sites_too() {
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
     assert!(cross.headers().get("set-cookie").is_none());
 
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
     let logout = app
         .client
         .post(app.url("/auth/logout"))
@@ -506,7 +495,7 @@ async fn writes_without_a_session_change_nothing() {
 #[tokio::test]
 async fn methods_bodies_and_statuses_pass_through_unchanged() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.session_cookie().await;
     let user = app.create_user("pass@example.com").await;
     let path = format!("/api/users/{}", id(&user));
 

@@ -239,21 +239,6 @@ async fn a_hanging_user_service_gives_503_in_bounded_time_and_writes_nothing() {
     assert_eq!(stored_task(&app, &task).await.0, "done");
 }
 
-/// Signs in through the frontend and returns the session cookie.
-async fn sign_in(app: &TestApp) -> String {
-    let response = app
-        .client
-        .post(app.url("/auth/login"))
-        .header("origin", app.url(""))
-        .json(&json!({"username": app.ui_username, "password": app.ui_password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 /// The gateway cannot know whether a service that went silent applied a
 /// change: it answers 504 and says exactly that.
 #[tokio::test]
@@ -264,7 +249,7 @@ async fn the_gateway_answers_504_when_a_service_hangs() {
         o.set("gateway_timeout_ms", "1000");
     })
     .await;
-    let cookie = sign_in(&app).await;
+    let cookie = app.session_cookie().await;
     let browser = |method: Method, path: &str| {
         app.client
             .request(method, app.url(path))
