@@ -1,7 +1,7 @@
 // The task board: three columns, filters, the task dialog, moves and deletes.
 
 import { api } from './api.js';
-import { $, announce, busy, clearFormErrors, confirmAction, el, formatDate, initials, showFormError, showNotice, today } from './ui.js';
+import { $, FormDialog, announce, busy, confirmedDelete, el, formatDate, initials, showNotice, today } from './ui.js';
 
 export const STATUSES = [
   { id: 'todo', label: 'To do' },
@@ -13,12 +13,17 @@ const label = (status) => STATUSES.find((s) => s.id === status)?.label ?? status
 export class Board {
   constructor(state) {
     this.state = state;
-    this.editing = null; // the task being edited, or null for a new one
     this.draggedId = null; // the task being dragged, if any
-    $('#new-task').addEventListener('click', () => this.openDialog(null));
+    this.dialog = new FormDialog('task', {
+      title: (task) => (task ? 'Edit task' : 'New task'),
+      focus: 'title',
+      fill: (f, task) => this.fill(f, task),
+      save: (f, task) => this.save(f, task),
+      saved: () => this.load(),
+    });
+    $('#new-task').addEventListener('click', () => this.dialog.open(null));
     $('#filters').addEventListener('change', () => this.load());
     $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
-    $('#task-form').addEventListener('submit', (event) => this.save(event));
     for (const column of document.querySelectorAll('.column')) this.acceptDrops(column);
   }
 
@@ -106,7 +111,7 @@ export class Board {
       forward && el('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Move “${task.title}” to ${forward.label}`,
         onclick: (e) => this.move(task, forward.id, e.currentTarget, error) }, `${forward.label} →`),
       el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Edit “${task.title}”`,
-        onclick: () => this.openDialog(task) }, 'Edit'),
+        onclick: () => this.dialog.open(task) }, 'Edit'),
       task.status === 'done' && el('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', 'aria-label': `Delete “${task.title}”`,
         onclick: (e) => this.remove(task, e.currentTarget, error) }, 'Delete'));
     return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id, draggable: 'true',
@@ -146,46 +151,33 @@ export class Board {
     }
   }
 
-  async remove(task, button, error) {
-    error.textContent = '';
-    const sure = await confirmAction('Delete this task?', `“${task.title}” will be deleted for good.`, 'Delete task');
-    if (!sure) return;
-    try {
-      await busy(button, 'Deleting…', () => api.deleteTask(task.id));
-      announce(`“${task.title}” deleted.`);
-      await this.load();
-    } catch (e) {
-      error.textContent = e.message;
-    }
+  remove(task, button, error) {
+    return confirmedDelete({
+      button, error,
+      confirm: ['Delete this task?', `“${task.title}” will be deleted for good.`, 'Delete task'],
+      send: () => api.deleteTask(task.id),
+      done: `“${task.title}” deleted.`,
+      reload: () => this.load(),
+    });
   }
 
-  openDialog(task) {
-    this.editing = task;
-    const form = $('#task-form');
-    clearFormErrors(form);
-    form.reset();
-    $('#task-dialog-title').textContent = task ? 'Edit task' : 'New task';
+  /** The task dialog's fields: the team to choose from, and the task's values. */
+  fill(f, task) {
     const select = $('#task-assignee');
     select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
       ...this.state.users.map((u) => el('option', { value: u.id }, `${u.full_name} (${u.email})`)));
     if (task) {
-      form.elements.title.value = task.title;
-      form.elements.description.value = task.description ?? '';
-      form.elements.assignee_id.value = task.assignee_id ?? '';
-      form.elements.due_date.value = task.due_date ?? '';
-      form.elements.status.value = task.status;
+      f.title.value = task.title;
+      f.description.value = task.description ?? '';
+      f.assignee_id.value = task.assignee_id ?? '';
+      f.due_date.value = task.due_date ?? '';
+      f.status.value = task.status;
     } else if (this.filters().assignee_id) {
       select.value = this.filters().assignee_id;
     }
-    $('#task-dialog').showModal();
-    form.elements.title.focus();
   }
 
-  async save(event) {
-    event.preventDefault();
-    const form = event.target;
-    clearFormErrors(form);
-    const f = form.elements;
+  async save(f, task) {
     const body = {
       title: f.title.value,
       description: f.description.value.trim() ? f.description.value : null,
@@ -193,18 +185,12 @@ export class Board {
       status: f.status.value,
     };
     if (f.assignee_id.value) body.assignee_id = f.assignee_id.value;
-    else if (!this.editing) {
-      showFormError(form, { errors: [{ field: 'assignee_id', message: 'is required: choose a person' }], message: '' });
-      return;
+    else if (!task) throw { errors: [{ field: 'assignee_id', message: 'is required: choose a person' }], message: '' };
+    if (task) {
+      await api.updateTask(task.id, body);
+      return 'Task saved.';
     }
-    const submit = form.querySelector('[type="submit"]');
-    try {
-      await busy(submit, 'Saving…', () => (this.editing ? api.updateTask(this.editing.id, body) : api.createTask(body)));
-      $('#task-dialog').close();
-      announce(this.editing ? 'Task saved.' : 'Task created.');
-      await this.load();
-    } catch (e) {
-      showFormError(form, e); // the dialog stays open with everything typed
-    }
+    await api.createTask(body);
+    return 'Task created.';
   }
 }

@@ -93,6 +93,66 @@ export function confirmAction(title, message, confirmLabel) {
   });
 }
 
+/** The dialog that creates or edits one thing (`#<name>-dialog`, its form
+ *  `#<name>-form`, its heading `#<name>-dialog-title`). `open(item)` shows it
+ *  empty (item null) or filled by `fill(fields, item)`. On submit
+ *  `save(fields, item)` sends it and resolves to what to announce; then the
+ *  dialog closes and `saved()` reloads. A refusal — the server's, or one
+ *  `save` throws as `{ errors, message }` — stays in the dialog, next to its
+ *  field, with everything typed. */
+export class FormDialog {
+  constructor(name, { title, focus, fill, save, saved }) {
+    this.dialog = $(`#${name}-dialog`);
+    this.form = $(`#${name}-form`);
+    this.heading = $(`#${name}-dialog-title`);
+    Object.assign(this, { title, focus, fill, save, saved });
+    this.item = null;
+    this.form.addEventListener('submit', (event) => this.submit(event));
+  }
+
+  open(item) {
+    this.item = item;
+    clearFormErrors(this.form);
+    this.form.reset();
+    this.heading.textContent = this.title(item);
+    this.fill(this.form.elements, item);
+    this.dialog.showModal();
+    this.form.elements[this.focus].focus();
+  }
+
+  async submit(event) {
+    event.preventDefault();
+    clearFormErrors(this.form);
+    const button = this.form.querySelector('[type="submit"]');
+    try {
+      const message = await busy(button, 'Saving…', () => this.save(this.form.elements, this.item));
+      this.dialog.close();
+      announce(message);
+      await this.saved();
+    } catch (e) {
+      showFormError(this.form, e);
+    }
+  }
+}
+
+/** A delete behind the confirm dialog (`confirm`: title, message, button
+ *  label). `button` shows progress; a refusal is written in `error` in the
+ *  server's words and focus stays on the button; success announces `done`
+ *  and calls `reload()`. */
+export async function confirmedDelete({ button, error, confirm, send, done, reload }) {
+  error.textContent = '';
+  if (!(await confirmAction(...confirm))) return;
+  try {
+    await busy(button, 'Deleting…', send);
+  } catch (e) {
+    error.textContent = e.message;
+    button.focus();
+    return;
+  }
+  announce(done);
+  await reload();
+}
+
 /** Today as YYYY-MM-DD in the user's own time zone. */
 export function today() {
   const now = new Date();

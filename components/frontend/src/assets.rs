@@ -9,7 +9,7 @@ use spin_sdk::http::{Method, Request, Response};
 
 use mth_shared::ApiError;
 
-use crate::security::header;
+use mth_shared::request::header;
 
 /// Where the files are in the guest.
 pub const ROOT: &str = "/static";
@@ -59,7 +59,7 @@ pub fn content_type(file: &str) -> &'static str {
 /// A strong validator from the file's content.
 pub fn etag(content: &[u8]) -> String {
     let digest = Sha256::digest(content);
-    format!("\"{}\"", crate::session::hex(&digest[..16]))
+    format!("\"{}\"", mth_shared::hex::encode(&digest[..16]))
 }
 
 /// Whether an `If-None-Match` header matches `etag` (weak comparison, as for GET).

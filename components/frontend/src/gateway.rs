@@ -12,7 +12,7 @@ use mth_shared::outbound::{CallError, Reply};
 use mth_shared::{ApiError, RequestContext};
 use spin_sdk::http::{Request, Response};
 
-use crate::security::header;
+use mth_shared::request::header;
 
 /// Response headers passed back to the browser; everything else is dropped.
 const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count"];

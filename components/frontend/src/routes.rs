@@ -4,9 +4,11 @@ use mth_shared::body::{JsonObject, string};
 use mth_shared::{ApiError, RequestContext, config, health, respond};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::security::{self, header};
+use crate::security;
 use crate::session::{self, Session};
 use crate::{assets, gateway};
+use mth_shared::request::header;
+use mth_shared::time::Timestamp;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
     let path = req.path().to_owned();
@@ -63,7 +65,7 @@ fn no_store(mut response: Response) -> Response {
 fn session_body(session: &Session) -> serde_json::Value {
     serde_json::json!({
         "username": session.username,
-        "expires_at": session::rfc3339(session.expires_at),
+        "expires_at": Timestamp::from_unix(session.expires_at),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Cross-site request checks and the headers every response carries.
 
+use mth_shared::request::header;
 use spin_sdk::http::{Method, Request, Response};
 
 /// Only the app's own files; no inline code, no framing, no other origins.
@@ -119,10 +120,6 @@ pub fn check_origin(req: &Request) -> Result<(), mth_shared::ApiError> {
             "Cross-site request refused: changes can only be made from this site's own pages.",
         ))
     }
-}
-
-pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.header(name).and_then(|v| v.as_str())
 }
 
 #[cfg(test)]

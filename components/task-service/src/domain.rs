@@ -3,8 +3,10 @@
 use chrono::NaiveDate;
 use mth_shared::ApiError;
 use mth_shared::body::{Field, JsonObject, Lines, plain_text, string};
-use serde::Serialize;
+use mth_shared::time::{Date, Timestamp};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use spin_sdk::pg4::{self, DbValue, Decode};
 use uuid::Uuid;
 
 /// Where a task is in its lifecycle.
@@ -34,6 +36,13 @@ impl Status {
             Status::InProgress => "in_progress",
             Status::Done => "done",
         }
+    }
+}
+
+/// A status the database holds (its CHECK allows only these).
+impl Decode for Status {
+    fn decode(value: &DbValue) -> Result<Self, pg4::Error> {
+        Status::parse(&String::decode(value)?).map_err(pg4::Error::Decode)
     }
 }
 
@@ -174,12 +183,21 @@ pub struct Task {
     pub id: Uuid,
     pub title: String,
     pub description: Option<String>,
-    pub status: String,
-    pub due_date: Option<String>,
+    pub status: Status,
+    pub due_date: Option<Date>,
     pub assignee_id: Option<Uuid>,
-    pub assignee: Option<Value>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub assignee: Option<Assignee>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The user a task is assigned to, as user-service describes them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
 }
 
 #[cfg(test)]

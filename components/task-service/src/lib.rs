@@ -15,10 +15,4 @@ pub async fn handle_request(req: Request) -> Response {
     mth_shared::serve("task-service", req, routes::handle).await
 }
 
-// The export exists only in the .wasm: its symbol names are not valid for a
-// native shared library, and native builds are for unit tests and clippy.
-#[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-async fn handle(req: Request) -> Response {
-    handle_request(req).await
-}
+mth_shared::http_export!(handle_request);

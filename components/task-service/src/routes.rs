@@ -3,7 +3,7 @@
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
-use mth_shared::{ApiError, RequestContext, auth, health, respond};
+use mth_shared::{ApiError, RequestContext, respond, route};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
@@ -12,24 +12,17 @@ use crate::store::{self, Deleted, Filter};
 use crate::users;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
-    let path = req.path().trim_end_matches('/').to_owned();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-
-    if let ["tasks", "health"] = segments.as_slice() {
-        return Ok(health::respond("task-service"));
-    }
-    auth::require_api_token(&req)?;
-
-    match (req.method(), segments.as_slice()) {
-        (Method::Post, ["tasks"]) => create(&req, &ctx),
-        (Method::Get, ["tasks"]) => list(&req),
-        (Method::Get, ["tasks", "stats"]) => stats(&req),
-        (Method::Get, ["tasks", id]) => show(&req, &ctx, id),
-        (Method::Patch, ["tasks", id]) => update(&req, &ctx, id),
-        (Method::Delete, ["tasks", id]) => delete(&req, id),
-        (_, ["tasks"] | ["tasks", _]) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found("No such endpoint.")),
-    }
+    route::api(&req, "tasks", "task-service", |method, segments| {
+        match (method, segments) {
+            (&Method::Post, ["tasks"]) => Some(create(&req, &ctx)),
+            (&Method::Get, ["tasks"]) => Some(list(&req)),
+            (&Method::Get, ["tasks", "stats"]) => Some(stats(&req)),
+            (&Method::Get, ["tasks", id]) => Some(show(&req, &ctx, id)),
+            (&Method::Patch, ["tasks", id]) => Some(update(&req, &ctx, id)),
+            (&Method::Delete, ["tasks", id]) => Some(delete(&req, id)),
+            _ => None,
+        }
+    })
 }
 
 fn not_found(id: Uuid) -> ApiError {
@@ -64,8 +57,8 @@ fn list(req: &Request) -> Result<Response, ApiError> {
             .transpose()?,
     };
     let page = query.page()?;
-    let (tasks, total) = store::list(&Db::connect()?, filter, page)?;
-    Ok(respond::page(&tasks, total))
+    let page = store::list(&Db::connect()?, filter, page)?;
+    Ok(respond::page(&page.items, page.total))
 }
 
 /// `GET /tasks/stats?assignee_id=`: a user's task counts per status (user-service
@@ -139,7 +132,8 @@ fn delete(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
         Deleted::Yes => Ok(respond::no_content()),
         Deleted::NoSuchTask => Err(not_found(id)),
         Deleted::NotDone(status) => Err(ApiError::conflict(format!(
-            "Only done tasks can be deleted; this one is '{status}'. Move it to done first."
+            "Only done tasks can be deleted; this one is '{}'. Move it to done first.",
+            status.as_str()
         ))),
     }
 }

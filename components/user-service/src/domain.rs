@@ -1,6 +1,7 @@
 //! User fields as domain types: a value of these types is valid by construction.
 
 use mth_shared::body::{JsonObject, Lines, plain_text, string};
+use mth_shared::time::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
@@ -149,7 +150,7 @@ pub struct User {
     pub email: String,
     pub full_name: String,
     pub role: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[cfg(test)]

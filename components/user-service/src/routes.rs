@@ -3,7 +3,7 @@
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
-use mth_shared::{ApiError, RequestContext, auth, health, respond};
+use mth_shared::{ApiError, RequestContext, respond, route};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
@@ -12,23 +12,16 @@ use crate::store::{self, Deleted};
 use crate::tasks;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
-    let path = req.path().trim_end_matches('/').to_owned();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-
-    if let ["users", "health"] = segments.as_slice() {
-        return Ok(health::respond("user-service"));
-    }
-    auth::require_api_token(&req)?;
-
-    match (req.method(), segments.as_slice()) {
-        (Method::Post, ["users"]) => create(&req),
-        (Method::Get, ["users"]) => list(&req),
-        (Method::Get, ["users", id]) => show(&req, id),
-        (Method::Patch, ["users", id]) => update(&req, id),
-        (Method::Delete, ["users", id]) => delete(&req, &ctx, id),
-        (_, ["users"] | ["users", _]) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found("No such endpoint.")),
-    }
+    route::api(&req, "users", "user-service", |method, segments| {
+        match (method, segments) {
+            (&Method::Post, ["users"]) => Some(create(&req)),
+            (&Method::Get, ["users"]) => Some(list(&req)),
+            (&Method::Get, ["users", id]) => Some(show(&req, id)),
+            (&Method::Patch, ["users", id]) => Some(update(&req, id)),
+            (&Method::Delete, ["users", id]) => Some(delete(&req, &ctx, id)),
+            _ => None,
+        }
+    })
 }
 
 /// Endpoints on one user take no query parameters.
@@ -50,8 +43,8 @@ fn create(req: &Request) -> Result<Response, ApiError> {
 
 fn list(req: &Request) -> Result<Response, ApiError> {
     let page = Query::parse(req.query(), &["limit", "offset"])?.page()?;
-    let (users, total) = store::list(&Db::connect()?, page)?;
-    Ok(respond::page(&users, total))
+    let page = store::list(&Db::connect()?, page)?;
+    Ok(respond::page(&page.items, page.total))
 }
 
 fn show(req: &Request, raw_id: &str) -> Result<Response, ApiError> {

@@ -28,7 +28,7 @@ pub fn check_bearer(header: Option<&str>, token: &str) -> Result<(), ApiError> {
 /// Requires the `api_token` variable as the request's bearer token.
 pub fn require_api_token(req: &Request) -> Result<(), ApiError> {
     let token = config::var("api_token")?;
-    check_bearer(req.header("authorization").and_then(|v| v.as_str()), &token)
+    check_bearer(crate::request::header(req, "authorization"), &token)
 }
 
 #[cfg(test)]

@@ -91,19 +91,7 @@ impl JsonObject {
         name: &str,
         parse: impl FnOnce(&Value) -> Result<T, String>,
     ) -> Option<T> {
-        match self.take(name, parse) {
-            Field::Value(v) => Some(v),
-            Field::Null => {
-                self.error(name, "must not be null");
-                None
-            }
-            Field::Absent => {
-                if !self.errors.iter().any(|e| e.field == name) {
-                    self.error(name, "is required");
-                }
-                None
-            }
-        }
+        self.not_null(name, parse, true)
     }
 
     /// A field that may be absent but, when present, must not be null.
@@ -112,14 +100,26 @@ impl JsonObject {
         name: &str,
         parse: impl FnOnce(&Value) -> Result<T, String>,
     ) -> Option<T> {
+        self.not_null(name, parse, false)
+    }
+
+    fn not_null<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+        required: bool,
+    ) -> Option<T> {
         match self.take(name, parse) {
-            Field::Value(v) => Some(v),
-            Field::Null => {
-                self.error(name, "must not be null");
-                None
+            Field::Value(v) => return Some(v),
+            Field::Null => self.error(name, "must not be null"),
+            // Absent, or present but invalid (already reported).
+            Field::Absent => {
+                if required && !self.errors.iter().any(|e| e.field == name) {
+                    self.error(name, "is required");
+                }
             }
-            Field::Absent => None,
         }
+        None
     }
 
     pub fn error(&mut self, field: &str, message: impl Into<String>) {

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use spin_sdk::pg4::{
-    self, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet,
+    self, Column, Connection, DbValue, Decode, ParameterValue, PgError, QueryError, RowSet,
 };
 
 use crate::{ApiError, config};
@@ -140,32 +140,122 @@ impl Drop for Db {
     }
 }
 
-/// Decodes column `index` of `row`; a mismatch is a bug in our SQL, so 500.
-pub fn get<T: Decode>(row: &[DbValue], index: usize) -> Result<T, ApiError> {
-    let value = row
-        .get(index)
-        .ok_or_else(|| ApiError::internal(format!("Missing column {index} in a database row.")))?;
-    T::decode(value).map_err(|e: pg4::Error| {
-        ApiError::internal("Unexpected value in the database.")
-            .caused_by(format_args!("decoding column {index}: {e}"))
-    })
+/// One row of a result, read by column name: a mapper does not depend on the
+/// order of a SELECT list, and a new column is one more `get` in one place.
+pub struct Row<'a> {
+    columns: &'a [Column],
+    values: &'a mut [DbValue],
 }
 
-/// Like [`get`] for a text column, but moves the string out of `row` (leaving
-/// an empty one) instead of copying it. For rows rendered once, such as a
-/// list page: the copy was an allocation and a memcpy per value.
-pub fn take_text(row: &mut [DbValue], index: usize) -> Result<String, ApiError> {
-    match row.get_mut(index) {
-        Some(DbValue::Str(s)) => Ok(std::mem::take(s)),
-        _ => get(row, index),
+impl Row<'_> {
+    fn value(&self, name: &str) -> Result<(usize, &DbValue), ApiError> {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .and_then(|i| Some((i, self.values.get(i)?)))
+            .ok_or_else(|| {
+                ApiError::internal("Unexpected row from the database.")
+                    .caused_by(format_args!("no column {name:?} in the row"))
+            })
+    }
+
+    /// Decodes column `name`; a missing column or a type mismatch is a bug in
+    /// our SQL, so a 500.
+    pub fn get<T: Decode>(&self, name: &str) -> Result<T, ApiError> {
+        let (_, value) = self.value(name)?;
+        T::decode(value).map_err(|e: pg4::Error| {
+            ApiError::internal("Unexpected value in the database.")
+                .caused_by(format_args!("decoding column {name:?}: {e}"))
+        })
+    }
+
+    /// Like [`Row::get`] for a text column, but moves the string out of the row
+    /// (leaving an empty one) instead of copying it. For rows rendered once,
+    /// such as a list page: the copy was an allocation and a memcpy per value.
+    pub fn take_text(&mut self, name: &str) -> Result<String, ApiError> {
+        match self.take(name)? {
+            Some(text) => Ok(text),
+            None => self.get(name),
+        }
+    }
+
+    /// [`Row::take_text`] for a nullable text column.
+    pub fn take_opt_text(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.take(name)? {
+            Some(text) => Ok(Some(text)),
+            None => self.get(name),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+        let (i, _) = self.value(name)?;
+        Ok(match &mut self.values[i] {
+            DbValue::Str(s) => Some(std::mem::take(s)),
+            _ => None,
+        })
     }
 }
 
-/// [`take_text`] for a nullable text column.
-pub fn take_opt_text(row: &mut [DbValue], index: usize) -> Result<Option<String>, ApiError> {
-    match row.get_mut(index) {
-        Some(DbValue::Str(s)) => Ok(Some(std::mem::take(s))),
-        _ => get(row, index),
+/// A value made from one row: one implementation per table, by column name.
+pub trait FromRow: Sized {
+    fn from_row(row: Row<'_>) -> Result<Self, ApiError>;
+}
+
+/// Every row of `set` as a `T`.
+pub fn all<T: FromRow>(mut set: RowSet) -> Result<Vec<T>, ApiError> {
+    let columns = &set.columns;
+    set.rows
+        .iter_mut()
+        .map(|values| T::from_row(Row { columns, values }))
+        .collect()
+}
+
+/// The first row of `set` as a `T`, if there is one.
+pub fn first<T: FromRow>(mut set: RowSet) -> Result<Option<T>, ApiError> {
+    let columns = &set.columns;
+    set.rows
+        .first_mut()
+        .map(|values| T::from_row(Row { columns, values }))
+        .transpose()
+}
+
+/// The column `total` of the first row (0 when there is none).
+fn total(set: &mut RowSet) -> Result<i64, ApiError> {
+    let columns = &set.columns;
+    set.rows
+        .first_mut()
+        .map_or(Ok(0), |values| Row { columns, values }.get::<i64>("total"))
+}
+
+/// A list page and how many items match in all.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// How a page of one table is read: the page (its SELECT list ends with
+/// `count(*) OVER () AS total`, which saves a round trip on every non-empty
+/// page) and, for a page past the end that has no row to carry the total, a
+/// `SELECT count(*) AS total` with the same filter.
+pub struct PageQuery<'a> {
+    pub select: &'a str,
+    pub params: &'a [ParameterValue],
+    pub count: &'a str,
+    pub count_params: &'a [ParameterValue],
+}
+
+impl Db {
+    pub fn page<T: FromRow>(&self, q: PageQuery<'_>) -> Result<Page<T>, ApiError> {
+        let mut set = self.query(q.select, q.params)?;
+        let total = if set.rows.is_empty() {
+            total(&mut self.query(q.count, q.count_params)?)?
+        } else {
+            total(&mut set)?
+        };
+        Ok(Page {
+            items: all(set)?,
+            total,
+        })
     }
 }
 
@@ -213,17 +303,30 @@ mod tests {
         assert!(matches!(e, DbError::Other(_)), "{e:?}");
     }
 
+    fn column(name: &str) -> Column {
+        Column {
+            name: name.to_owned(),
+            data_type: pg4::DbDataType::Str,
+        }
+    }
+
     #[test]
-    fn take_text_moves_strings_and_reports_like_get() {
-        let mut row = vec![DbValue::Str("a".into()), DbValue::DbNull, DbValue::Int32(1)];
-        assert_eq!(take_text(&mut row, 0).unwrap(), "a");
-        assert_eq!(take_opt_text(&mut row, 1).unwrap(), None);
-        assert_eq!(
-            take_text(&mut row, 1).unwrap_err(),
-            get::<String>(&row, 1).unwrap_err()
-        );
-        assert_eq!(take_text(&mut row, 2).unwrap_err().status, 500);
-        assert_eq!(take_opt_text(&mut row, 3).unwrap_err().status, 500);
+    fn rows_are_read_by_column_name() {
+        let columns = [column("n"), column("s"), column("null")];
+        let mut values = vec![DbValue::Int32(1), DbValue::Str("a".into()), DbValue::DbNull];
+        let mut row = Row {
+            columns: &columns,
+            values: &mut values,
+        };
+        assert_eq!(row.get::<i32>("n").unwrap(), 1);
+        assert_eq!(row.take_opt_text("null").unwrap(), None);
+        assert_eq!(row.take_text("s").unwrap(), "a");
+        // A missing column and a type mismatch are our bug: 500, naming it.
+        let missing = row.get::<i32>("other").unwrap_err();
+        assert_eq!(missing.status, 500);
+        assert!(missing.cause.unwrap().contains("\"other\""));
+        assert_eq!(row.take_text("n").unwrap_err().status, 500);
+        assert_eq!(row.take_text("null").unwrap_err().status, 500);
     }
 
     #[test]

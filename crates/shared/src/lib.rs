@@ -10,10 +10,13 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod hex;
 pub mod internal;
 pub mod outbound;
 pub mod query;
+pub mod request;
 pub mod respond;
+pub mod route;
 pub mod serve;
 pub mod time;
 

@@ -42,7 +42,7 @@ where
     let path = req.path().to_owned();
     let ctx = RequestContext {
         component,
-        request_id: request_id(req.header("x-request-id").and_then(|v| v.as_str())),
+        request_id: request_id(crate::request::header(&req, "x-request-id")),
     };
     let request_id = ctx.request_id.clone();
 

@@ -1,0 +1,46 @@
+//! Routing every API service shares: its health check, the bearer token,
+//! and the answers for paths it does not serve.
+//!
+//! Service chaining bypasses Spin's router, so services route on the full
+//! request path, split into segments (`/tasks/1/` → `["tasks", "1"]`).
+
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::{ApiError, auth, health};
+
+/// Routes a request to the service that owns `/{collection}...`.
+/// `/{collection}/health` answers without a token; everything else needs the
+/// API token, then goes to `dispatch`, which returns `None` for what it does
+/// not serve: a 405 on the collection's own paths, a 404 elsewhere.
+pub fn api(
+    req: &Request,
+    collection: &str,
+    component: &str,
+    dispatch: impl FnOnce(&Method, &[&str]) -> Option<Result<Response, ApiError>>,
+) -> Result<Response, ApiError> {
+    let path = req.path().trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    if segments.as_slice() == [collection, "health"] {
+        return Ok(health::respond(component));
+    }
+    auth::require_api_token(req)?;
+    dispatch(req.method(), &segments).unwrap_or_else(|| match segments.as_slice() {
+        [c] | [c, _] if *c == collection => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found("No such endpoint.")),
+    })
+}
+
+/// Declares a component's Spin HTTP export, calling `$handler`, an
+/// `async fn(Request) -> Response` that is public so the component's logic
+/// also builds natively (for unit tests and clippy). The export exists only
+/// in the .wasm: its symbol names are not valid for a native shared library.
+#[macro_export]
+macro_rules! http_export {
+    ($handler:path) => {
+        #[cfg(target_arch = "wasm32")]
+        #[::spin_sdk::http_component]
+        async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
+            $handler(req).await
+        }
+    };
+}
