@@ -46,6 +46,8 @@ impl Decode for Status {
     }
 }
 
+mth_shared::decoded_column!(Status);
+
 /// A title: not blank, at most 255 characters, stored exactly as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);

@@ -1,7 +1,7 @@
 //! The tasks table. One statement per operation, all parameterised.
 
 use mth_shared::ApiError;
-use mth_shared::db::{self, Db, DbError, FromRow, Page, PageQuery, Row, sqlstate};
+use mth_shared::db::{self, Db, DbError, Page, PageQuery, sqlstate};
 use mth_shared::query;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
@@ -11,23 +11,17 @@ use crate::domain::{NewTask, Status, Task, TaskPatch};
 const ASSIGNEE_FK: &str = "tasks_assignee_id_fkey";
 const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
 
-/// The one place a tasks row becomes a [`Task`]. Text is moved out of the row
-/// rather than copied (see [`Row::take_text`]).
-impl FromRow for Task {
-    fn from_row(mut row: Row<'_>) -> Result<Self, ApiError> {
-        Ok(Task {
-            id: row.get("id")?,
-            title: row.take_text("title")?,
-            description: row.take_opt_text("description")?,
-            status: row.get("status")?,
-            due_date: row.get("due_date")?,
-            assignee_id: row.get("assignee_id")?,
-            assignee: None,
-            created_at: row.get("created_at")?,
-            updated_at: row.get("updated_at")?,
-        })
-    }
-}
+// The one place a tasks row becomes a `Task`: each field from its column.
+mth_shared::from_row!(Task {
+    id,
+    title,
+    description,
+    status,
+    due_date,
+    assignee_id,
+    created_at,
+    updated_at,
+}, assignee: None);
 
 fn opt<T: Into<ParameterValue>>(value: Option<T>) -> ParameterValue {
     value.map_or(ParameterValue::DbNull, Into::into)
@@ -166,11 +160,4 @@ struct StatusCount {
     n: i64,
 }
 
-impl FromRow for StatusCount {
-    fn from_row(row: Row<'_>) -> Result<Self, ApiError> {
-        Ok(StatusCount {
-            status: row.get("status")?,
-            n: row.get("n")?,
-        })
-    }
-}
+mth_shared::from_row!(StatusCount { status, n });

@@ -1,7 +1,7 @@
 //! The users table. One statement per operation, all parameterised.
 
 use mth_shared::ApiError;
-use mth_shared::db::{self, Db, FromRow, Page, PageQuery, Row, sqlstate};
+use mth_shared::db::{self, Db, Page, PageQuery, sqlstate};
 use mth_shared::query;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
@@ -12,18 +12,14 @@ const EMAIL_KEY: &str = "users_email_key";
 /// The tasks check that refuses clearing the assignee of an unfinished task.
 const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
 
-/// The one place a users row becomes a [`User`].
-impl FromRow for User {
-    fn from_row(row: Row<'_>) -> Result<Self, ApiError> {
-        Ok(User {
-            id: row.get("id")?,
-            email: row.get("email")?,
-            full_name: row.get("full_name")?,
-            role: row.get("role")?,
-            created_at: row.get("created_at")?,
-        })
-    }
-}
+// The one place a users row becomes a `User`: each field from its column.
+mth_shared::from_row!(User {
+    id,
+    email,
+    full_name,
+    role,
+    created_at
+});
 
 fn email_taken(email: &str) -> ApiError {
     ApiError::conflict(format!("A user with the email '{email}' already exists."))

@@ -196,35 +196,90 @@ impl Row<'_> {
     }
 }
 
-/// A value made from one row: one implementation per table, by column name.
+/// A value made from one row: one implementation per table, by column name,
+/// usually written with [`from_row!`](crate::from_row).
 pub trait FromRow: Sized {
     fn from_row(row: Row<'_>) -> Result<Self, ApiError>;
 }
 
+/// A Rust type a column is read as: text is moved out of the row, anything
+/// else is decoded.
+pub trait FromColumn: Sized {
+    fn read(row: &mut Row<'_>, name: &str) -> Result<Self, ApiError>;
+}
+
+impl FromColumn for String {
+    fn read(row: &mut Row<'_>, name: &str) -> Result<Self, ApiError> {
+        row.take_text(name)
+    }
+}
+
+impl FromColumn for Option<String> {
+    fn read(row: &mut Row<'_>, name: &str) -> Result<Self, ApiError> {
+        row.take_opt_text(name)
+    }
+}
+
+/// Implements [`FromColumn`] for types read with [`Row::get`] (types that
+/// implement `Decode`).
+#[macro_export]
+macro_rules! decoded_column {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::db::FromColumn for $t {
+            fn read(row: &mut $crate::db::Row<'_>, name: &str) -> Result<Self, $crate::ApiError> {
+                row.get(name)
+            }
+        })*
+    };
+}
+
+decoded_column!(
+    bool,
+    i32,
+    i64,
+    uuid::Uuid,
+    Option<uuid::Uuid>,
+    crate::time::Timestamp,
+    Option<crate::time::Timestamp>,
+    Option<crate::time::Date>,
+);
+
+/// `from_row!(Task { id, title, ... }, assignee: None)`: a [`FromRow`] that
+/// reads each listed field from the column of the same name and sets the
+/// fields after the comma (not columns) to the given values.
+#[macro_export]
+macro_rules! from_row {
+    ($ty:ident { $($column:ident),* $(,)? } $(, $field:ident: $value:expr)* $(,)?) => {
+        impl $crate::db::FromRow for $ty {
+            fn from_row(mut row: $crate::db::Row<'_>) -> Result<Self, $crate::ApiError> {
+                Ok($ty {
+                    $($column: $crate::db::FromColumn::read(&mut row, stringify!($column))?,)*
+                    $($field: $value,)*
+                })
+            }
+        }
+    };
+}
+
+/// The rows of `set`, each readable by column name.
+fn rows(set: &mut RowSet) -> impl Iterator<Item = Row<'_>> {
+    let RowSet { columns, rows } = set;
+    rows.iter_mut().map(|values| Row { columns, values })
+}
+
 /// Every row of `set` as a `T`.
 pub fn all<T: FromRow>(mut set: RowSet) -> Result<Vec<T>, ApiError> {
-    let columns = &set.columns;
-    set.rows
-        .iter_mut()
-        .map(|values| T::from_row(Row { columns, values }))
-        .collect()
+    rows(&mut set).map(T::from_row).collect()
 }
 
 /// The first row of `set` as a `T`, if there is one.
 pub fn first<T: FromRow>(mut set: RowSet) -> Result<Option<T>, ApiError> {
-    let columns = &set.columns;
-    set.rows
-        .first_mut()
-        .map(|values| T::from_row(Row { columns, values }))
-        .transpose()
+    rows(&mut set).next().map(T::from_row).transpose()
 }
 
 /// The column `total` of the first row (0 when there is none).
 fn total(set: &mut RowSet) -> Result<i64, ApiError> {
-    let columns = &set.columns;
-    set.rows
-        .first_mut()
-        .map_or(Ok(0), |values| Row { columns, values }.get::<i64>("total"))
+    rows(set).next().map_or(Ok(0), |row| row.get("total"))
 }
 
 /// A list page and how many items match in all.
