@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::manifest::{FileMount, LoadedManifest};
 
@@ -63,6 +64,15 @@ pub fn prepare(
         });
     }
     Ok((mounts, staging))
+}
+
+/// Preopens the mounts, read-only, in a new instance's WASI context.
+pub fn preopen(wasi: &mut WasiCtxBuilder, mounts: &[Mount]) -> Result<()> {
+    for mount in mounts {
+        wasi.preopened_dir(&mount.host, &mount.guest, FsPerms::ReadOnly)
+            .map_err(|e| anyhow!("mounting {}: {e:?}", mount.host.display()))?;
+    }
+    Ok(())
 }
 
 fn stage_pattern(

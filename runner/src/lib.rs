@@ -7,56 +7,29 @@
 
 mod allowed_hosts;
 mod app;
+mod bindings;
 pub mod build;
+mod config;
 mod engine;
 mod files;
-mod host;
+mod incoming_http;
+mod instance;
 mod manifest;
 mod outbound_http;
+mod postgres;
 mod routing;
-mod server;
 mod variables;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use app::App;
+use incoming_http::server;
 
-/// How to run an application.
-#[derive(Debug, Clone)]
-pub struct RunnerConfig {
-    /// Path of `spin.toml`.
-    pub manifest: PathBuf,
-    /// Address to listen on; port 0 picks a free port.
-    pub listen: SocketAddr,
-    /// `--variable name=value` pairs; later ones win.
-    pub variables: Vec<(String, String)>,
-    /// Where `SPIN_VARIABLE_<NAME>` values are looked up.
-    pub env: HashMap<String, String>,
-    /// Log one line per request to stderr.
-    pub log_requests: bool,
-    /// Drop the components' stdout/stderr instead of forwarding them.
-    pub quiet_components: bool,
-}
-
-impl RunnerConfig {
-    /// Defaults like `spin up`: 127.0.0.1:3000, environment from the process.
-    pub fn new(manifest: impl Into<PathBuf>) -> Self {
-        Self {
-            manifest: manifest.into(),
-            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            variables: Vec::new(),
-            env: std::env::vars().collect(),
-            log_requests: true,
-            quiet_components: false,
-        }
-    }
-}
+pub use config::RunnerConfig;
 
 /// One routable route, as printed at start-up.
 #[derive(Debug, Clone)]
@@ -96,6 +69,7 @@ impl RunningApp {
     /// The routes in Spin's "Available Routes" form.
     pub fn routes(&self) -> Vec<RouteInfo> {
         self.app
+            .http
             .router
             .routes()
             .iter()
@@ -133,10 +107,10 @@ pub async fn start(config: RunnerConfig) -> Result<RunningApp> {
         }
     })?;
     let addr = listener.local_addr()?;
-    let _ = app.self_origin.set(addr.to_string());
+    let _ = app.http.self_origin.set(addr.to_string());
     let app = Arc::new(app);
     let (stop, stop_rx) = watch::channel(false);
-    let server = tokio::spawn(server::serve(app.clone(), listener, stop_rx));
+    let server = tokio::spawn(server::serve(app.http.clone(), listener, stop_rx));
     Ok(RunningApp {
         addr,
         app,

@@ -2,16 +2,20 @@
 //! first (a denial is `ErrorCode::HttpRequestDenied`, without a network
 //! attempt), dispatch `http://<component>.spin.internal/...` and self
 //! requests in-process, send everything else over the network.
+//!
+//! The in-process requests are handed to a [`LocalRequests`] (the incoming
+//! side implements it, as Spin's HTTP trigger installs its chaining
+//! interceptor), so this module does not depend on the one that runs
+//! components.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::allowed_hosts::service_chaining_target;
-use crate::app::App;
-use crate::host::ComponentContext;
+use crate::allowed_hosts::{AllowedHosts, service_chaining_target};
 
 type ResponseFuture = Box<
     dyn Future<
@@ -25,10 +29,41 @@ type ResponseFuture = Box<
         > + Send,
 >;
 
+type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Where requests that never leave the process are handled.
+pub trait LocalRequests: Send + Sync {
+    /// A relative-URL request (`self` is allowed): through the router.
+    fn self_request(
+        self: Arc<Self>,
+        request: http::Request<WasiBody>,
+    ) -> Boxed<http::Response<WasiBody>>;
+
+    /// `http://<component>.spin.internal/...`: to that component, without
+    /// the router; `None` if no routed component has that id.
+    fn chained(
+        self: Arc<Self>,
+        component: String,
+        request: http::Request<WasiBody>,
+    ) -> Boxed<Option<http::Response<WasiBody>>>;
+}
+
+/// What every instance of one component shares, fixed at start-up.
+pub struct OutboundHttpConfig {
+    pub component: String,
+    pub allowed_hosts: AllowedHosts,
+}
+
 /// The `WasiHttpHooks` of one instance.
 pub struct OutboundHttp {
-    pub component: Arc<ComponentContext>,
-    pub app: Arc<App>,
+    component: Arc<OutboundHttpConfig>,
+    local: Arc<dyn LocalRequests>,
+}
+
+impl OutboundHttp {
+    pub fn new(component: Arc<OutboundHttpConfig>, local: Arc<dyn LocalRequests>) -> Self {
+        Self { component, local }
+    }
 }
 
 impl WasiHttpHooks for OutboundHttp {
@@ -39,7 +74,7 @@ impl WasiHttpHooks for OutboundHttp {
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> ResponseFuture {
         let component = self.component.clone();
-        let app = self.app.clone();
+        let local = self.local.clone();
         Box::new(async move {
             let uri = request.uri().clone();
             let host = uri.host().unwrap_or_default();
@@ -51,11 +86,11 @@ impl WasiHttpHooks for OutboundHttp {
                 component.allowed_hosts.allows(scheme, host, uri.port_u16())
             };
             if !allowed {
-                report_denied(&component.id, &uri);
+                report_denied(&component.component, &uri);
                 return Err(Error::HttpRequestDenied);
             }
             if is_self_request {
-                let response = app.handle_self_request(request).await;
+                let response = local.self_request(request).await;
                 return Ok(done(response));
             }
             if let Some(target) = service_chaining_target(host) {
@@ -63,8 +98,8 @@ impl WasiHttpHooks for OutboundHttp {
                 // guest's spin-full-url falls back to "localhost").
                 request.headers_mut().remove(http::header::HOST);
                 let target = target.to_string();
-                let response = app
-                    .handle_chained(&target, request)
+                let response = local
+                    .chained(target, request)
                     .await
                     .ok_or(Error::DestinationNotFound)?;
                 return Ok(done(response));

@@ -4,9 +4,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::manifest::VariableDef;
+
+/// One component's resolved `[component.x.variables]`, fixed at start-up.
+pub struct ComponentVariables {
+    pub(super) id: String,
+    pub(super) values: HashMap<String, String>,
+}
 
 /// Resolved application variables. Secret values are kept out of `Debug`.
 pub struct AppVariables {
@@ -77,6 +83,28 @@ impl AppVariables {
             }
         }
         Ok(out)
+    }
+
+    /// Expands the `[component.<id>.variables]` templates. Spin checks them
+    /// for every component, routed or not, when it loads the manifest.
+    pub fn component(
+        &self,
+        id: &str,
+        templates: &BTreeMap<String, String>,
+    ) -> Result<ComponentVariables> {
+        let mut values = HashMap::new();
+        for (name, template) in templates {
+            validate_name(name)
+                .map_err(|reason| anyhow!("component '{id}': invalid variable name {reason}"))?;
+            let value = self
+                .expand(template)
+                .with_context(|| format!("component '{id}', variable '{name}'"))?;
+            values.insert(name.clone(), value);
+        }
+        Ok(ComponentVariables {
+            id: id.to_string(),
+            values,
+        })
     }
 }
 

@@ -10,12 +10,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::app::App;
+use super::HttpTrigger;
 
 /// How long in-flight connections get to finish once a stop is requested.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub async fn serve(app: Arc<App>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+pub async fn serve(app: Arc<HttpTrigger>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -45,7 +45,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, mut stop: watch::Receiv
 }
 
 async fn serve_connection(
-    app: Arc<App>,
+    app: Arc<HttpTrigger>,
     stream: tokio::net::TcpStream,
     client_addr: SocketAddr,
     mut stop: watch::Receiver<bool>,
