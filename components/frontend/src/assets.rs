@@ -111,24 +111,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn app_routes_get_the_index() {
-        assert_eq!(resolve("/").as_deref(), Some(INDEX));
-        assert_eq!(resolve("/team").as_deref(), Some(INDEX));
-        assert_eq!(resolve("/board").as_deref(), Some(INDEX));
-        assert_eq!(resolve("/nope"), None);
-        assert_eq!(resolve("/index.html"), None);
-    }
-
-    #[test]
-    fn plain_file_paths_resolve() {
-        assert_eq!(
-            resolve("/static/js/app.js").as_deref(),
-            Some("/static/js/app.js")
-        );
-        assert_eq!(
-            resolve("/static/app-v1_2.css").as_deref(),
-            Some("/static/app-v1_2.css")
-        );
+    fn app_routes_get_the_index_and_files_themselves() {
+        for (path, file) in [
+            ("/", Some(INDEX)),
+            ("/team", Some(INDEX)),
+            ("/board", Some(INDEX)),
+            ("/nope", None),
+            ("/index.html", None),
+            ("/static/js/app.js", Some("/static/js/app.js")),
+            ("/static/app-v1_2.css", Some("/static/app-v1_2.css")),
+        ] {
+            assert_eq!(resolve(path).as_deref(), file, "{path}");
+        }
     }
 
     #[test]

@@ -188,16 +188,17 @@ mod tests {
 
     #[test]
     fn locations_move_under_api() {
-        assert_eq!(
-            rewrite_location("/users/1").as_deref(),
-            Some("/api/users/1")
-        );
-        assert_eq!(
-            rewrite_location("http://task-service.spin.internal/tasks/2").as_deref(),
-            Some("/api/tasks/2")
-        );
-        assert_eq!(rewrite_location("/elsewhere"), None);
-        assert_eq!(rewrite_location("https://evil.example/"), None);
-        assert_eq!(rewrite_location("https://evil.example"), None);
+        for (location, rewritten) in [
+            ("/users/1", Some("/api/users/1")),
+            (
+                "http://task-service.spin.internal/tasks/2",
+                Some("/api/tasks/2"),
+            ),
+            ("/elsewhere", None),
+            ("https://evil.example/", None),
+            ("https://evil.example", None),
+        ] {
+            assert_eq!(rewrite_location(location).as_deref(), rewritten);
+        }
     }
 }

@@ -197,30 +197,37 @@ mod tests {
 
     #[test]
     fn uses_forwarded_proto_and_host() {
-        let req = Request::builder()
-            .method(Method::Post)
-            .uri("http://10.0.0.1:80/auth/login")
-            .header("host", "app.example.com")
-            .header("x-forwarded-proto", "https")
-            .header("origin", "https://app.example.com")
-            .build();
+        let request = |method, uri, headers: &[(&str, &str)]| {
+            let mut builder = Request::builder();
+            builder.method(method).uri(uri);
+            for (name, value) in headers {
+                builder.header(*name, *value);
+            }
+            builder.build()
+        };
+        let req = request(
+            Method::Post,
+            "http://10.0.0.1:80/auth/login",
+            &[
+                ("host", "app.example.com"),
+                ("x-forwarded-proto", "https"),
+                ("origin", "https://app.example.com"),
+            ],
+        );
         assert!(is_https(&req));
         assert!(check_origin(&req).is_ok());
 
-        let bare = Request::builder()
-            .method(Method::Delete)
-            .uri("http://127.0.0.1:3000/api/users/x")
-            .header("origin", "http://127.0.0.1:3000")
-            .build();
+        let local = "http://127.0.0.1:3000/api/users/x";
+        let bare = request(
+            Method::Delete,
+            local,
+            &[("origin", "http://127.0.0.1:3000")],
+        );
         assert!(!is_https(&bare));
         assert_eq!(request_host(&bare).as_deref(), Some("127.0.0.1:3000"));
         assert!(check_origin(&bare).is_ok());
 
-        let evil = Request::builder()
-            .method(Method::Delete)
-            .uri("http://127.0.0.1:3000/api/users/x")
-            .header("origin", "http://attacker:3000")
-            .build();
+        let evil = request(Method::Delete, local, &[("origin", "http://attacker:3000")]);
         assert_eq!(check_origin(&evil).unwrap_err().status, 403);
     }
 

@@ -1,7 +1,7 @@
 //! The tasks table. One statement per operation, all parameterised.
 
 use mth_shared::ApiError;
-use mth_shared::db::{self, Db, DbError, Page, PageQuery, sqlstate};
+use mth_shared::db::{self, Db, DbError, Page, PageQuery, constraint, sqlstate};
 use mth_shared::query;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
@@ -9,19 +9,6 @@ use uuid::Uuid;
 use crate::domain::{NewTask, Status, Task, TaskPatch};
 
 const ASSIGNEE_FK: &str = "tasks_assignee_id_fkey";
-const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
-
-// The one place a tasks row becomes a `Task`: each field from its column.
-mth_shared::from_row!(Task {
-    id,
-    title,
-    description,
-    status,
-    due_date,
-    assignee_id,
-    created_at,
-    updated_at,
-}, assignee: None);
 
 fn opt<T: Into<ParameterValue>>(value: Option<T>) -> ParameterValue {
     value.map_or(ParameterValue::DbNull, Into::into)
@@ -32,7 +19,10 @@ fn write_error(e: DbError) -> ApiError {
     if e.violates(sqlstate::FOREIGN_KEY_VIOLATION, ASSIGNEE_FK) {
         // The user existed when checked but was deleted before the write.
         ApiError::invalid("assignee_id", "no user has this id")
-    } else if e.violates(sqlstate::CHECK_VIOLATION, OPEN_TASK_CHECK) {
+    } else if e.violates(
+        sqlstate::CHECK_VIOLATION,
+        constraint::OPEN_TASK_NEEDS_ASSIGNEE,
+    ) {
         ApiError::invalid(
             "assignee_id",
             "an unfinished task needs an assignee; set assignee_id as well",

@@ -1,9 +1,8 @@
 //! User fields as domain types: a value of these types is valid by construction.
 
-use mth_shared::body::{JsonObject, Lines, plain_text, string};
+use mth_shared::body::{Blank, JsonObject, Lines, bounded_text, from_string};
 use mth_shared::time::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
@@ -40,20 +39,12 @@ impl Email {
             Err(invalid())
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Trimmed text of bounded length in characters.
 fn bounded(raw: &str, max: usize) -> Result<String, String> {
     let text = raw.trim();
-    match text.chars().count() {
-        0 => Err("must not be empty".to_owned()),
-        n if n > max => Err(format!("must be at most {max} characters")),
-        _ => plain_text(text, Lines::Single).map(|()| text.to_owned()),
-    }
+    bounded_text(text, max, Lines::Single, Blank::Refused).map(|()| text.to_owned())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,9 +53,6 @@ pub struct FullName(String);
 impl FullName {
     pub fn parse(raw: &str) -> Result<Self, String> {
         bounded(raw, 255).map(Self)
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -78,20 +66,9 @@ impl Role {
     pub fn member() -> Self {
         Self("member".to_owned())
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-fn email(v: &Value) -> Result<Email, String> {
-    Email::parse(&string(v)?)
-}
-fn full_name(v: &Value) -> Result<FullName, String> {
-    FullName::parse(&string(v)?)
-}
-fn role(v: &Value) -> Result<Role, String> {
-    Role::parse(&string(v)?)
-}
+mth_shared::text_type!(Email, FullName, Role);
 
 /// The body of `POST /users`.
 #[derive(Debug, PartialEq, Eq)]
@@ -103,14 +80,12 @@ pub struct NewUser {
 
 impl NewUser {
     pub fn parse(mut body: JsonObject) -> Result<Self, mth_shared::ApiError> {
-        let email = body.required("email", email);
-        let full_name = body.required("full_name", full_name);
-        let role = body.optional("role", role);
+        let fields = UserPatch::fields(&mut body, true);
         body.finish(|| {
             Some(NewUser {
-                email: email?,
-                full_name: full_name?,
-                role: role.unwrap_or_else(Role::member),
+                email: fields.email?,
+                full_name: fields.full_name?,
+                role: fields.role.unwrap_or_else(Role::member),
             })
         })
     }
@@ -126,16 +101,17 @@ pub struct UserPatch {
 
 impl UserPatch {
     pub fn parse(mut body: JsonObject) -> Result<Self, mth_shared::ApiError> {
-        let email = body.optional("email", email);
-        let full_name = body.optional("full_name", full_name);
-        let role = body.optional("role", role);
-        body.finish(|| {
-            Some(UserPatch {
-                email,
-                full_name,
-                role,
-            })
-        })
+        let fields = Self::fields(&mut body, false);
+        body.finish(|| Some(fields))
+    }
+
+    /// The user fields of `body`; a new user must have an email and a name.
+    fn fields(body: &mut JsonObject, new: bool) -> Self {
+        UserPatch {
+            email: body.field("email", from_string(Email::parse), new),
+            full_name: body.field("full_name", from_string(FullName::parse), new),
+            role: body.optional("role", from_string(Role::parse)),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -147,19 +123,26 @@ impl UserPatch {
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
     pub id: Uuid,
+    /// Unique among users, compared in NFC and case-folded.
     pub email: String,
     pub full_name: String,
+    /// Their job on the team, free text ("member" unless given).
     pub role: String,
     pub created_at: Timestamp,
 }
 
+// A users row: each field from its column (the one place rows become users).
+mth_shared::from_row!(User {
+    id,
+    email,
+    full_name,
+    role,
+    created_at
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn body(json: &str) -> JsonObject {
-        JsonObject::parse("application/json", json.as_bytes()).unwrap()
-    }
 
     #[test]
     fn emails() {
@@ -194,24 +177,26 @@ mod tests {
 
     #[test]
     fn names_and_roles_are_trimmed_and_bounded_in_characters() {
+        // Limits and control characters are bounded_text's (mth-shared); here,
+        // what is particular to users: trimmed, and each field's limit.
         assert_eq!(FullName::parse("  Ada  ").unwrap().as_str(), "Ada");
-        assert!(FullName::parse("   ").is_err());
-        assert!(FullName::parse(&"é".repeat(255)).is_ok());
-        assert!(FullName::parse(&"é".repeat(256)).is_err());
-        assert!(Role::parse(&"r".repeat(50)).is_ok());
-        assert!(Role::parse(&"r".repeat(51)).is_err());
-        assert!(FullName::parse("Ada\u{0}").is_err());
-        assert!(FullName::parse("Ada\nLovelace").is_err());
-        assert!(Role::parse("ad\u{1b}min").is_err());
+        let e = |n| "é".repeat(n);
+        assert!(FullName::parse(&e(255)).is_ok() && FullName::parse(&e(256)).is_err());
+        assert!(Role::parse(&e(50)).is_ok() && Role::parse(&e(51)).is_err());
+        assert!(FullName::parse("   ").is_err() && Role::parse("ad\u{1b}min").is_err());
     }
 
     #[test]
     fn new_user_defaults_the_role_and_reports_every_bad_field() {
-        let user = NewUser::parse(body(r#"{"email":"a@b.co","full_name":"A"}"#)).unwrap();
+        let user =
+            NewUser::parse(JsonObject::from_json(r#"{"email":"a@b.co","full_name":"A"}"#).unwrap())
+                .unwrap();
         assert_eq!(user.role, Role::member());
 
-        let err =
-            NewUser::parse(body(r#"{"email":"nope","full_name":"","role":7,"x":1}"#)).unwrap_err();
+        let err = NewUser::parse(
+            JsonObject::from_json(r#"{"email":"nope","full_name":"","role":7,"x":1}"#).unwrap(),
+        )
+        .unwrap_err();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["email", "full_name", "role", "x"]);
         assert_eq!(err.status, 422);
@@ -219,9 +204,14 @@ mod tests {
 
     #[test]
     fn patch_accepts_any_subset_but_no_nulls() {
-        assert!(UserPatch::parse(body("{}")).unwrap().is_empty());
-        let patch = UserPatch::parse(body(r#"{"role":"admin"}"#)).unwrap();
+        assert!(
+            UserPatch::parse(JsonObject::from_json("{}").unwrap())
+                .unwrap()
+                .is_empty()
+        );
+        let patch =
+            UserPatch::parse(JsonObject::from_json(r#"{"role":"admin"}"#).unwrap()).unwrap();
         assert_eq!(patch.role, Some(Role::parse("admin").unwrap()));
-        assert!(UserPatch::parse(body(r#"{"email":null}"#)).is_err());
+        assert!(UserPatch::parse(JsonObject::from_json(r#"{"email":null}"#).unwrap()).is_err());
     }
 }

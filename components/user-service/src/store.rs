@@ -1,7 +1,7 @@
 //! The users table. One statement per operation, all parameterised.
 
 use mth_shared::ApiError;
-use mth_shared::db::{self, Db, Page, PageQuery, sqlstate};
+use mth_shared::db::{self, Db, Page, PageQuery, constraint, sqlstate};
 use mth_shared::query;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
@@ -9,17 +9,6 @@ use uuid::Uuid;
 use crate::domain::{NewUser, User, UserPatch};
 
 const EMAIL_KEY: &str = "users_email_key";
-/// The tasks check that refuses clearing the assignee of an unfinished task.
-const OPEN_TASK_CHECK: &str = "tasks_open_needs_assignee";
-
-// The one place a users row becomes a `User`: each field from its column.
-mth_shared::from_row!(User {
-    id,
-    email,
-    full_name,
-    role,
-    created_at
-});
 
 fn email_taken(email: &str) -> ApiError {
     ApiError::conflict(format!("A user with the email '{email}' already exists."))
@@ -90,7 +79,12 @@ pub fn delete(db: &Db, id: Uuid) -> Result<Deleted, ApiError> {
     match db.execute("DELETE FROM users WHERE id = $1", &[id.into()]) {
         Ok(0) => Ok(Deleted::NoSuchUser),
         Ok(_) => Ok(Deleted::Yes),
-        Err(e) if e.violates(sqlstate::CHECK_VIOLATION, OPEN_TASK_CHECK) => {
+        Err(e)
+            if e.violates(
+                sqlstate::CHECK_VIOLATION,
+                constraint::OPEN_TASK_NEEDS_ASSIGNEE,
+            ) =>
+        {
             Ok(Deleted::HasOpenTasks)
         }
         Err(e) => Err(e.into()),

@@ -66,6 +66,11 @@ impl JsonObject {
         }
     }
 
+    /// A JSON object given as text (as a client would send it).
+    pub fn from_json(json: &str) -> Result<Self, ApiError> {
+        Self::parse("application/json", json.as_bytes())
+    }
+
     /// Takes a field and parses it; a parse failure is recorded against the field.
     pub fn take<T>(
         &mut self,
@@ -91,7 +96,26 @@ impl JsonObject {
         name: &str,
         parse: impl FnOnce(&Value) -> Result<T, String>,
     ) -> Option<T> {
-        self.not_null(name, parse, true)
+        let value = self.optional(name, parse);
+        // Unless it was null or invalid, which is already reported.
+        if value.is_none() && !self.errors.iter().any(|e| e.field == name) {
+            self.error(name, "is required");
+        }
+        value
+    }
+
+    /// [`JsonObject::required`] or [`JsonObject::optional`].
+    pub fn field<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+        required: bool,
+    ) -> Option<T> {
+        if required {
+            self.required(name, parse)
+        } else {
+            self.optional(name, parse)
+        }
     }
 
     /// A field that may be absent but, when present, must not be null.
@@ -100,26 +124,14 @@ impl JsonObject {
         name: &str,
         parse: impl FnOnce(&Value) -> Result<T, String>,
     ) -> Option<T> {
-        self.not_null(name, parse, false)
-    }
-
-    fn not_null<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&Value) -> Result<T, String>,
-        required: bool,
-    ) -> Option<T> {
         match self.take(name, parse) {
-            Field::Value(v) => return Some(v),
-            Field::Null => self.error(name, "must not be null"),
-            // Absent, or present but invalid (already reported).
-            Field::Absent => {
-                if required && !self.errors.iter().any(|e| e.field == name) {
-                    self.error(name, "is required");
-                }
+            Field::Value(v) => Some(v),
+            Field::Null => {
+                self.error(name, "must not be null");
+                None
             }
+            Field::Absent => None,
         }
-        None
     }
 
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
@@ -155,6 +167,13 @@ pub fn string(value: &Value) -> Result<String, String> {
         .ok_or_else(|| "must be a string".to_owned())
 }
 
+/// A field parser from a parser of strings: `from_string(Title::parse)`.
+pub fn from_string<T>(
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> impl Fn(&Value) -> Result<T, String> {
+    move |value| parse(&string(value)?)
+}
+
 /// Which characters of the C0 control range (U+0000–U+001F) a text field takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lines {
@@ -177,6 +196,37 @@ pub fn plain_text(text: &str, lines: Lines) -> Result<(), String> {
             Err("must not contain control characters (such as NUL or line breaks)".to_owned())
         }
     }
+}
+
+/// Whether a text field may be empty or only spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blank {
+    Allowed,
+    Refused,
+}
+
+/// Checks text a field stores: not blank (unless allowed), at most `max`
+/// characters, and plain (see [`plain_text`]).
+pub fn bounded_text(text: &str, max: usize, lines: Lines, blank: Blank) -> Result<(), String> {
+    if blank == Blank::Refused && text.trim().is_empty() {
+        Err("must not be empty".to_owned())
+    } else if text.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else {
+        plain_text(text, lines)
+    }
+}
+
+/// A domain type that wraps a `String` valid by construction, read as `&str`.
+#[macro_export]
+macro_rules! text_type {
+    ($($t:ident),* $(,)?) => {
+        $(impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        })*
+    };
 }
 
 #[cfg(test)]
@@ -231,5 +281,15 @@ mod tests {
         assert_eq!(obj.take("b", string), Field::Value("x".to_owned()));
         assert_eq!(obj.take("c", string), Field::Absent);
         assert!(obj.finish(|| Some(())).is_ok());
+    }
+
+    #[test]
+    fn bounded_text_counts_characters_and_refuses_blanks_and_controls() {
+        let single = |t: &str, blank| bounded_text(t, 3, Lines::Single, blank).is_ok();
+        assert!(single("ééé", Blank::Refused) && !single("éééé", Blank::Refused));
+        assert!(!single("  ", Blank::Refused) && single("  ", Blank::Allowed));
+        assert!(!single("a\u{0}", Blank::Allowed) && !single("a\nb", Blank::Allowed));
+        assert!(bounded_text("a\r\n\tb", 9, Lines::Multi, Blank::Refused).is_ok());
+        assert!(bounded_text("a\u{1b}", 9, Lines::Multi, Blank::Refused).is_err());
     }
 }

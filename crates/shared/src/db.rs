@@ -20,6 +20,13 @@ pub mod sqlstate {
     pub const CHECK_VIOLATION: &str = "23514";
 }
 
+/// Constraints of the schema that more than one service reacts to.
+pub mod constraint {
+    /// tasks: an unfinished task has an assignee (so a user with one cannot
+    /// be deleted, and an unfinished task's assignee cannot be cleared).
+    pub const OPEN_TASK_NEEDS_ASSIGNEE: &str = "tasks_open_needs_assignee";
+}
+
 /// Why a statement failed, in the terms the services decide on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {

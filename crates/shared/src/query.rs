@@ -112,22 +112,10 @@ mod tests {
 
     #[test]
     fn pagination_defaults_and_bounds() {
-        let q = Query::parse("", &["limit", "offset"]).unwrap();
-        assert_eq!(
-            q.page().unwrap(),
-            Page {
-                limit: 100,
-                offset: 0
-            }
-        );
-        let q = Query::parse("limit=500&offset=7", &["limit", "offset"]).unwrap();
-        assert_eq!(
-            q.page().unwrap(),
-            Page {
-                limit: 500,
-                offset: 7
-            }
-        );
+        for (query, limit, offset) in [("", 100, 0), ("limit=500&offset=7", 500, 7)] {
+            let q = Query::parse(query, &["limit", "offset"]).unwrap();
+            assert_eq!(q.page().unwrap(), Page { limit, offset }, "{query}");
+        }
         for bad in ["limit=0", "limit=501", "limit=x", "offset=-1", "offset=1.5"] {
             let q = Query::parse(bad, &["limit", "offset"]).unwrap();
             assert_eq!(q.page().unwrap_err().status, 422, "{bad}");
