@@ -92,7 +92,7 @@ impl TestApp {
         let mut options = Options {
             variables: BTreeMap::from([
                 ("api_token".to_owned(), secret()),
-                ("ui_username".to_owned(), "admin".to_owned()),
+                ("ui_username".to_owned(), "admin@example.com".to_owned()),
                 ("ui_password".to_owned(), secret()),
                 ("session_secret".to_owned(), secret()),
             ]),
@@ -203,7 +203,7 @@ impl TestApp {
         self.client
             .post(self.url("/auth/login"))
             .header("origin", self.url(""))
-            .json(&json!({"username": self.ui_username, "password": self.ui_password}))
+            .json(&json!({"email": self.ui_username, "password": self.ui_password}))
             .send()
             .await
             .expect("POST /auth/login")

@@ -16,7 +16,7 @@ pub const ROOT: &str = "/static";
 /// The single page: every client-side route of the app gets it.
 pub const INDEX: &str = "/static/index.html";
 /// The app's own client-side routes.
-pub const APP_ROUTES: &[&str] = &["/", "/board", "/team"];
+pub const APP_ROUTES: &[&str] = &["/", "/board", "/team", "/account", "/set-password"];
 
 /// The guest file for a URL path, or `None` for anything that is not a plain
 /// path to a file under `/static/` or an app route.

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use mth_shared::auth::Person;
 use mth_shared::internal::Service;
 use mth_shared::outbound::{CallError, Reply};
 use mth_shared::{ApiError, RequestContext};
@@ -66,14 +67,19 @@ pub fn rewrite_location(location: &str) -> Option<String> {
 }
 
 /// Forwards the request and relays the answer.
-pub fn forward(req: &Request, ctx: &RequestContext, target: Target) -> Result<Response, ApiError> {
+pub fn forward(
+    req: &Request,
+    ctx: &RequestContext,
+    target: Target,
+    person: &Person,
+) -> Result<Response, ApiError> {
     let body = req.body();
     if body.len() > mth_shared::body::MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large(
             mth_shared::body::MAX_BODY_BYTES,
         ));
     }
-    let service = Service::new(target.service, target.url_variable, ctx)?;
+    let service = Service::new(target.service, target.url_variable, ctx)?.acting_for(person);
     let path_and_query = match req.query() {
         "" => target.path,
         query => format!("{}?{query}", target.path),

@@ -1,14 +1,19 @@
 //! frontend: the browser's one door to MicroTaskHub (route `/...`).
 //!
-//! Serves the single-page UI from `/static`, signs people in with a signed
-//! session cookie, and forwards `/api/users…` and `/api/tasks…` to the
-//! services with the shared bearer token, which never reaches the browser.
+//! Serves the single-page UI from `/static`, signs people in (passwords and
+//! sessions in Postgres), and forwards `/api/users…` and `/api/tasks…` to the
+//! services with the internal bearer token — which never reaches the browser
+//! — naming the signed-in person, whose permissions the services apply.
 
+mod account;
 pub mod assets;
 pub mod gateway;
+mod password;
 mod routes;
 pub mod security;
 pub mod session;
+mod signin;
+mod throttle;
 
 use spin_sdk::http::{Request, Response};
 

@@ -1,47 +1,76 @@
 //! Dispatch on the full request path (never on `spin-path-info`).
 
-use mth_shared::body::{JsonObject, string};
-use mth_shared::{ApiError, RequestContext, config, health, respond};
+use mth_shared::body::JsonObject;
+use mth_shared::db::Db;
+use mth_shared::query::parse_uuid;
+use mth_shared::request::header;
+use mth_shared::{ApiError, RequestContext, health, respond};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::security;
 use crate::session::{self, Session};
-use crate::{assets, gateway};
-use mth_shared::request::header;
-use mth_shared::time::Timestamp;
+use crate::{account, assets, gateway, security, signin};
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
     let path = req.path().to_owned();
-    match path.as_str() {
-        "/health" => only(&req, &[Method::Get, Method::Head]).map(|()| {
-            health::respond_without_database(
-                "frontend",
-                &["api_token", "ui_password", "session_secret"],
-            )
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    match segments.as_slice() {
+        ["health"] => only(&req, &[Method::Get, Method::Head]).map(|()| {
+            health::respond_with_secrets("frontend", &["database_url", "api_token", "ui_password"])
         }),
-        "/auth/login" => {
-            only(&req, &[Method::Post])?;
-            security::check_origin(&req)?;
-            login(&req)
+        ["auth", ..] => {
+            if req.method() != &Method::Get {
+                security::check_origin(&req)?;
+            }
+            auth(&req, &segments[1..])
         }
-        "/auth/logout" => {
-            only(&req, &[Method::Post])?;
-            security::check_origin(&req)?;
-            Ok(logout(&req))
-        }
-        "/auth/session" => {
-            only(&req, &[Method::Get])?;
-            let session = current_session(&req)?;
-            Ok(no_store(respond::json(200, &session_body(&session))))
-        }
-        _ if path == "/api" || path.starts_with("/api/") => {
+        ["api", ..] => {
             let target = gateway::target(&path)
                 .ok_or_else(|| ApiError::not_found("No such API endpoint."))?;
             security::check_origin(&req)?;
-            current_session(&req)?;
-            gateway::forward(&req, &ctx, target)
+            let session = current_session(&req)?;
+            gateway::forward(&req, &ctx, target, &session.person)
         }
         _ => assets::serve(&req),
+    }
+}
+
+/// `/auth/...`: signing in and out, and the signed-in person's own account.
+fn auth(req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
+    let method = req.method();
+    match (method, rest) {
+        (Method::Post, ["login"]) => signed_in(req, signin::sign_in(req)?, 200),
+        (Method::Post, ["logout"]) => logout(req),
+        (Method::Get, ["session"]) => Ok(no_store(respond::json(200, &current_session(req)?))),
+        (Method::Post, ["set-password"]) => signed_in(
+            req,
+            account::set_with_link(JsonObject::from_request(req)?)?,
+            200,
+        ),
+        (Method::Post, ["password"]) => {
+            let session = current_session(req)?;
+            signed_in(
+                req,
+                account::change(&session, JsonObject::from_request(req)?)?,
+                200,
+            )
+        }
+        (Method::Get, ["tokens"]) => {
+            let tokens = account::tokens(&current_session(req)?)?;
+            Ok(no_store(respond::json(200, &tokens)))
+        }
+        (Method::Post, ["tokens"]) => {
+            let session = current_session(req)?;
+            let created = account::create_token(&session, JsonObject::from_request(req)?)?;
+            Ok(no_store(respond::json(201, &created)))
+        }
+        (Method::Delete, ["tokens", id]) => {
+            let session = current_session(req)?;
+            account::revoke_token(&session, parse_uuid("id", id)?)?;
+            Ok(respond::no_content())
+        }
+        (_, ["login" | "logout" | "session" | "set-password" | "password" | "tokens"])
+        | (_, ["tokens", _]) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found("No such endpoint.")),
     }
 }
 
@@ -53,79 +82,65 @@ fn only(req: &Request, methods: &[Method]) -> Result<(), ApiError> {
     }
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 fn no_store(mut response: Response) -> Response {
     response.set_header("cache-control", "no-store");
     response
 }
 
-fn session_body(session: &Session) -> serde_json::Value {
-    serde_json::json!({
-        "username": session.username,
-        "expires_at": Timestamp::from_unix(session.expires_at),
-    })
+/// The answer that signs a browser in: the session, and its cookie.
+fn signed_in(
+    req: &Request,
+    (value, session): (String, Session),
+    status: u16,
+) -> Result<Response, ApiError> {
+    let mut response = no_store(respond::json(status, &session));
+    response.set_header(
+        "set-cookie",
+        session::set_cookie(&value, security::is_https(req)),
+    );
+    Ok(response)
 }
 
 fn signed_out() -> ApiError {
     ApiError::new(
         401,
-        "You are not signed in, or your session has expired. Please sign in.",
+        "You are not signed in, or your session has ended. Please sign in.",
     )
 }
 
-/// The session from the request's cookie, for the configured user only.
+fn cookie_values(req: &Request) -> impl Iterator<Item = &str> {
+    session::cookie_values(
+        header(req, "cookie").unwrap_or_default(),
+        session::COOKIE_NAME,
+    )
+    .filter(|v| !v.is_empty())
+}
+
+/// The live session the request's cookie names.
 fn current_session(req: &Request) -> Result<Session, ApiError> {
-    let secret = config::var("session_secret")?;
-    let cookies = header(req, "cookie").unwrap_or_default();
-    let session =
-        session::from_cookie_header(cookies, secret.as_bytes(), now()).map_err(|_| signed_out())?;
-    // A session of a user who is no longer configured is over.
-    if session.username != config::var("ui_username")? {
+    let mut values = cookie_values(req).peekable();
+    if values.peek().is_none() {
         return Err(signed_out());
     }
-    Ok(session)
+    let db = Db::connect()?;
+    for value in values {
+        if let Some(session) = session::find(&db, value)? {
+            return Ok(session);
+        }
+    }
+    Err(signed_out())
 }
 
-fn login(req: &Request) -> Result<Response, ApiError> {
-    let mut body = JsonObject::from_request(req)?;
-    let username = body.required("username", string);
-    let password = body.required("password", string);
-    let (username, password) = body.finish(|| Some((username?, password?)))?;
-
-    let expected_username = config::var("ui_username")?;
-    let expected_password = config::var("ui_password")?;
-    let secret = config::var("session_secret")?;
-    if secret.is_empty() {
-        return Err(ApiError::internal(
-            "Server misconfigured: variable 'session_secret' is empty.",
-        ));
+/// Ends the session on the server, so the cookie is worthless even if kept.
+fn logout(req: &Request) -> Result<Response, ApiError> {
+    let values: Vec<&str> = cookie_values(req).collect();
+    if !values.is_empty() {
+        let db = Db::connect()?;
+        for value in values {
+            session::end(&db, value)?;
+        }
     }
-    // Both are always compared, so timing does not tell which one was wrong.
-    let user_ok = session::credential_matches(&username, &expected_username);
-    let password_ok = session::credential_matches(&password, &expected_password);
-    if !(user_ok & password_ok) {
-        return Err(ApiError::new(401, "Incorrect username or password."));
-    }
-
-    let now = now();
-    let session = Session {
-        username,
-        expires_at: now + session::LIFETIME_SECS,
-    };
-    let value = session::sign(secret.as_bytes(), &session.username, session.expires_at);
-    let mut response = no_store(respond::json(200, &session_body(&session)));
-    response.set_header(
-        "set-cookie",
-        session::set_cookie(&value, session.expires_at, now, security::is_https(req)),
-    );
-    Ok(response)
-}
-
-fn logout(req: &Request) -> Response {
     let mut response = no_store(respond::no_content());
     response.set_header("set-cookie", session::clear_cookie(security::is_https(req)));
-    response
+    Ok(response)
 }

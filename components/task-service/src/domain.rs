@@ -166,6 +166,10 @@ pub struct Task {
     pub due_date: Option<Date>,
     pub assignee_id: Option<Uuid>,
     pub assignee: Option<Assignee>,
+    /// Who created the task and who changed it last (`None`: a service,
+    /// or before accounts).
+    pub created_by: Option<Uuid>,
+    pub updated_by: Option<Uuid>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -178,6 +182,8 @@ mth_shared::from_row!(Task {
     status,
     due_date,
     assignee_id,
+    created_by,
+    updated_by,
     created_at,
     updated_at,
 }, assignee: None);

@@ -1,5 +1,6 @@
 //! `/tasks` endpoints: authentication, dispatch, and the steps of each operation.
 
+use mth_shared::auth::Actor;
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
@@ -8,25 +9,41 @@ use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
 use crate::domain::{NewTask, Status, TaskPatch};
-use crate::store::{self, Deleted, Filter};
+use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
-    route::api(&req, "tasks", "task-service", |method, segments| {
+    route::api(&req, "tasks", "task-service", |method, segments, actor| {
+        let writer = writer(actor);
         match (method, segments) {
-            (&Method::Post, ["tasks"]) => Some(create(&req, &ctx)),
+            (&Method::Post, ["tasks"]) => Some(create(&req, &ctx, writer)),
             (&Method::Get, ["tasks"]) => Some(list(&req)),
             (&Method::Get, ["tasks", "stats"]) => Some(stats(&req)),
             (&Method::Get, ["tasks", id]) => Some(show(&req, &ctx, id)),
-            (&Method::Patch, ["tasks", id]) => Some(update(&req, &ctx, id)),
-            (&Method::Delete, ["tasks", id]) => Some(delete(&req, id)),
+            (&Method::Patch, ["tasks", id]) => Some(update(&req, &ctx, id, writer)),
+            (&Method::Delete, ["tasks", id]) => Some(delete(&req, id, writer)),
             _ => None,
         }
     })
 }
 
+/// Everyone signed in reads every task and creates tasks; admins (and the
+/// services) change any task, members only the tasks assigned to them.
+fn writer(actor: Actor) -> Writer {
+    Writer {
+        person: actor.person_id(),
+        only_assigned_to: actor.person_id().filter(|_| !actor.is_admin()),
+    }
+}
+
 fn not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No task with id {id}."))
+}
+
+fn not_yours() -> ApiError {
+    ApiError::forbidden(
+        "Members can change, move and delete only the tasks assigned to them; ask an admin or the assignee.",
+    )
 }
 
 // No handler holds a Postgres connection while it calls user-service: Spin's
@@ -36,11 +53,11 @@ fn not_found(id: Uuid) -> ApiError {
 
 /// The assignee is checked with user-service before anything is written; the
 /// foreign key catches a user deleted in between.
-fn create(req: &Request, ctx: &RequestContext) -> Result<Response, ApiError> {
+fn create(req: &Request, ctx: &RequestContext, writer: Writer) -> Result<Response, ApiError> {
     Query::parse(req.query(), &[])?;
     let new = NewTask::parse(JsonObject::from_request(req)?)?;
     let assignee = users::require(ctx, new.assignee_id)?;
-    let mut task = store::insert(&Db::connect()?, &new)?;
+    let mut task = store::insert(&Db::connect()?, &new, writer)?;
     task.assignee = Some(assignee);
     Ok(respond::created(format!("/tasks/{}", task.id), &task))
 }
@@ -94,7 +111,12 @@ fn show(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, A
 /// done the answer is 200 whatever happens next: if user-service cannot be
 /// asked for the current assignee, `assignee` is `null` (and `assignee_id`
 /// still says who it is).
-fn update(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, ApiError> {
+fn update(
+    req: &Request,
+    ctx: &RequestContext,
+    raw_id: &str,
+    writer: Writer,
+) -> Result<Response, ApiError> {
     Query::parse(req.query(), &[])?;
     let id = parse_uuid("id", raw_id)?;
     let patch = TaskPatch::parse(JsonObject::from_request(req)?)?;
@@ -102,15 +124,19 @@ fn update(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response,
         .assignee_id
         .map(|assignee_id| users::require(ctx, assignee_id))
         .transpose()?;
-    let task = {
+    let changed = {
         let db = Db::connect()?;
         if patch.is_empty() {
-            store::find(&db, id)?
+            store::find(&db, id)?.map_or(Changed::NoSuchTask, |t| Changed::Yes(Box::new(t)))
         } else {
-            store::update(&db, id, &patch)?
+            store::update(&db, id, &patch, writer)?
         }
     };
-    let mut task = task.ok_or_else(|| not_found(id))?;
+    let mut task = match changed {
+        Changed::Yes(task) => *task,
+        Changed::NoSuchTask => return Err(not_found(id)),
+        Changed::NotYours => return Err(not_yours()),
+    };
     task.assignee = match (new_assignee, task.assignee_id) {
         (Some(assignee), _) => Some(assignee),
         (None, Some(assignee_id)) => users::find(ctx, assignee_id).unwrap_or_else(|e| {
@@ -125,12 +151,13 @@ fn update(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response,
     Ok(respond::json(200, &task))
 }
 
-fn delete(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+fn delete(req: &Request, raw_id: &str, writer: Writer) -> Result<Response, ApiError> {
     Query::parse(req.query(), &[])?;
     let id = parse_uuid("id", raw_id)?;
-    match store::delete_done(&Db::connect()?, id)? {
+    match store::delete_done(&Db::connect()?, id, writer)? {
         Deleted::Yes => Ok(respond::no_content()),
         Deleted::NoSuchTask => Err(not_found(id)),
+        Deleted::NotYours => Err(not_yours()),
         Deleted::NotDone(status) => Err(ApiError::conflict(format!(
             "Only done tasks can be deleted; this one is '{}'. Move it to done first.",
             status.as_str()

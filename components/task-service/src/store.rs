@@ -32,15 +32,32 @@ fn write_error(e: DbError) -> ApiError {
     }
 }
 
-pub fn insert(db: &Db, new: &NewTask) -> Result<Task, ApiError> {
-    let sql = "INSERT INTO tasks (title, description, status, due_date, assignee_id) \
-               VALUES ($1, $2, $3, $4, $5) RETURNING *";
+/// Who writes, and which tasks they may change.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer {
+    /// Recorded as `created_by` / `updated_by` (`None`: a service).
+    pub person: Option<Uuid>,
+    /// A member may change only the tasks assigned to them; `None`: any task.
+    pub only_assigned_to: Option<Uuid>,
+}
+
+impl Writer {
+    pub fn may_change(&self, task: &Task) -> bool {
+        self.only_assigned_to
+            .is_none_or(|me| task.assignee_id == Some(me))
+    }
+}
+
+pub fn insert(db: &Db, new: &NewTask, writer: Writer) -> Result<Task, ApiError> {
+    let sql = "INSERT INTO tasks (title, description, status, due_date, assignee_id, created_by, updated_by) \
+               VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *";
     let params = [
         new.title.as_str().to_owned().into(),
         opt(new.description.as_ref().map(|d| d.as_str().to_owned())),
         new.status.as_str().to_owned().into(),
         opt(new.due_date),
         new.assignee_id.into(),
+        opt(writer.person),
     ];
     let rows = db.query(sql, &params).map_err(write_error)?;
     db::first(rows)?.ok_or_else(|| ApiError::internal("The insert returned no row."))
@@ -80,17 +97,27 @@ pub fn find(db: &Db, id: Uuid) -> Result<Option<Task>, ApiError> {
     db::first(db.query("SELECT * FROM tasks WHERE id = $1", &[id.into()])?)
 }
 
-/// Applies the fields present in `patch` and moves `updated_at`; `None` when
-/// there is no such task.
-pub fn update(db: &Db, id: Uuid, patch: &TaskPatch) -> Result<Option<Task>, ApiError> {
+/// What became of a change to one task.
+pub enum Changed {
+    Yes(Box<Task>),
+    NoSuchTask,
+    /// The task exists, but the writer may not change it.
+    NotYours,
+}
+
+/// Applies the fields present in `patch` and moves `updated_at`, in one
+/// statement that also checks the writer may (so a reassignment cannot slip
+/// between a check and the write).
+pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Changed, ApiError> {
     let sql = "UPDATE tasks SET \
            title = COALESCE($2, title), \
            description = CASE WHEN $3 THEN $4 ELSE description END, \
            status = COALESCE($5, status), \
            due_date = CASE WHEN $6 THEN $7 ELSE due_date END, \
            assignee_id = COALESCE($8, assignee_id), \
+           updated_by = $9, \
            updated_at = (now() AT TIME ZONE 'utc') \
-         WHERE id = $1 RETURNING *";
+         WHERE id = $1 AND ($10::uuid IS NULL OR assignee_id = $10) RETURNING *";
     let description = patch.description.as_ref();
     let params = [
         id.into(),
@@ -104,28 +131,44 @@ pub fn update(db: &Db, id: Uuid, patch: &TaskPatch) -> Result<Option<Task>, ApiE
         patch.due_date.is_some().into(),
         opt(patch.due_date.flatten()),
         opt(patch.assignee_id),
+        opt(writer.person),
+        opt(writer.only_assigned_to),
     ];
-    db::first(db.query(sql, &params).map_err(write_error)?)
+    match db::first(db.query(sql, &params).map_err(write_error)?)? {
+        Some(task) => Ok(Changed::Yes(Box::new(task))),
+        None => why_not_changed(db, id),
+    }
+}
+
+fn why_not_changed(db: &Db, id: Uuid) -> Result<Changed, ApiError> {
+    Ok(match find(db, id)? {
+        None => Changed::NoSuchTask,
+        // Reassigned away in between, or never theirs.
+        Some(_) => Changed::NotYours,
+    })
 }
 
 pub enum Deleted {
     Yes,
     NoSuchTask,
+    NotYours,
     NotDone(Status),
 }
 
-/// Deletes the task only if it is done, in one statement, so a concurrent
-/// status change cannot slip between the check and the delete.
-pub fn delete_done(db: &Db, id: Uuid) -> Result<Deleted, ApiError> {
-    if db.execute(
-        "DELETE FROM tasks WHERE id = $1 AND status = 'done'",
-        &[id.into()],
-    )? > 0
-    {
+/// Deletes the task only if it is done (and the writer may), in one
+/// statement, so a concurrent change cannot slip between check and delete.
+pub fn delete_done(db: &Db, id: Uuid, writer: Writer) -> Result<Deleted, ApiError> {
+    let deleted = db.execute(
+        "DELETE FROM tasks WHERE id = $1 AND status = 'done' \
+         AND ($2::uuid IS NULL OR assignee_id = $2)",
+        &[id.into(), opt(writer.only_assigned_to)],
+    )?;
+    if deleted > 0 {
         return Ok(Deleted::Yes);
     }
     Ok(match find(db, id)? {
         None => Deleted::NoSuchTask,
+        Some(task) if !writer.may_change(&task) => Deleted::NotYours,
         Some(task) => Deleted::NotDone(task.status),
     })
 }

@@ -1,6 +1,7 @@
 //! User fields as domain types: a value of these types is valid by construction.
 
-use mth_shared::body::{Blank, JsonObject, Lines, bounded_text, from_string};
+use mth_shared::auth::Access;
+use mth_shared::body::{Blank, JsonObject, Lines, boolean, bounded_text, from_string};
 use mth_shared::time::Timestamp;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
@@ -76,16 +77,21 @@ pub struct NewUser {
     pub email: Email,
     pub full_name: FullName,
     pub role: Role,
+    pub access: Access,
 }
 
 impl NewUser {
     pub fn parse(mut body: JsonObject) -> Result<Self, mth_shared::ApiError> {
         let fields = UserPatch::fields(&mut body, true);
+        if fields.active.is_some() {
+            body.error("active", "is not set on a new user (they start active)");
+        }
         body.finish(|| {
             Some(NewUser {
                 email: fields.email?,
                 full_name: fields.full_name?,
                 role: fields.role.unwrap_or_else(Role::member),
+                access: fields.access.unwrap_or(Access::Member),
             })
         })
     }
@@ -97,6 +103,9 @@ pub struct UserPatch {
     pub email: Option<Email>,
     pub full_name: Option<FullName>,
     pub role: Option<Role>,
+    pub access: Option<Access>,
+    /// `false` deactivates: their sessions end, they can no longer sign in.
+    pub active: Option<bool>,
 }
 
 impl UserPatch {
@@ -111,11 +120,13 @@ impl UserPatch {
             email: body.field("email", from_string(Email::parse), new),
             full_name: body.field("full_name", from_string(FullName::parse), new),
             role: body.optional("role", from_string(Role::parse)),
+            access: body.optional("access", from_string(Access::parse)),
+            active: body.optional("active", boolean),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.full_name.is_none() && self.role.is_none()
+        *self == UserPatch::default()
     }
 }
 
@@ -128,6 +139,10 @@ pub struct User {
     pub full_name: String,
     /// Their job on the team, free text ("member" unless given).
     pub role: String,
+    /// What they may do: `admin` or `member`.
+    pub access: Access,
+    /// `false`: deactivated (cannot sign in; keeps their name on tasks).
+    pub active: bool,
     pub created_at: Timestamp,
 }
 
@@ -137,6 +152,8 @@ mth_shared::from_row!(User {
     email,
     full_name,
     role,
+    access,
+    active,
     created_at
 });
 

@@ -3,7 +3,7 @@
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
-use mth_shared::{ApiError, RequestContext, respond, route};
+use mth_shared::{ApiError, RequestContext, respond, route, token};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
@@ -12,13 +12,23 @@ use crate::store::{self, Deleted};
 use crate::tasks;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
-    route::api(&req, "users", "user-service", |method, segments| {
+    route::api(&req, "users", "user-service", |method, segments, actor| {
+        // Everyone signed in reads the team; only admins manage people.
+        let admin = |to| actor.require_admin(to);
         match (method, segments) {
-            (&Method::Post, ["users"]) => Some(create(&req)),
+            (&Method::Post, ["users"]) => Some(admin("add people").and_then(|()| create(&req))),
             (&Method::Get, ["users"]) => Some(list(&req)),
             (&Method::Get, ["users", id]) => Some(show(&req, id)),
-            (&Method::Patch, ["users", id]) => Some(update(&req, id)),
-            (&Method::Delete, ["users", id]) => Some(delete(&req, &ctx, id)),
+            (&Method::Patch, ["users", id]) => {
+                Some(admin("change people").and_then(|()| update(&req, id)))
+            }
+            (&Method::Delete, ["users", id]) => {
+                Some(admin("delete people").and_then(|()| delete(&req, &ctx, id)))
+            }
+            (&Method::Post, ["users", id, "invitation"]) => Some(
+                admin("invite people or reset passwords")
+                    .and_then(|()| invite(&req, id, actor.person_id())),
+            ),
             _ => None,
         }
     })
@@ -63,6 +73,30 @@ fn update(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
         store::update(&db, id, &patch)?
     };
     Ok(respond::json(200, &user.ok_or_else(|| not_found(id))?))
+}
+
+/// A one-time set-password link (an invitation, or a reset), valid 72 hours.
+/// The token is shown only here; the database keeps its digest.
+fn invite(req: &Request, raw_id: &str, by: Option<Uuid>) -> Result<Response, ApiError> {
+    let id = user_id(req, raw_id)?;
+    let token = token::generate("")?;
+    let expires_at = store::invite(&Db::connect()?, id, token::digest(&token), by)?;
+    let Some(expires_at) = expires_at else {
+        return match store::find(&Db::connect()?, id)? {
+            None => Err(not_found(id)),
+            Some(_) => Err(ApiError::conflict(
+                "This person is deactivated. Reactivate them before sending a link.",
+            )),
+        };
+    };
+    Ok(respond::json(
+        201,
+        &serde_json::json!({
+            "user_id": id,
+            "path": format!("/set-password#{token}"),
+            "expires_at": expires_at,
+        }),
+    ))
 }
 
 /// Refuses while the user has unfinished tasks. task-service is asked first

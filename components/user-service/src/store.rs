@@ -3,6 +3,7 @@
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db, Page, PageQuery, constraint, sqlstate};
 use mth_shared::query;
+use mth_shared::time::Timestamp;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
 
@@ -15,11 +16,13 @@ fn email_taken(email: &str) -> ApiError {
 }
 
 pub fn insert(db: &Db, new: &NewUser) -> Result<User, ApiError> {
-    let sql = "INSERT INTO users (email, full_name, role) VALUES ($1, $2, $3) RETURNING *";
+    let sql =
+        "INSERT INTO users (email, full_name, role, access) VALUES ($1, $2, $3, $4) RETURNING *";
     let params = [
         new.email.as_str().to_owned().into(),
         new.full_name.as_str().to_owned().into(),
         new.role.as_str().to_owned().into(),
+        new.access.as_str().to_owned().into(),
     ];
     match db.query(sql, &params) {
         Ok(rows) => {
@@ -48,15 +51,26 @@ pub fn find(db: &Db, id: Uuid) -> Result<Option<User>, ApiError> {
 }
 
 /// Applies the fields present in `patch`; `None` when there is no such user.
+/// Deactivating ends the person's sessions in the same statement.
 pub fn update(db: &Db, id: Uuid, patch: &UserPatch) -> Result<Option<User>, ApiError> {
     let text = |v: Option<&str>| v.map_or(ParameterValue::DbNull, |s| s.to_owned().into());
-    let sql = "UPDATE users SET email = COALESCE($2, email), full_name = COALESCE($3, full_name), \
-               role = COALESCE($4, role) WHERE id = $1 RETURNING *";
+    let sql = "WITH updated AS ( \
+                 UPDATE users SET email = COALESCE($2, email), full_name = COALESCE($3, full_name), \
+                   role = COALESCE($4, role), access = COALESCE($5, access), \
+                   active = COALESCE($6, active) \
+                 WHERE id = $1 RETURNING *), \
+               ended AS (DELETE FROM sessions WHERE user_id = $1 AND $6::boolean IS FALSE \
+                 AND EXISTS (SELECT 1 FROM updated)) \
+               SELECT * FROM updated";
     let params = [
         id.into(),
         text(patch.email.as_ref().map(|e| e.as_str())),
         text(patch.full_name.as_ref().map(|n| n.as_str())),
         text(patch.role.as_ref().map(|r| r.as_str())),
+        text(patch.access.map(|a| a.as_str())),
+        patch
+            .active
+            .map_or(ParameterValue::DbNull, ParameterValue::Boolean),
     ];
     match db.query(sql, &params) {
         Ok(rows) => db::first(rows),
@@ -90,3 +104,33 @@ pub fn delete(db: &Db, id: Uuid) -> Result<Deleted, ApiError> {
         Err(e) => Err(e.into()),
     }
 }
+
+/// A set-password link for an active user: any unused earlier link of theirs
+/// stops working. `None` when there is no such active user.
+pub fn invite(
+    db: &Db,
+    id: Uuid,
+    token_digest: String,
+    by: Option<Uuid>,
+) -> Result<Option<Timestamp>, ApiError> {
+    let rows = db.query(
+        "WITH target AS (SELECT id FROM users WHERE id = $1 AND active), \
+              replaced AS (DELETE FROM invitations WHERE user_id = $1 AND used_at IS NULL \
+                AND EXISTS (SELECT 1 FROM target)) \
+         INSERT INTO invitations (token_hash, user_id, created_by, expires_at) \
+         SELECT $2, id, $3, (now() AT TIME ZONE 'utc') + interval '72 hours' FROM target \
+         RETURNING expires_at",
+        &[
+            id.into(),
+            token_digest.into(),
+            by.map_or(ParameterValue::DbNull, Into::into),
+        ],
+    )?;
+    Ok(db::first::<Invited>(rows)?.map(|i| i.expires_at))
+}
+
+struct Invited {
+    expires_at: Timestamp,
+}
+
+mth_shared::from_row!(Invited { expires_at });

@@ -167,6 +167,12 @@ pub fn string(value: &Value) -> Result<String, String> {
         .ok_or_else(|| "must be a string".to_owned())
 }
 
+pub fn boolean(value: &Value) -> Result<bool, String> {
+    value
+        .as_bool()
+        .ok_or_else(|| "must be true or false".to_owned())
+}
+
 /// A field parser from a parser of strings: `from_string(Title::parse)`.
 pub fn from_string<T>(
     parse: impl Fn(&str) -> Result<T, String>,

@@ -244,6 +244,7 @@ decoded_column!(
     bool,
     i32,
     i64,
+    Option<i64>,
     uuid::Uuid,
     Option<uuid::Uuid>,
     crate::time::Timestamp,

@@ -28,6 +28,8 @@ pub struct ApiError {
     /// What failed behind the answer, for the operator: logged with the
     /// request id by [`crate::serve`], never sent to the client.
     pub cause: Option<String>,
+    /// For a 429: when to try again, in seconds (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -37,6 +39,15 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             cause: None,
+            retry_after: None,
+        }
+    }
+
+    /// 429 with `Retry-After: seconds`.
+    pub fn too_many_requests(detail: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(429, detail)
         }
     }
 
@@ -55,6 +66,16 @@ impl ApiError {
             401,
             "Authentication required: send 'Authorization: Bearer <token>'.",
         )
+    }
+
+    /// 401 with a reason (a revoked token, an ended session).
+    pub fn unauthorized_because(detail: impl Into<String>) -> Self {
+        Self::new(401, detail)
+    }
+
+    /// 403: authenticated, but not allowed to do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(403, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -123,6 +144,9 @@ impl ApiError {
             .header("content-type", "application/json");
         if self.status == 401 {
             builder.header("www-authenticate", "Bearer");
+        }
+        if let Some(seconds) = self.retry_after {
+            builder.header("retry-after", seconds.to_string());
         }
         builder.body(self.to_json().to_string()).build()
     }

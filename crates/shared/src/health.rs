@@ -18,7 +18,7 @@ use crate::{ApiError, config, respond};
 /// privileges this code needs. Bump it with every migration the code depends
 /// on; a later migration does not make an older component unready, so a
 /// rollback to an earlier image stays ready.
-pub const REQUIRED_SCHEMA_VERSION: &str = "0003_app_role_privileges";
+pub const REQUIRED_SCHEMA_VERSION: &str = "0004_accounts";
 
 /// SQLSTATE of a missing table: the migrations never ran here.
 const UNDEFINED_TABLE: &str = "42P01";
@@ -28,15 +28,15 @@ pub const API_SECRETS: &[&str] = &["api_token", "database_url"];
 
 /// Readiness of an API component: its secrets, the database, the schema version.
 pub fn respond(component: &str) -> Response {
-    let ready = config::check_secrets(API_SECRETS)
+    respond_with_secrets(component, API_SECRETS)
+}
+
+/// [`respond`] for a component with other secrets to check.
+pub fn respond_with_secrets(component: &str, secrets: &[&str]) -> Response {
+    let ready = config::check_secrets(secrets)
         .and_then(|()| Db::connect())
         .and_then(|db| schema_present(&db));
     report(component, ready)
-}
-
-/// Readiness of a component without a database: its secrets only.
-pub fn respond_without_database(component: &str, secrets: &[&str]) -> Response {
-    report(component, config::check_secrets(secrets))
 }
 
 fn report(component: &str, ready: Result<(), ApiError>) -> Response {

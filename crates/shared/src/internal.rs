@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use crate::auth::{ACTOR_HEADER, Actor, Person};
 use crate::outbound::{Call, CallError, Reply};
 use crate::{ApiError, RequestContext, config, db};
 
@@ -20,6 +21,8 @@ pub struct Service {
     token: String,
     request_id: String,
     timeout: Duration,
+    /// `x-mth-actor`: the person the gateway calls for, if any.
+    actor: Option<String>,
 }
 
 impl Service {
@@ -35,7 +38,15 @@ impl Service {
             token: config::var("api_token")?,
             request_id: ctx.request_id.clone(),
             timeout: timeout()?,
+            actor: None,
         })
+    }
+
+    /// Calls made for a signed-in person: the service applies their
+    /// permissions (see [`crate::auth`]).
+    pub fn acting_for(mut self, person: &Person) -> Self {
+        self.actor = Some(Actor::header_value(person));
+        self
     }
 
     pub fn name(&self) -> &'static str {
@@ -67,6 +78,9 @@ impl Service {
         ];
         if let Some(content_type) = content_type {
             headers.push(("content-type", content_type));
+        }
+        if let Some(actor) = &self.actor {
+            headers.push((ACTOR_HEADER, actor.as_str()));
         }
         Call {
             method,

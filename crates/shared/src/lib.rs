@@ -19,6 +19,7 @@ pub mod respond;
 pub mod route;
 pub mod serve;
 pub mod time;
+pub mod token;
 
 pub use error::{ApiError, FieldError};
 pub use serve::{RequestContext, serve};
