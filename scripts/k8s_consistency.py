@@ -28,7 +28,7 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
+from k8s_common import load_objects, report
 
 SPIN_API = "core.spinkube.dev/v1alpha1"
 APP_NAME_LABEL = "core.spinkube.dev/app-name"
@@ -108,6 +108,9 @@ class Manifest:
     def spinapps(self) -> list[dict]:
         return self.of_kind("SpinApp", SPIN_API)
 
+    def named_spinapps(self) -> list[tuple[str, dict]]:
+        return [(app["metadata"]["name"], app) for app in self.spinapps]
+
     def spinapp(self, name: str, namespace: str | None) -> dict | None:
         for app in self.spinapps:
             if app["metadata"]["name"] == name and app["metadata"].get("namespace") == namespace:
@@ -150,8 +153,7 @@ class Manifest:
                     "ports": ports,
                     "spinapp": None,
                 })
-        for app in self.spinapps:
-            name = app["metadata"]["name"]
+        for name, app in self.named_spinapps():
             labels = dict(app.get("spec", {}).get("podLabels") or {})
             labels[APP_NAME_LABEL] = name
             labels[f"core.spinkube.dev/app.{name}.status"] = "ready"
@@ -319,8 +321,7 @@ def rule_spinapp_image_and_executor(m: Manifest, spin: SpinManifest, migrations:
 
 def rule_spinapp_variables(m: Manifest, spin: SpinManifest, migrations: Path | None) -> list[str]:
     problems = []
-    for app in m.spinapps:
-        name = app["metadata"]["name"]
+    for name, app in m.named_spinapps():
         supplied = {}
         for var in app["spec"].get("variables") or []:
             if var["name"] in supplied:
@@ -439,8 +440,7 @@ def rule_service_urls(m: Manifest, spin: SpinManifest, migrations: Path | None) 
     """*_service_url variables: in-cluster, at the Service of the SpinApp running that component."""
     problems = []
     services = m.services()
-    for app in m.spinapps:
-        name = app["metadata"]["name"]
+    for name, app in m.named_spinapps():
         ns = app["metadata"].get("namespace")
         for var in app["spec"].get("variables") or []:
             if not var["name"].endswith("_url") or "value" not in var:
@@ -487,8 +487,7 @@ def rule_database_host(m: Manifest, spin: SpinManifest, migrations: Path | None)
     """database_host == host:port of database_url, which is a rendered Service whose pods have the credentials."""
     problems = []
     services = m.services()
-    for app in m.spinapps:
-        name = app["metadata"]["name"]
+    for name, app in m.named_spinapps():
         url = _var_value(m, app, "database_url")
         host = _var_value(m, app, "database_host")
         if host is not None and ":" not in host:
@@ -645,8 +644,7 @@ def rule_hpa_targets(m: Manifest, spin: SpinManifest, migrations: Path | None) -
             problems.append(f"{where} targets the SpinApp itself, which has no scale subresource")
         elif m.get(kind, name, ns) is None:
             problems.append(f"{where} targets {api} {kind} {name!r}, which neither a manifest nor a SpinApp creates")
-    for app in m.spinapps:
-        name = app["metadata"]["name"]
+    for name, app in m.named_spinapps():
         if app["spec"].get("enableAutoscaling") and targeted.get(name, 0) != 1:
             problems.append(f"SpinApp/{name} enables autoscaling but {targeted.get(name, 0)} HPAs scale it")
     return problems
@@ -654,8 +652,7 @@ def rule_hpa_targets(m: Manifest, spin: SpinManifest, migrations: Path | None) -
 
 def rule_health_checks(m: Manifest, spin: SpinManifest, migrations: Path | None) -> list[str]:
     problems = []
-    for app in m.spinapps:
-        name = app["metadata"]["name"]
+    for name, app in m.named_spinapps():
         components = deployed_components(app, spin)
         checks = app["spec"].get("checks") or {}
         for probe in ("readiness", "liveness"):
@@ -869,8 +866,7 @@ def rule_connection_budget(m: Manifest, spin: SpinManifest, migrations: Path | N
                 reserved = int(arg.split("=", 1)[1])
     hpas = {h["spec"]["scaleTargetRef"].get("name"): h for h in m.of_kind("HorizontalPodAutoscaler")}
     total, terms = 0, []
-    for app in m.spinapps:
-        name = app["metadata"]["name"]
+    for name, app in m.named_spinapps():
         if not any("database_host" in spin.outbound_variables(c) for c in deployed_components(app, spin)):
             continue
         hpa = hpas.get(name)
@@ -965,21 +961,8 @@ def main(argv=None) -> int:
     parser.add_argument("--migrations", type=Path, default=root / "migrations")
     args = parser.parse_args(argv)
 
-    text = sys.stdin.read() if args.rendered == "-" else Path(args.rendered).read_text()
-    objects = [o for o in yaml.safe_load_all(text) if o]
-    results = check(objects, SpinManifest.load(args.spin_toml), args.migrations)
-    passed = failed = 0
-    for name, problems in results.items():
-        if problems:
-            failed += 1
-            print(f"FAIL {name}")
-            for problem in problems:
-                print(f"     {problem}")
-        else:
-            passed += 1
-            print(f"ok   {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    results = check(load_objects(args.rendered), SpinManifest.load(args.spin_toml), args.migrations)
+    return report(results.items())
 
 
 if __name__ == "__main__":

@@ -33,13 +33,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from k8s_common import load_objects, report
+
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-
-
-def load_documents(path: str) -> list[dict]:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text()
-    return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
 def strictify(schema):
@@ -161,7 +158,7 @@ def main(argv=None) -> int:
     group.add_argument("--skip-custom-resources", action="store_true")
     args = parser.parse_args(argv)
 
-    docs = load_documents(args.rendered)
+    docs = load_objects(args.rendered)
     if args.skip_custom_resources:
         custom = [d for d in docs if not _is_builtin_group(d.get("apiVersion", "?"))]
         for d in custom:
@@ -176,19 +173,7 @@ def main(argv=None) -> int:
         print("FAIL no objects in the rendered manifest")
         print("0 passed, 1 failed")
         return 1
-    passed = failed = 0
-    for label, errors in validate_objects(docs, args.kubernetes_version, crds):
-        if errors:
-            failed += 1
-            print(f"FAIL {label}")
-            for error in errors:
-                print(f"     {error}")
-        else:
-            passed += 1
-            print(f"ok   {label}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
+    return report(validate_objects(docs, args.kubernetes_version, crds))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -39,15 +39,10 @@ pub fn build_all(manifest: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
-    const MANIFEST: &str = r#"
-spin_manifest_version = 2
-[application]
-name = "b"
-[[trigger.http]]
-route = "/..."
-component = "a"
-[component.a]
-source = "a.wasm"
+    use crate::manifest::tests::MINIMAL;
+
+    /// `a` builds in `sub`; `b` has a failing build command.
+    const BUILDS: &str = r#"
 [component.a.build]
 command = "echo built > out.txt"
 workdir = "sub"
@@ -63,7 +58,7 @@ command = "exit 3"
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let manifest = dir.path().join("spin.toml");
-        std::fs::write(&manifest, MANIFEST).unwrap();
+        std::fs::write(&manifest, format!("{MINIMAL}{BUILDS}")).unwrap();
         let err = build_all(&manifest).unwrap_err().to_string();
         assert!(err.contains("'b'"), "{err}");
         let out = std::fs::read_to_string(dir.path().join("sub/out.txt")).unwrap();

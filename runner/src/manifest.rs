@@ -211,10 +211,11 @@ fn validate_component_id(id: &str) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const MINIMAL: &str = r#"
+    /// One app, one component `a` on `/...`; other modules' tests extend it.
+    pub(crate) const MINIMAL: &str = r#"
 spin_manifest_version = 2
 [application]
 name = "t"

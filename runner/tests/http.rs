@@ -3,7 +3,27 @@
 
 mod common;
 
+use std::net::SocketAddr;
+
 use common::{Upstream, config, get, start_app};
+use serde_json::Value;
+
+/// GET `path` with an `x-probe` header: what the probe component did, as JSON.
+async fn probe(addr: SocketAddr, path: &str, probe: impl AsRef<str>) -> Value {
+    get(addr, path, &[("x-probe", probe.as_ref())]).await.json()
+}
+
+/// The reply of the component a probe's `fetch:` reached, parsed from the body
+/// the probe relays.
+fn fetched(reply: &Value) -> Value {
+    serde_json::from_str(reply["ok"]["body"].as_str().expect("a body")).unwrap()
+}
+
+/// The probe's outbound request was refused by the allowed-hosts check.
+fn assert_denied(reply: &Value) {
+    let err = reply["err"].as_str().unwrap_or_default();
+    assert!(err.contains("HttpRequestDenied"), "{reply}");
+}
 
 #[tokio::test]
 async fn routes_exact_beats_wildcard_and_longest_prefix_wins() {
@@ -120,14 +140,10 @@ async fn well_known_endpoints() {
 async fn variables_from_flag_env_and_default() {
     // Default, expanded inside a component template.
     let app = start_app(&[]).await;
-    let var = |name: &str| format!("var:{name}");
-    let probe = |app: &runner::RunningApp, name: String| {
-        let addr = app.addr();
-        async move { get(addr, "/", &[("x-probe", &name)]).await.json() }
-    };
-    assert_eq!(probe(&app, var("greeting")).await["ok"], "hello, world");
-    assert_eq!(probe(&app, var("from_env")).await["ok"], "default-value");
-    assert_eq!(probe(&app, var("needed")).await["ok"], "yes");
+    let var = |app: &runner::RunningApp, name: &str| probe(app.addr(), "/", format!("var:{name}"));
+    assert_eq!(var(&app, "greeting").await["ok"], "hello, world");
+    assert_eq!(var(&app, "from_env").await["ok"], "default-value");
+    assert_eq!(var(&app, "needed").await["ok"], "yes");
     app.shutdown().await;
 
     // SPIN_VARIABLE_* beats the default; --variable beats the environment.
@@ -137,8 +153,8 @@ async fn variables_from_flag_env_and_default() {
     cfg.env
         .insert("SPIN_VARIABLE_GREETING".into(), "env greeting".into());
     let app = runner::start(cfg).await.unwrap();
-    assert_eq!(probe(&app, var("from_env")).await["ok"], "from the env");
-    assert_eq!(probe(&app, var("greeting")).await["ok"], "hi, world");
+    assert_eq!(var(&app, "from_env").await["ok"], "from the env");
+    assert_eq!(var(&app, "greeting").await["ok"], "hi, world");
     app.shutdown().await;
 }
 
@@ -146,15 +162,11 @@ async fn variables_from_flag_env_and_default() {
 async fn a_component_reads_only_its_own_variables() {
     let app = start_app(&[]).await;
     // `db_url` is declared by `api`, not by `fallback`.
-    let reply = get(app.addr(), "/", &[("x-probe", "var:db_url")])
-        .await
-        .json();
+    let reply = probe(app.addr(), "/", "var:db_url").await;
     let err = reply["err"].as_str().unwrap();
     assert!(err.contains("Undefined(\"no variable for"), "{err}");
     assert!(err.contains("fallback") && err.contains("db_url"), "{err}");
-    let reply = get(app.addr(), "/", &[("x-probe", "var:Bad-Name")])
-        .await
-        .json();
+    let reply = probe(app.addr(), "/", "var:Bad-Name").await;
     assert!(
         reply["err"].as_str().unwrap().contains("InvalidName("),
         "{reply}"
@@ -176,19 +188,13 @@ async fn missing_required_variable_stops_start_up() {
 #[tokio::test]
 async fn files_are_mounted_read_only() {
     let app = start_app(&[]).await;
-    let read = |path: &str| {
-        let addr = app.addr();
-        let probe = format!("file:{path}");
-        async move { get(addr, "/api", &[("x-probe", &probe)]).await.json() }
-    };
+    let read = |path: &str| probe(app.addr(), "/api", format!("file:{path}"));
     assert_eq!(read("/static/hello.txt").await["ok"], "hello from static");
     // Glob entries keep their path relative to the manifest.
     assert_eq!(read("/assets/sub/g.txt").await["ok"], "glob file");
     assert!(read("/assets/skip.md").await["err"].is_string());
     // Components without `files` see nothing.
-    let reply = get(app.addr(), "/", &[("x-probe", "file:/static/hello.txt")])
-        .await
-        .json();
+    let reply = probe(app.addr(), "/", "file:/static/hello.txt").await;
     assert!(reply["err"].is_string(), "{reply}");
     app.shutdown().await;
 }
@@ -199,34 +205,16 @@ async fn outbound_http_allowed_and_denied() {
     let allowed = format!("http://{}", upstream.addr);
     let app = start_app(&[("upstream", &allowed)]).await;
 
-    let reply = get(
-        app.addr(),
-        "/",
-        &[("x-probe", &format!("fetch:{allowed}/x"))],
-    )
-    .await
-    .json();
+    let reply = probe(app.addr(), "/", format!("fetch:{allowed}/x")).await;
     assert_eq!(reply["ok"]["status"], 200, "{reply}");
     assert_eq!(reply["ok"]["body"], "upstream says hi");
     assert_eq!(upstream.hits(), 1);
 
     // Same server under another host name: not in the list.
     let other = format!("fetch:http://localhost:{}/x", upstream.addr.port());
-    let reply = get(app.addr(), "/", &[("x-probe", &other)]).await.json();
-    let err = reply["err"].as_str().unwrap();
-    assert!(err.contains("HttpRequestDenied"), "{err}");
+    assert_denied(&probe(app.addr(), "/", &other).await);
     // A component with no HTTP hosts at all.
-    let reply = get(
-        app.addr(),
-        "/api/exact",
-        &[("x-probe", &format!("fetch:{allowed}/y"))],
-    )
-    .await
-    .json();
-    assert!(
-        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
-        "{reply}"
-    );
+    assert_denied(&probe(app.addr(), "/api/exact", format!("fetch:{allowed}/y")).await);
     assert_eq!(
         upstream.hits(),
         1,
@@ -249,8 +237,7 @@ async fn outbound_request_options_time_out_a_silent_server() {
         }
     });
     let app = start_app(&[("upstream", &url)]).await;
-    let probe = format!("fetch-within:300:{url}/never");
-    let reply = get(app.addr(), "/", &[("x-probe", &probe)]).await.json();
+    let reply = probe(app.addr(), "/", format!("fetch-within:300:{url}/never")).await;
     let err = reply["err"].as_str().unwrap_or_default();
     assert!(err.contains("ConnectionReadTimeout"), "{reply}");
     held.abort();
@@ -261,16 +248,14 @@ async fn outbound_request_options_time_out_a_silent_server() {
 async fn service_chaining_bypasses_the_router() {
     let app = start_app(&[]).await;
     // `hidden` has a private route: reachable only through chaining.
-    let reply = get(
+    let reply = probe(
         app.addr(),
         "/start",
-        &[("x-probe", "fetch:http://hidden.spin.internal/deep/path?k=v")],
+        "fetch:http://hidden.spin.internal/deep/path?k=v",
     )
-    .await
-    .json();
+    .await;
     assert_eq!(reply["ok"]["status"], 200, "{reply}");
-    let target: serde_json::Value =
-        serde_json::from_str(reply["ok"]["body"].as_str().unwrap()).unwrap();
+    let target = fetched(&reply);
     assert_eq!(target["name"], "hidden");
     let h = &target["headers"];
     assert_eq!(h["spin-matched-route"], "/...");
@@ -282,15 +267,7 @@ async fn service_chaining_bypasses_the_router() {
     assert!(h.get("host").is_none(), "{h}");
 
     // Chaining to `api` ignores its `/api/...` route: the path is passed as is.
-    let reply = get(
-        app.addr(),
-        "/",
-        &[("x-probe", "fetch:http://api.spin.internal/zzz")],
-    )
-    .await
-    .json();
-    let target: serde_json::Value =
-        serde_json::from_str(reply["ok"]["body"].as_str().unwrap()).unwrap();
+    let target = fetched(&probe(app.addr(), "/", "fetch:http://api.spin.internal/zzz").await);
     assert_eq!(target["name"], "api");
     assert_eq!(target["headers"]["spin-path-info"], "/zzz");
     app.shutdown().await;
@@ -299,30 +276,14 @@ async fn service_chaining_bypasses_the_router() {
 #[tokio::test]
 async fn service_chaining_needs_the_host_allowed() {
     let app = start_app(&[]).await;
-    // `fallback` may chain to `hidden` and `api`, not to `exact`.
-    let reply = get(
-        app.addr(),
-        "/",
-        &[("x-probe", "fetch:http://exact.spin.internal/")],
-    )
-    .await
-    .json();
-    assert!(
-        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
-        "{reply}"
-    );
-    // `exact` may chain nowhere.
-    let reply = get(
-        app.addr(),
-        "/api/exact",
-        &[("x-probe", "fetch:http://hidden.spin.internal/")],
-    )
-    .await
-    .json();
-    assert!(
-        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
-        "{reply}"
-    );
+    for (path, denied) in [
+        // `fallback` may chain to `hidden` and `api`, not to `exact`.
+        ("/", "fetch:http://exact.spin.internal/"),
+        // `exact` may chain nowhere.
+        ("/api/exact", "fetch:http://hidden.spin.internal/"),
+    ] {
+        assert_denied(&probe(app.addr(), path, denied).await);
+    }
     app.shutdown().await;
 }
 
@@ -362,11 +323,11 @@ async fn apps_run_side_by_side() {
     let (a, b) = tokio::join!(start_app(&[]), start_app(&[("greeting", "bonjour")]));
     assert_ne!(a.addr(), b.addr());
     let (ra, rb) = tokio::join!(
-        get(a.addr(), "/", &[("x-probe", "var:greeting")]),
-        get(b.addr(), "/", &[("x-probe", "var:greeting")])
+        probe(a.addr(), "/", "var:greeting"),
+        probe(b.addr(), "/", "var:greeting")
     );
-    assert_eq!(ra.json()["ok"], "hello, world");
-    assert_eq!(rb.json()["ok"], "bonjour, world");
+    assert_eq!(ra["ok"], "hello, world");
+    assert_eq!(rb["ok"], "bonjour, world");
     a.shutdown().await;
     b.shutdown().await;
 }
@@ -374,23 +335,13 @@ async fn apps_run_side_by_side() {
 #[tokio::test]
 async fn self_requests_go_through_the_router() {
     let app = start_app(&[]).await;
-    let reply = get(app.addr(), "/", &[("x-probe", "fetch:/api/exact?x=1")])
-        .await
-        .json();
-    let target: serde_json::Value =
-        serde_json::from_str(reply["ok"]["body"].as_str().expect("a body")).unwrap();
+    let target = fetched(&probe(app.addr(), "/", "fetch:/api/exact?x=1").await);
     assert_eq!(target["name"], "exact");
     assert_eq!(
         target["headers"]["spin-full-url"],
         format!("http://{}/api/exact?x=1", app.addr())
     );
     // `exact` has no `self` permission.
-    let reply = get(app.addr(), "/api/exact", &[("x-probe", "fetch:/")])
-        .await
-        .json();
-    assert!(
-        reply["err"].as_str().unwrap().contains("HttpRequestDenied"),
-        "{reply}"
-    );
+    assert_denied(&probe(app.addr(), "/api/exact", "fetch:/").await);
     app.shutdown().await;
 }

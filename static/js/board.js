@@ -9,6 +9,17 @@ export const STATUSES = [
   { id: 'done', label: 'Done' },
 ];
 const label = (status) => STATUSES.find((s) => s.id === status)?.label ?? status;
+const statusOptions = () => STATUSES.map((s) => el('option', { value: s.id }, s.label));
+
+/** A board column: its title with the task count, and the list of cards. */
+function column({ id, label }) {
+  const title = `col-${id}-title`;
+  return el('section', { class: 'column', 'data-status': id, 'aria-labelledby': title },
+    el('h2', { class: 'column-title', id: title },
+      el('span', { class: 'dot', 'aria-hidden': 'true' }), label,
+      el('span', { class: 'count', 'data-count': id, 'aria-label': '0 tasks' }, '0')),
+    el('ul', { class: 'cards', 'data-list': id }));
+}
 
 export class Board {
   constructor(state) {
@@ -24,6 +35,9 @@ export class Board {
     $('#new-task').addEventListener('click', () => this.dialog.open(null));
     $('#filters').addEventListener('change', () => this.load());
     $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
+    $('#filter-status').append(...statusOptions());
+    $('#task-status').append(...statusOptions());
+    $('#board').replaceChildren(...STATUSES.map(column));
     for (const column of document.querySelectorAll('.column')) this.acceptDrops(column);
   }
 

@@ -53,6 +53,21 @@ pub async fn error_fields(response: Response) -> Vec<String> {
         .collect()
 }
 
+/// Asserts a problem response with `status` and returns its `detail`.
+pub async fn detail(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    let problem = body(response).await;
+    let detail = problem["detail"].as_str();
+    detail
+        .unwrap_or_else(|| panic!("no detail: {problem}"))
+        .to_owned()
+}
+
+/// The path of a resource in `collection` (`/users`, `/tasks`) that does not exist.
+pub fn unknown(collection: &str) -> String {
+    format!("{collection}/{}", uuid::Uuid::new_v4())
+}
+
 /// A URL on which nothing listens: requests to it are refused at once.
 pub fn dead_url() -> String {
     format!("http://127.0.0.1:{}", free_port())
@@ -157,28 +172,44 @@ impl TestApp {
             .bearer_auth(&self.api_token)
     }
 
+    /// Sends an API request, with `body` as its JSON when there is one.
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let what = format!("{method} {path}");
+        let mut request = self.api(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect(&what)
+    }
+
     pub async fn get(&self, path: &str) -> Response {
-        self.api(Method::GET, path).send().await.expect("GET")
+        self.send(Method::GET, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.api(Method::POST, path)
-            .json(body)
-            .send()
-            .await
-            .expect("POST")
+        self.send(Method::POST, path, Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.api(Method::PATCH, path)
-            .json(body)
-            .send()
-            .await
-            .expect("PATCH")
+        self.send(Method::PATCH, path, Some(body)).await
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.api(Method::DELETE, path).send().await.expect("DELETE")
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// Sends each `(body, fields)` case and asserts a 422 whose `errors`
+    /// name exactly `fields`, in order.
+    pub async fn assert_invalid<'a, F: AsRef<[&'a str]>>(
+        &self,
+        method: Method,
+        path: &str,
+        cases: impl IntoIterator<Item = (Value, F)>,
+    ) {
+        for (request, fields) in cases {
+            let response = self.send(method.clone(), path, Some(&request)).await;
+            assert_eq!(error_fields(response).await, fields.as_ref(), "{request}");
+        }
     }
 
     /// `SELECT count(*) FROM <table>`, straight from the database.
@@ -217,36 +248,25 @@ impl TestApp {
         set_cookie.split(';').next().unwrap().to_owned()
     }
 
+    /// POSTs `new` to `path`, asserts 201 Created and returns the created JSON.
+    async fn create(&self, path: &str, new: &Value, what: &str) -> Value {
+        let response = self.post(path, new).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{what}");
+        body(response).await
+    }
+
     /// Creates a user through the API and returns its JSON.
     pub async fn create_user(&self, email: &str) -> Value {
-        let response = self
-            .api(Method::POST, "/users")
-            .json(&json!({"email": email, "full_name": format!("User {email}")}))
-            .send()
+        let new = json!({"email": email, "full_name": format!("User {email}")});
+        self.create("/users", &new, &format!("creating user {email}"))
             .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "creating user {email}"
-        );
-        response.json().await.unwrap()
     }
 
     /// Creates a task through the API and returns its JSON.
     pub async fn create_task(&self, assignee_id: &str, status: &str) -> Value {
-        let response = self
-            .api(Method::POST, "/tasks")
-            .json(&json!({"title": "A task", "assignee_id": assignee_id, "status": status}))
-            .send()
+        let new = json!({"title": "A task", "assignee_id": assignee_id, "status": status});
+        self.create("/tasks", &new, &format!("creating a {status} task"))
             .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "creating a {status} task"
-        );
-        response.json().await.unwrap()
     }
 
     pub async fn shutdown(mut self) {

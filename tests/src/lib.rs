@@ -13,7 +13,7 @@ mod app;
 mod deps;
 mod host;
 
-pub use app::{Options, TestApp, body, dead_url, error_fields, id};
+pub use app::{Options, TestApp, body, dead_url, detail, error_fields, id, unknown};
 pub use deps::{CpuHog, HangingServer};
 pub use host::{Host, SpinProcess};
 pub use pg_harness::PgCluster;

@@ -56,6 +56,20 @@ fn dumps(dir: &Path) -> Vec<String> {
 }
 
 /// What the migration Job does: the role (from a password file), then migrate.sh.
+/// Runs restore.sh of `dump` into the database at `url`; the user the dump
+/// holds is back.
+fn restore_and_check(url: &str, dump: &Path) {
+    sh(
+        "k8s/base/backup/restore.sh",
+        &[url, dump.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(
+        psql(url, "SELECT email FROM users").unwrap(),
+        "keep@example.com"
+    );
+}
+
 fn bootstrap(owner_url: &str, password_file: &Path) {
     let out = Command::new("psql")
         .args(["--quiet", "--no-psqlrc", "-f"])
@@ -133,15 +147,7 @@ fn role_bootstrap_backup_and_restore_work_as_documented() {
     // Disaster: data lost. Restore the newest dump over the damaged database.
     psql(&owner, "DELETE FROM users").unwrap();
     psql(&owner, "DROP TABLE schema_migrations").unwrap();
-    sh(
-        "k8s/base/backup/restore.sh",
-        &[&owner, newest.to_str().unwrap()],
-        &[],
-    );
-    assert_eq!(
-        psql(&owner, "SELECT email FROM users").unwrap(),
-        "keep@example.com"
-    );
+    restore_and_check(&owner, &newest);
     assert_eq!(
         psql(&owner, "SELECT count(*) FROM schema_migrations").unwrap(),
         std::fs::read_dir(repo_root().join("migrations"))
@@ -166,13 +172,5 @@ fn role_bootstrap_backup_and_restore_work_as_documented() {
     // Restore into a new, empty database (a lost volume) works too.
     cluster.psql("postgres", "CREATE DATABASE restored");
     let fresh = cluster.url("restored");
-    sh(
-        "k8s/base/backup/restore.sh",
-        &[&fresh, newest.to_str().unwrap()],
-        &[],
-    );
-    assert_eq!(
-        psql(&fresh, "SELECT email FROM users").unwrap(),
-        "keep@example.com"
-    );
+    restore_and_check(&fresh, &newest);
 }

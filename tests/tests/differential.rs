@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use api_tests::{Host, TestApp};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// How a step reaches the app.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Via {
     /// Straight to the API with the bearer token.
     Api,
@@ -20,8 +20,83 @@ enum Via {
     Gateway,
 }
 
-/// One request. `{name}` in the path or body is the id saved as `name` by an
-/// earlier step.
+/// The requests, one a line: `VIA METHOD PATH [JSON BODY] [-> NAME]`.
+/// VIA is `api` (straight to the API with the bearer token), `anon` (straight
+/// to the API without a token) or `gateway` (through the frontend's gateway
+/// with a session cookie). `{name}` in the path or body is the id an earlier
+/// step saved as `name`; `-> name` saves the `id` of the response body.
+const SCRIPT: &str = r#"
+# Health, auth and unknown routes.
+anon GET /users/health
+anon GET /tasks/health
+anon GET /health
+anon GET /users
+api GET /users/not-a-uuid
+api GET /users/6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11
+api GET /tasks/6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11
+api PUT /users {}
+api PUT /tasks/6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11 {}
+api GET /nowhere
+# Users: create, validation, duplicates in any letter case.
+api POST /users {"email": "ada@example.com", "full_name": "Ada Lovelace"} -> ada
+api POST /users {"email": "bob@example.com", "full_name": "Bob", "role": "admin"} -> bob
+api POST /users {"email": "ada@example.com", "full_name": "Ada Lovelace"}
+api POST /users {"email": "ADA@Example.COM", "full_name": "Ada Lovelace"}
+api POST /users {"email": "not-an-email", "full_name": "Ada Lovelace"}
+api POST /users {"email": "", "full_name": "", "role": "king"}
+api POST /users [1, 2]
+api PATCH /users/{bob} {"email": "Ada@example.com"}
+api PATCH /users/{bob} {"full_name": "Robert"}
+api PATCH /users/{bob} {"role": "nope"}
+api GET /users/{ada}
+api GET /users
+api GET /users?limit=1
+api GET /users?limit=1&offset=1
+api GET /users?limit=0
+api GET /users?offset=-1
+api GET /users?colour=red
+# Tasks: create, validation, filters, pagination.
+api POST /tasks {"title": "Write", "assignee_id": "{ada}"} -> t1
+api POST /tasks {"title": "Review", "description": "twice", "status": "in_progress", "due_date": "2030-01-31", "assignee_id": "{bob}"} -> t2
+api POST /tasks {"title": "Ship", "status": "done", "assignee_id": "{ada}"} -> t3
+api POST /tasks {"title": "", "status": "later"}
+api POST /tasks {"title": "Orphan", "assignee_id": "6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11"}
+api POST /tasks {"title": "Bad date", "due_date": "2030-02-30", "assignee_id": "{ada}"}
+api GET /tasks/{t2}
+api GET /tasks
+api GET /tasks?assignee_id={ada}
+api GET /tasks?status=done
+api GET /tasks?assignee_id={ada}&status=todo
+api GET /tasks?status=later
+api GET /tasks?assignee_id=nope
+api GET /tasks?limit=2&offset=1
+api PATCH /tasks/{t1} {"status": "in_progress", "title": "Write more"}
+api PATCH /tasks/{t1} {"assignee_id": null}
+api PATCH /tasks/{t1} {"status": "sideways"}
+# Deletes refused, then allowed.
+api DELETE /tasks/{t1}
+api DELETE /users/{ada}
+api DELETE /tasks/{t3}
+api DELETE /tasks/{t3}
+api PATCH /tasks/{t1} {"status": "done"}
+api DELETE /tasks/{t1}
+api DELETE /users/{ada}
+api GET /users/{ada}
+api DELETE /users/{ada}
+# The gateway: the same API behind the session cookie.
+gateway GET /api/users
+gateway GET /api/tasks?assignee_id={bob}
+gateway POST /api/users {"email": "BOB@example.com", "full_name": "Ada Lovelace"}
+gateway POST /api/users {"email": "cy@example.com", "full_name": "Ada Lovelace"} -> cy
+gateway PATCH /api/users/{cy} {"email": "bob@EXAMPLE.com"}
+gateway GET /api/tasks/{t2}
+gateway DELETE /api/users/{cy}
+gateway GET /api/nowhere
+anon GET /api/users
+"#;
+
+/// One request of [`SCRIPT`].
+#[derive(Debug, PartialEq)]
 struct Step {
     via: Via,
     method: Method,
@@ -31,209 +106,38 @@ struct Step {
     save: Option<&'static str>,
 }
 
-fn step(via: Via, method: Method, path: &'static str, body: Option<Value>) -> Step {
-    Step {
-        via,
-        method,
-        path,
-        body,
-        save: None,
-    }
-}
-
-fn saving(mut s: Step, name: &'static str) -> Step {
-    s.save = Some(name);
-    s
-}
-
 fn script() -> Vec<Step> {
-    use Method as M;
-    use Via::*;
-    let user = |email: &str| json!({"email": email, "full_name": "Ada Lovelace"});
-    vec![
-        // Health, auth and unknown routes.
-        step(Anonymous, M::GET, "/users/health", None),
-        step(Anonymous, M::GET, "/tasks/health", None),
-        step(Anonymous, M::GET, "/health", None),
-        step(Anonymous, M::GET, "/users", None),
-        step(Api, M::GET, "/users/not-a-uuid", None),
-        step(
-            Api,
-            M::GET,
-            "/users/6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11",
-            None,
-        ),
-        step(
-            Api,
-            M::GET,
-            "/tasks/6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11",
-            None,
-        ),
-        step(Api, M::PUT, "/users", Some(json!({}))),
-        step(
-            Api,
-            M::PUT,
-            "/tasks/6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11",
-            Some(json!({})),
-        ),
-        step(Api, M::GET, "/nowhere", None),
-        // Users: create, validation, duplicates in any letter case.
-        saving(
-            step(Api, M::POST, "/users", Some(user("ada@example.com"))),
-            "ada",
-        ),
-        saving(
-            step(
-                Api,
-                M::POST,
-                "/users",
-                Some(json!({"email": "bob@example.com", "full_name": "Bob", "role": "admin"})),
-            ),
-            "bob",
-        ),
-        step(Api, M::POST, "/users", Some(user("ada@example.com"))),
-        step(Api, M::POST, "/users", Some(user("ADA@Example.COM"))),
-        step(Api, M::POST, "/users", Some(user("not-an-email"))),
-        step(
-            Api,
-            M::POST,
-            "/users",
-            Some(json!({"email": "", "full_name": "", "role": "king"})),
-        ),
-        step(Api, M::POST, "/users", Some(json!([1, 2]))),
-        step(
-            Api,
-            M::PATCH,
-            "/users/{bob}",
-            Some(json!({"email": "Ada@example.com"})),
-        ),
-        step(
-            Api,
-            M::PATCH,
-            "/users/{bob}",
-            Some(json!({"full_name": "Robert"})),
-        ),
-        step(Api, M::PATCH, "/users/{bob}", Some(json!({"role": "nope"}))),
-        step(Api, M::GET, "/users/{ada}", None),
-        step(Api, M::GET, "/users", None),
-        step(Api, M::GET, "/users?limit=1", None),
-        step(Api, M::GET, "/users?limit=1&offset=1", None),
-        step(Api, M::GET, "/users?limit=0", None),
-        step(Api, M::GET, "/users?offset=-1", None),
-        step(Api, M::GET, "/users?colour=red", None),
-        // Tasks: create, validation, filters, pagination.
-        saving(
-            step(
-                Api,
-                M::POST,
-                "/tasks",
-                Some(json!({"title": "Write", "assignee_id": "{ada}"})),
-            ),
-            "t1",
-        ),
-        saving(
-            step(
-                Api,
-                M::POST,
-                "/tasks",
-                Some(
-                    json!({"title": "Review", "description": "twice", "status": "in_progress", "due_date": "2030-01-31", "assignee_id": "{bob}"}),
-                ),
-            ),
-            "t2",
-        ),
-        saving(
-            step(
-                Api,
-                M::POST,
-                "/tasks",
-                Some(json!({"title": "Ship", "status": "done", "assignee_id": "{ada}"})),
-            ),
-            "t3",
-        ),
-        step(
-            Api,
-            M::POST,
-            "/tasks",
-            Some(json!({"title": "", "status": "later"})),
-        ),
-        step(
-            Api,
-            M::POST,
-            "/tasks",
-            Some(json!({"title": "Orphan", "assignee_id": "6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11"})),
-        ),
-        step(
-            Api,
-            M::POST,
-            "/tasks",
-            Some(json!({"title": "Bad date", "due_date": "2030-02-30", "assignee_id": "{ada}"})),
-        ),
-        step(Api, M::GET, "/tasks/{t2}", None),
-        step(Api, M::GET, "/tasks", None),
-        step(Api, M::GET, "/tasks?assignee_id={ada}", None),
-        step(Api, M::GET, "/tasks?status=done", None),
-        step(Api, M::GET, "/tasks?assignee_id={ada}&status=todo", None),
-        step(Api, M::GET, "/tasks?status=later", None),
-        step(Api, M::GET, "/tasks?assignee_id=nope", None),
-        step(Api, M::GET, "/tasks?limit=2&offset=1", None),
-        step(
-            Api,
-            M::PATCH,
-            "/tasks/{t1}",
-            Some(json!({"status": "in_progress", "title": "Write more"})),
-        ),
-        step(
-            Api,
-            M::PATCH,
-            "/tasks/{t1}",
-            Some(json!({"assignee_id": null})),
-        ),
-        step(
-            Api,
-            M::PATCH,
-            "/tasks/{t1}",
-            Some(json!({"status": "sideways"})),
-        ),
-        // Deletes refused, then allowed.
-        step(Api, M::DELETE, "/tasks/{t1}", None),
-        step(Api, M::DELETE, "/users/{ada}", None),
-        step(Api, M::DELETE, "/tasks/{t3}", None),
-        step(Api, M::DELETE, "/tasks/{t3}", None),
-        step(
-            Api,
-            M::PATCH,
-            "/tasks/{t1}",
-            Some(json!({"status": "done"})),
-        ),
-        step(Api, M::DELETE, "/tasks/{t1}", None),
-        step(Api, M::DELETE, "/users/{ada}", None),
-        step(Api, M::GET, "/users/{ada}", None),
-        step(Api, M::DELETE, "/users/{ada}", None),
-        // The gateway: the same API behind the session cookie.
-        step(Gateway, M::GET, "/api/users", None),
-        step(Gateway, M::GET, "/api/tasks?assignee_id={bob}", None),
-        step(
-            Gateway,
-            M::POST,
-            "/api/users",
-            Some(user("BOB@example.com")),
-        ),
-        saving(
-            step(Gateway, M::POST, "/api/users", Some(user("cy@example.com"))),
-            "cy",
-        ),
-        step(
-            Gateway,
-            M::PATCH,
-            "/api/users/{cy}",
-            Some(json!({"email": "bob@EXAMPLE.com"})),
-        ),
-        step(Gateway, M::GET, "/api/tasks/{t2}", None),
-        step(Gateway, M::DELETE, "/api/users/{cy}", None),
-        step(Gateway, M::GET, "/api/nowhere", None),
-        step(Anonymous, M::GET, "/api/users", None),
-    ]
+    SCRIPT
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (line, save) = match line.rsplit_once(" -> ") {
+                Some((request, name)) => (request, Some(name)),
+                None => (line, None),
+            };
+            let mut parts = line.splitn(4, ' ');
+            let mut next = || parts.next().unwrap_or_default();
+            let via = match next() {
+                "api" => Via::Api,
+                "anon" => Via::Anonymous,
+                "gateway" => Via::Gateway,
+                other => panic!("unknown VIA {other:?} in {line:?}"),
+            };
+            let method = Method::from_bytes(next().as_bytes()).expect("a method");
+            let path = next();
+            let body = match next() {
+                "" => None,
+                json => Some(serde_json::from_str(json).expect("a JSON body")),
+            };
+            Step {
+                via,
+                method,
+                path,
+                body,
+                save,
+            }
+        })
+        .collect()
 }
 
 /// What one answer is compared on.

@@ -1,10 +1,10 @@
 //! The frontend: sign-in, the session cookie, the gateway to the APIs, the
 //! static UI and the security headers, against the real components.
 
-use api_tests::{TestApp, body, dead_url, id};
+use api_tests::{TestApp, body, dead_url, detail, id};
 use frontend::session;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The app's own origin, as a browser would send it in `Origin`.
 fn origin(app: &TestApp) -> String {
@@ -27,6 +27,21 @@ fn browser(app: &TestApp, method: Method, path: &str, cookie: &str) -> RequestBu
         .request(method, app.url(path))
         .header("cookie", cookie)
         .header("origin", origin(app))
+}
+
+/// Sends a [`browser`] request, with `json` as its body when there is one.
+async fn browse(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    cookie: &str,
+    json: Option<&Value>,
+) -> Response {
+    let mut request = browser(app, method, path, cookie);
+    if let Some(json) = json {
+        request = request.json(json);
+    }
+    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -85,10 +100,7 @@ async fn the_session_is_checked_on_every_api_call() {
     };
     let other_user = session::sign(secret, "mallory", now + 3600);
 
-    let ok = browser(&app, Method::GET, "/auth/session", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let ok = browse(&app, Method::GET, "/auth/session", &cookie, None).await;
     assert_eq!(ok.status(), StatusCode::OK);
     for bad in [
         String::new(),
@@ -99,7 +111,7 @@ async fn the_session_is_checked_on_every_api_call() {
         format!("mth_session={other_user}"),
     ] {
         for path in ["/auth/session", "/api/users", "/api/tasks"] {
-            let response = browser(&app, Method::GET, path, &bad).send().await.unwrap();
+            let response = browse(&app, Method::GET, path, &bad, None).await;
             assert_eq!(
                 response.status(),
                 StatusCode::UNAUTHORIZED,
@@ -109,10 +121,7 @@ async fn the_session_is_checked_on_every_api_call() {
         }
     }
 
-    let logout = browser(&app, Method::POST, "/auth/logout", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let logout = browse(&app, Method::POST, "/auth/logout", &cookie, None).await;
     assert!(
         logout.headers()["set-cookie"]
             .to_str()
@@ -133,21 +142,27 @@ async fn the_gateway_passes_calls_through_with_the_token_added() {
     let app = TestApp::spawn().await;
     let cookie = app.session_cookie().await;
 
-    let created = browser(&app, Method::POST, "/api/users", &cookie)
-        .json(&json!({"email": "gw@example.com", "full_name": "Gate Way"}))
-        .send()
-        .await
-        .unwrap();
+    let created = browse(
+        &app,
+        Method::POST,
+        "/api/users",
+        &cookie,
+        Some(&json!({"email": "gw@example.com", "full_name": "Gate Way"})),
+    )
+    .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let user = body(created).await;
     assert_eq!(location, format!("/api/users/{}", id(&user)));
 
-    let task = browser(&app, Method::POST, "/api/tasks", &cookie)
-        .json(&json!({"title": "via gateway", "assignee_id": user["id"]}))
-        .send()
-        .await
-        .unwrap();
+    let task = browse(
+        &app,
+        Method::POST,
+        "/api/tasks",
+        &cookie,
+        Some(&json!({"title": "via gateway", "assignee_id": user["id"]})),
+    )
+    .await;
     assert_eq!(task.status(), StatusCode::CREATED);
 
     let listed = browser(
@@ -166,33 +181,27 @@ async fn the_gateway_passes_calls_through_with_the_token_added() {
     assert_eq!(body(listed).await[0]["title"], "via gateway");
 
     // Errors come back as the service said them.
-    let invalid = browser(
+    let invalid = browse(
         &app,
         Method::PATCH,
         &format!("/api/users/{}", id(&user)),
         &cookie,
+        Some(&json!({"email": "nope"})),
     )
-    .json(&json!({"email": "nope"}))
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body(invalid).await["errors"][0]["field"], "email");
-    let refused = browser(
+    let refused = browse(
         &app,
         Method::DELETE,
         &format!("/api/users/{}", id(&user)),
         &cookie,
+        None,
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
 
-    let unknown = browser(&app, Method::GET, "/api/projects", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let unknown = browse(&app, Method::GET, "/api/projects", &cookie, None).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
@@ -216,8 +225,7 @@ async fn cross_origin_writes_are_refused() {
     ];
     for attempt in attempts {
         let response = attempt.json(&new_user).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        assert!(body(response).await["detail"].is_string());
+        detail(response, StatusCode::FORBIDDEN).await;
     }
     assert_eq!(app.count_rows("users").await, 0);
 }
@@ -229,11 +237,7 @@ async fn an_unreachable_service_is_a_json_503() {
     })
     .await;
     let cookie = app.session_cookie().await;
-    let response = browser(&app, Method::GET, "/api/users", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let response = browse(&app, Method::GET, "/api/users", &cookie, None).await;
     assert!(
         response.headers()["content-type"]
             .to_str()
@@ -241,9 +245,8 @@ async fn an_unreachable_service_is_a_json_503() {
             .starts_with("application/json")
     );
     assert!(
-        body(response).await["detail"]
-            .as_str()
-            .unwrap()
+        detail(response, StatusCode::SERVICE_UNAVAILABLE)
+            .await
             .contains("user service")
     );
 }
@@ -266,23 +269,17 @@ async fn the_token_never_reaches_the_browser() {
     ];
     let mut responses = Vec::new();
     for path in paths {
-        responses.push(
-            browser(&app, Method::GET, path, &cookie)
-                .send()
-                .await
-                .unwrap(),
-        );
+        responses.push(browse(&app, Method::GET, path, &cookie, None).await);
     }
     responses.push(
-        browser(
+        browse(
             &app,
             Method::GET,
             &format!("/api/users/{}", id(&user)),
             &cookie,
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     );
     for response in responses {
         let headers = format!("{:?}", response.headers());
@@ -425,12 +422,14 @@ async fn sign_in_and_out_are_refused_across_sites_too() {
     let app = TestApp::spawn().await;
     let credentials = json!({"username": app.ui_username, "password": app.ui_password});
     // Login CSRF: another site must not sign the browser in.
-    let cross = app
-        .client
-        .post(app.url("/auth/login"))
-        .header("origin", "https://evil.example")
-        .json(&credentials)
-        .send()
+    let sign_in_with = |header: &str, value: &str| {
+        app.client
+            .post(app.url("/auth/login"))
+            .header(header, value)
+            .json(&credentials)
+            .send()
+    };
+    let cross = sign_in_with("origin", "https://evil.example")
         .await
         .unwrap();
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
@@ -449,14 +448,7 @@ async fn sign_in_and_out_are_refused_across_sites_too() {
     assert!(logout.headers().get("set-cookie").is_none());
 
     // Same-origin by Sec-Fetch-Site alone is accepted.
-    let by_fetch_metadata = app
-        .client
-        .post(app.url("/auth/login"))
-        .header("sec-fetch-site", "same-origin")
-        .json(&credentials)
-        .send()
-        .await
-        .unwrap();
+    let by_fetch_metadata = sign_in_with("sec-fetch-site", "same-origin").await.unwrap();
     assert_eq!(by_fetch_metadata.status(), StatusCode::OK);
 }
 
@@ -500,49 +492,39 @@ async fn methods_bodies_and_statuses_pass_through_unchanged() {
     let path = format!("/api/users/{}", id(&user));
 
     // The service's own answer to a method it does not allow, relayed as is.
-    let put = browser(&app, Method::PUT, &path, &cookie)
-        .json(&json!({"full_name": "P"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert!(body(put).await["detail"].is_string());
-
-    // The gateway's JSON is the service's JSON.
-    let through_gateway = body(
-        browser(&app, Method::GET, &path, &cookie)
-            .send()
-            .await
-            .unwrap(),
+    let put = browse(
+        &app,
+        Method::PUT,
+        &path,
+        &cookie,
+        Some(&json!({"full_name": "P"})),
     )
     .await;
+    detail(put, StatusCode::METHOD_NOT_ALLOWED).await;
+
+    // The gateway's JSON is the service's JSON.
+    let through_gateway = body(browse(&app, Method::GET, &path, &cookie, None).await).await;
     let direct = body(app.get(&format!("/users/{}", id(&user))).await).await;
     assert_eq!(through_gateway, direct);
 
-    let patched = browser(&app, Method::PATCH, &path, &cookie)
-        .json(&json!({"full_name": "Renamed"}))
-        .send()
-        .await
-        .unwrap();
+    let patched = browse(
+        &app,
+        Method::PATCH,
+        &path,
+        &cookie,
+        Some(&json!({"full_name": "Renamed"})),
+    )
+    .await;
     assert_eq!(patched.status(), StatusCode::OK);
     assert_eq!(body(patched).await["full_name"], "Renamed");
 
-    let deleted = browser(&app, Method::DELETE, &path, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let deleted = browse(&app, Method::DELETE, &path, &cookie, None).await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let gone = browser(&app, Method::GET, &path, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let gone = browse(&app, Method::GET, &path, &cookie, None).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
     // A query the service refuses comes back with its 422 and field list.
-    let bad_query = browser(&app, Method::GET, "/api/tasks?limit=0", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let bad_query = browse(&app, Method::GET, "/api/tasks?limit=0", &cookie, None).await;
     assert_eq!(bad_query.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body(bad_query).await["errors"][0]["field"], "limit");
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use api_tests::{CpuHog, HangingServer, TestApp, body, dead_url, id};
+use api_tests::{CpuHog, HangingServer, TestApp, body, dead_url, detail, id};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -25,6 +25,33 @@ async fn seed_user(app: &TestApp, email: &str) -> String {
         .await
         .unwrap();
     row.get(0)
+}
+
+/// The app with its user-service URL at a server that never answers, and the
+/// `timeout` variable (a `*_timeout_ms`) at one second.
+async fn with_hanging_user_service(timeout: &str) -> (HangingServer, TestApp) {
+    let hanging = HangingServer::start().await;
+    let app = TestApp::spawn_with(|o| {
+        o.set("user_service_url", hanging.url.clone());
+        o.set(timeout, "1000");
+    })
+    .await;
+    (hanging, app)
+}
+
+/// An API request that must get an answer within [`NO_HANG`].
+async fn send_bounded(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    json: &Value,
+) -> reqwest::Response {
+    app.api(method, path)
+        .timeout(NO_HANG)
+        .json(json)
+        .send()
+        .await
+        .expect("an answer, not a hang")
 }
 
 async fn seed_task(app: &TestApp, assignee: &str) -> String {
@@ -188,34 +215,19 @@ async fn a_burst_of_cross_service_writes_far_above_the_pool_size_gets_every_answ
 /// gives up at `service_timeout_ms` with a JSON 503, and nothing is written.
 #[tokio::test]
 async fn a_hanging_user_service_gives_503_in_bounded_time_and_writes_nothing() {
-    let hanging = HangingServer::start().await;
-    let app = TestApp::spawn_with(|o| {
-        o.set("user_service_url", hanging.url.clone());
-        o.set("service_timeout_ms", "1000");
-    })
-    .await;
+    let (_hanging, app) = with_hanging_user_service("service_timeout_ms").await;
     let user = seed_user(&app, "still@example.com").await;
     let task = seed_task(&app, &user).await;
 
-    let create = app
-        .api(Method::POST, "/tasks")
-        .timeout(NO_HANG)
-        .json(&json!({"title": "T", "assignee_id": user}))
-        .send()
-        .await
-        .expect("an answer, not a hang");
-    assert_eq!(create.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let detail = body(create).await["detail"].as_str().unwrap().to_owned();
+    let new_task = json!({"title": "T", "assignee_id": user});
+    let create = send_bounded(&app, Method::POST, "/tasks", &new_task).await;
+    let detail = detail(create, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(detail.contains("user service"), "{detail}");
     assert_eq!(app.count_rows("tasks").await, 1);
 
-    let reassign = app
-        .api(Method::PATCH, &format!("/tasks/{task}"))
-        .timeout(NO_HANG)
-        .json(&json!({"assignee_id": user, "status": "done"}))
-        .send()
-        .await
-        .expect("an answer, not a hang");
+    let path = format!("/tasks/{task}");
+    let reassign_done = json!({"assignee_id": user, "status": "done"});
+    let reassign = send_bounded(&app, Method::PATCH, &path, &reassign_done).await;
     assert_eq!(reassign.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         stored_task(&app, &task).await,
@@ -224,13 +236,7 @@ async fn a_hanging_user_service_gives_503_in_bounded_time_and_writes_nothing() {
 
     // A change that needs no check is written; the answer says so (200) and
     // only the embedded assignee is missing.
-    let done = app
-        .api(Method::PATCH, &format!("/tasks/{task}"))
-        .timeout(NO_HANG)
-        .json(&json!({"status": "done"}))
-        .send()
-        .await
-        .expect("an answer, not a hang");
+    let done = send_bounded(&app, Method::PATCH, &path, &json!({"status": "done"})).await;
     assert_eq!(done.status(), StatusCode::OK);
     let done = body(done).await;
     assert_eq!(done["status"], "done");
@@ -243,12 +249,7 @@ async fn a_hanging_user_service_gives_503_in_bounded_time_and_writes_nothing() {
 /// change: it answers 504 and says exactly that.
 #[tokio::test]
 async fn the_gateway_answers_504_when_a_service_hangs() {
-    let hanging = HangingServer::start().await;
-    let app = TestApp::spawn_with(|o| {
-        o.set("user_service_url", hanging.url.clone());
-        o.set("gateway_timeout_ms", "1000");
-    })
-    .await;
+    let (_hanging, app) = with_hanging_user_service("gateway_timeout_ms").await;
     let cookie = app.session_cookie().await;
     let browser = |method: Method, path: &str| {
         app.client
@@ -259,8 +260,7 @@ async fn the_gateway_answers_504_when_a_service_hangs() {
     };
 
     let read = browser(Method::GET, "/api/users").send().await.unwrap();
-    assert_eq!(read.status(), StatusCode::GATEWAY_TIMEOUT);
-    let detail = body(read).await["detail"].as_str().unwrap().to_owned();
+    let detail = detail(read, StatusCode::GATEWAY_TIMEOUT).await;
     assert!(detail.contains("did not answer within 1000 ms"), "{detail}");
 
     let write = browser(Method::POST, "/api/users")

@@ -1,7 +1,7 @@
 //! The `/users` contract, end to end.
 
-use api_tests::{TestApp, body, error_fields, id};
-use reqwest::StatusCode;
+use api_tests::{TestApp, body, detail, error_fields, id, unknown};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -35,11 +35,9 @@ async fn email_is_unique_regardless_of_case() {
             &json!({"email": "Grace@EXAMPLE.com", "full_name": "Grace"}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(
-        body(response).await["detail"]
-            .as_str()
-            .unwrap()
+        detail(response, StatusCode::CONFLICT)
+            .await
             .contains("already exists")
     );
 }
@@ -74,13 +72,7 @@ async fn invalid_fields_are_422_with_one_error_per_field() {
             vec!["admin"],
         ),
     ];
-    for (request, fields) in cases {
-        assert_eq!(
-            error_fields(app.post("/users", &request).await).await,
-            fields,
-            "{request}"
-        );
-    }
+    app.assert_invalid(Method::POST, "/users", cases).await;
     assert_eq!(app.count_rows("users").await, 0, "nothing was written");
 }
 
@@ -121,9 +113,8 @@ async fn list_is_newest_first_paginated_with_total() {
 #[tokio::test]
 async fn get_unknown_is_404_and_bad_id_is_422() {
     let app = TestApp::spawn().await;
-    let response = app.get(&format!("/users/{}", uuid::Uuid::new_v4())).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(body(response).await["detail"].is_string());
+    let response = app.get(&unknown("/users")).await;
+    detail(response, StatusCode::NOT_FOUND).await;
     assert_eq!(
         error_fields(app.get("/users/not-a-uuid").await).await,
         ["id"]
@@ -159,12 +150,7 @@ async fn patch_changes_only_given_fields() {
         ["email"]
     );
 
-    let missing = app
-        .patch(
-            &format!("/users/{}", uuid::Uuid::new_v4()),
-            &json!({"role": "x"}),
-        )
-        .await;
+    let missing = app.patch(&unknown("/users"), &json!({"role": "x"})).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         body(app.get(&path).await).await,
@@ -183,8 +169,7 @@ async fn delete_is_refused_while_tasks_are_unfinished() {
     app.create_task(id(&user), "done").await;
 
     let response = app.delete(&user_path).await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    let detail = body(response).await["detail"].as_str().unwrap().to_owned();
+    let detail = detail(response, StatusCode::CONFLICT).await;
     assert!(
         detail.contains("2 unfinished tasks (1 to do, 1 in progress)"),
         "{detail}"
