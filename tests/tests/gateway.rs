@@ -2,7 +2,6 @@
 //! static UI and the security headers, against the real components.
 
 use api_tests::{TestApp, body, dead_url, detail, id};
-use frontend::session;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -11,11 +10,11 @@ fn origin(app: &TestApp) -> String {
     app.url("")
 }
 
-async fn login(app: &TestApp, username: &str, password: &str) -> Response {
+async fn login(app: &TestApp, email: &str, password: &str) -> Response {
     app.client
         .post(app.url("/auth/login"))
         .header("origin", origin(app))
-        .json(&json!({"username": username, "password": password}))
+        .json(&json!({"email": email, "password": password}))
         .send()
         .await
         .unwrap()
@@ -60,18 +59,18 @@ async fn login_sets_a_hardened_cookie_and_refuses_bad_credentials_alike() {
 
     let ok = login(&app, &app.ui_username, &app.ui_password).await;
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=604800"] {
         assert!(cookie.contains(part), "{cookie} lacks {part}");
     }
     assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
-    assert_eq!(body(ok).await["username"], app.ui_username);
+    assert_eq!(body(ok).await["user"]["email"], app.ui_username);
 
     let behind_tls = app
         .client
         .post(app.url("/auth/login"))
         .header("x-forwarded-proto", "https")
         .header("origin", origin(&app))
-        .json(&json!({"username": app.ui_username, "password": app.ui_password}))
+        .json(&json!({"email": app.ui_username, "password": app.ui_password}))
         .send()
         .await
         .unwrap();
@@ -84,41 +83,60 @@ async fn login_sets_a_hardened_cookie_and_refuses_bad_credentials_alike() {
 }
 
 #[tokio::test]
-async fn the_session_is_checked_on_every_api_call() {
+async fn the_session_is_checked_on_every_api_call_and_ends_for_good() {
     let app = TestApp::spawn().await;
     let cookie = app.session_cookie().await;
-    let secret = app.session_secret.as_bytes();
-    let now = chrono_now();
-    let expired = session::sign(secret, &app.ui_username, now - 1);
-    let forged = session::sign(b"some other secret", &app.ui_username, now + 3600);
-    let extended = {
-        // A real cookie whose expiry was pushed out by hand.
-        let value = cookie.split_once('=').unwrap().1;
-        let (payload, signature) = value.rsplit_once('.').unwrap();
-        let (head, _) = payload.rsplit_once('.').unwrap();
-        format!("{head}.{}.{signature}", now + 365 * 24 * 3600)
-    };
-    let other_user = session::sign(secret, "mallory", now + 3600);
-
+    let value = cookie.split_once('=').unwrap().1.to_owned();
+    let tampered = format!(
+        "{}{}",
+        &value[..value.len() - 1],
+        if value.ends_with('0') { '1' } else { '0' }
+    );
     let ok = browse(&app, Method::GET, "/auth/session", &cookie, None).await;
     assert_eq!(ok.status(), StatusCode::OK);
+    let refused = |cookie: String| {
+        let app = &app;
+        async move {
+            for path in ["/auth/session", "/api/users", "/api/tasks"] {
+                let response = browse(app, Method::GET, path, &cookie, None).await;
+                let status = response.status();
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with '{cookie}'");
+                assert!(body(response).await["detail"].is_string());
+            }
+        }
+    };
     for bad in [
         String::new(),
         "mth_session=garbage".to_owned(),
-        format!("mth_session={expired}"),
-        format!("mth_session={forged}"),
-        format!("mth_session={extended}"),
-        format!("mth_session={other_user}"),
+        format!("mth_session={tampered}"),
+        format!("mth_session={}", "0".repeat(64)),
     ] {
-        for path in ["/auth/session", "/api/users", "/api/tasks"] {
-            let response = browse(&app, Method::GET, path, &bad, None).await;
-            assert_eq!(
-                response.status(),
-                StatusCode::UNAUTHORIZED,
-                "{path} with '{bad}'"
-            );
-            assert!(body(response).await["detail"].is_string());
-        }
+        refused(bad).await;
+    }
+
+    // Sessions end on the server: past their absolute end, after idling, and
+    // at sign-out — a copy of the cookie kept from before is then worthless.
+    let db = app.db().await;
+    for (limit, sql) in [
+        (
+            "absolute",
+            "UPDATE sessions SET expires_at = now() AT TIME ZONE 'utc'",
+        ),
+        (
+            "idle",
+            "UPDATE sessions SET last_seen_at = (now() AT TIME ZONE 'utc') - interval '9 hours'",
+        ),
+    ] {
+        let cookie = app.session_cookie().await;
+        assert_eq!(
+            browse(&app, Method::GET, "/auth/session", &cookie, None)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        db.execute(sql, &[]).await.unwrap();
+        refused(cookie).await;
+        println!("ended after the {limit} limit");
     }
 
     let logout = browse(&app, Method::POST, "/auth/logout", &cookie, None).await;
@@ -128,13 +146,7 @@ async fn the_session_is_checked_on_every_api_call() {
             .unwrap()
             .contains("Max-Age=0")
     );
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    refused(cookie).await;
 }
 
 #[tokio::test]
@@ -209,6 +221,7 @@ async fn the_gateway_passes_calls_through_with_the_token_added() {
 async fn cross_origin_writes_are_refused() {
     let app = TestApp::spawn().await;
     let cookie = app.session_cookie().await;
+    let users = app.count_rows("users").await; // the first admin, now signed in
     let new_user = json!({"email": "csrf@example.com", "full_name": "C"});
     let attempts = [
         app.client
@@ -227,7 +240,7 @@ async fn cross_origin_writes_are_refused() {
         let response = attempt.json(&new_user).send().await.unwrap();
         detail(response, StatusCode::FORBIDDEN).await;
     }
-    assert_eq!(app.count_rows("users").await, 0);
+    assert_eq!(app.count_rows("users").await, users);
 }
 
 #[tokio::test]
@@ -420,7 +433,7 @@ async fn no_path_reaches_outside_the_static_files() {
 #[tokio::test]
 async fn sign_in_and_out_are_refused_across_sites_too() {
     let app = TestApp::spawn().await;
-    let credentials = json!({"username": app.ui_username, "password": app.ui_password});
+    let credentials = json!({"email": app.ui_username, "password": app.ui_password});
     // Login CSRF: another site must not sign the browser in.
     let sign_in_with = |header: &str, value: &str| {
         app.client
