@@ -228,24 +228,44 @@ impl TestApp {
         client
     }
 
-    /// Signs in to the frontend with the configured login, from the app's own
-    /// origin as a browser would.
+    /// Signs in to the frontend with the configured login (the first admin),
+    /// from the app's own origin as a browser would.
     pub async fn login(&self) -> Response {
-        self.client
-            .post(self.url("/auth/login"))
-            .header("origin", self.url(""))
-            .json(&json!({"email": self.ui_username, "password": self.ui_password}))
-            .send()
-            .await
-            .expect("POST /auth/login")
+        self.sign_in(&self.ui_username, &self.ui_password).await
     }
 
-    /// Signs in and returns the `name=value` of the session cookie.
+    /// Signs in with an email and a password, as the browser does.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        let credentials = json!({"email": email, "password": password});
+        self.browse(Method::POST, "/auth/login", "", Some(&credentials))
+            .await
+    }
+
+    /// A request as the browser sends it: the session cookie (`name=value`,
+    /// or empty) and the app's own origin.
+    pub async fn browse(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: &str,
+        json: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("origin", self.url(""));
+        if !cookie.is_empty() {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(json) = json {
+            request = request.json(json);
+        }
+        request.send().await.expect("a browser request")
+    }
+
+    /// Signs in as the first admin and returns the session cookie's `name=value`.
     pub async fn session_cookie(&self) -> String {
-        let response = self.login().await;
-        assert_eq!(response.status(), StatusCode::OK, "signing in");
-        let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
-        set_cookie.split(';').next().unwrap().to_owned()
+        session_cookie(self.login().await)
     }
 
     /// POSTs `new` to `path`, asserts 201 Created and returns the created JSON.
@@ -292,4 +312,11 @@ async fn start_runner(variables: Vec<(String, String)>) -> RunningApp {
              cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
         )
     })
+}
+
+/// The `name=value` of the session cookie a successful sign-in set.
+pub fn session_cookie(response: Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK, "signing in");
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    set_cookie.split(';').next().unwrap().to_owned()
 }

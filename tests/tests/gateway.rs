@@ -3,7 +3,7 @@
 
 use api_tests::{TestApp, body, dead_url, detail, id};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The app's own origin, as a browser would send it in `Origin`.
 fn origin(app: &TestApp) -> String {
@@ -26,21 +26,6 @@ fn browser(app: &TestApp, method: Method, path: &str, cookie: &str) -> RequestBu
         .request(method, app.url(path))
         .header("cookie", cookie)
         .header("origin", origin(app))
-}
-
-/// Sends a [`browser`] request, with `json` as its body when there is one.
-async fn browse(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    cookie: &str,
-    json: Option<&Value>,
-) -> Response {
-    let mut request = browser(app, method, path, cookie);
-    if let Some(json) = json {
-        request = request.json(json);
-    }
-    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -92,13 +77,15 @@ async fn the_session_is_checked_on_every_api_call_and_ends_for_good() {
         &value[..value.len() - 1],
         if value.ends_with('0') { '1' } else { '0' }
     );
-    let ok = browse(&app, Method::GET, "/auth/session", &cookie, None).await;
+    let ok = app
+        .browse(Method::GET, "/auth/session", &cookie, None)
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     let refused = |cookie: String| {
         let app = &app;
         async move {
             for path in ["/auth/session", "/api/users", "/api/tasks"] {
-                let response = browse(app, Method::GET, path, &cookie, None).await;
+                let response = app.browse(Method::GET, path, &cookie, None).await;
                 let status = response.status();
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with '{cookie}'");
                 assert!(body(response).await["detail"].is_string());
@@ -129,7 +116,7 @@ async fn the_session_is_checked_on_every_api_call_and_ends_for_good() {
     ] {
         let cookie = app.session_cookie().await;
         assert_eq!(
-            browse(&app, Method::GET, "/auth/session", &cookie, None)
+            app.browse(Method::GET, "/auth/session", &cookie, None)
                 .await
                 .status(),
             StatusCode::OK
@@ -139,7 +126,9 @@ async fn the_session_is_checked_on_every_api_call_and_ends_for_good() {
         println!("ended after the {limit} limit");
     }
 
-    let logout = browse(&app, Method::POST, "/auth/logout", &cookie, None).await;
+    let logout = app
+        .browse(Method::POST, "/auth/logout", &cookie, None)
+        .await;
     assert!(
         logout.headers()["set-cookie"]
             .to_str()
@@ -154,27 +143,27 @@ async fn the_gateway_passes_calls_through_with_the_token_added() {
     let app = TestApp::spawn().await;
     let cookie = app.session_cookie().await;
 
-    let created = browse(
-        &app,
-        Method::POST,
-        "/api/users",
-        &cookie,
-        Some(&json!({"email": "gw@example.com", "full_name": "Gate Way"})),
-    )
-    .await;
+    let created = app
+        .browse(
+            Method::POST,
+            "/api/users",
+            &cookie,
+            Some(&json!({"email": "gw@example.com", "full_name": "Gate Way"})),
+        )
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let user = body(created).await;
     assert_eq!(location, format!("/api/users/{}", id(&user)));
 
-    let task = browse(
-        &app,
-        Method::POST,
-        "/api/tasks",
-        &cookie,
-        Some(&json!({"title": "via gateway", "assignee_id": user["id"]})),
-    )
-    .await;
+    let task = app
+        .browse(
+            Method::POST,
+            "/api/tasks",
+            &cookie,
+            Some(&json!({"title": "via gateway", "assignee_id": user["id"]})),
+        )
+        .await;
     assert_eq!(task.status(), StatusCode::CREATED);
 
     let listed = browser(
@@ -193,27 +182,29 @@ async fn the_gateway_passes_calls_through_with_the_token_added() {
     assert_eq!(body(listed).await[0]["title"], "via gateway");
 
     // Errors come back as the service said them.
-    let invalid = browse(
-        &app,
-        Method::PATCH,
-        &format!("/api/users/{}", id(&user)),
-        &cookie,
-        Some(&json!({"email": "nope"})),
-    )
-    .await;
+    let invalid = app
+        .browse(
+            Method::PATCH,
+            &format!("/api/users/{}", id(&user)),
+            &cookie,
+            Some(&json!({"email": "nope"})),
+        )
+        .await;
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body(invalid).await["errors"][0]["field"], "email");
-    let refused = browse(
-        &app,
-        Method::DELETE,
-        &format!("/api/users/{}", id(&user)),
-        &cookie,
-        None,
-    )
-    .await;
+    let refused = app
+        .browse(
+            Method::DELETE,
+            &format!("/api/users/{}", id(&user)),
+            &cookie,
+            None,
+        )
+        .await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
 
-    let unknown = browse(&app, Method::GET, "/api/projects", &cookie, None).await;
+    let unknown = app
+        .browse(Method::GET, "/api/projects", &cookie, None)
+        .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
@@ -250,7 +241,7 @@ async fn an_unreachable_service_is_a_json_503() {
     })
     .await;
     let cookie = app.session_cookie().await;
-    let response = browse(&app, Method::GET, "/api/users", &cookie, None).await;
+    let response = app.browse(Method::GET, "/api/users", &cookie, None).await;
     assert!(
         response.headers()["content-type"]
             .to_str()
@@ -282,11 +273,10 @@ async fn the_token_never_reaches_the_browser() {
     ];
     let mut responses = Vec::new();
     for path in paths {
-        responses.push(browse(&app, Method::GET, path, &cookie, None).await);
+        responses.push(app.browse(Method::GET, path, &cookie, None).await);
     }
     responses.push(
-        browse(
-            &app,
+        app.browse(
             Method::GET,
             &format!("/api/users/{}", id(&user)),
             &cookie,
@@ -505,39 +495,41 @@ async fn methods_bodies_and_statuses_pass_through_unchanged() {
     let path = format!("/api/users/{}", id(&user));
 
     // The service's own answer to a method it does not allow, relayed as is.
-    let put = browse(
-        &app,
-        Method::PUT,
-        &path,
-        &cookie,
-        Some(&json!({"full_name": "P"})),
-    )
-    .await;
+    let put = app
+        .browse(
+            Method::PUT,
+            &path,
+            &cookie,
+            Some(&json!({"full_name": "P"})),
+        )
+        .await;
     detail(put, StatusCode::METHOD_NOT_ALLOWED).await;
 
     // The gateway's JSON is the service's JSON.
-    let through_gateway = body(browse(&app, Method::GET, &path, &cookie, None).await).await;
+    let through_gateway = body(app.browse(Method::GET, &path, &cookie, None).await).await;
     let direct = body(app.get(&format!("/users/{}", id(&user))).await).await;
     assert_eq!(through_gateway, direct);
 
-    let patched = browse(
-        &app,
-        Method::PATCH,
-        &path,
-        &cookie,
-        Some(&json!({"full_name": "Renamed"})),
-    )
-    .await;
+    let patched = app
+        .browse(
+            Method::PATCH,
+            &path,
+            &cookie,
+            Some(&json!({"full_name": "Renamed"})),
+        )
+        .await;
     assert_eq!(patched.status(), StatusCode::OK);
     assert_eq!(body(patched).await["full_name"], "Renamed");
 
-    let deleted = browse(&app, Method::DELETE, &path, &cookie, None).await;
+    let deleted = app.browse(Method::DELETE, &path, &cookie, None).await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let gone = browse(&app, Method::GET, &path, &cookie, None).await;
+    let gone = app.browse(Method::GET, &path, &cookie, None).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
     // A query the service refuses comes back with its 422 and field list.
-    let bad_query = browse(&app, Method::GET, "/api/tasks?limit=0", &cookie, None).await;
+    let bad_query = app
+        .browse(Method::GET, "/api/tasks?limit=0", &cookie, None)
+        .await;
     assert_eq!(bad_query.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body(bad_query).await["errors"][0]["field"], "limit");
 }
