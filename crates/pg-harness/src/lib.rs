@@ -104,7 +104,11 @@ pub struct DataDir {
 
 impl DataDir {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        let path = path.into();
+        // Absolute: the server resolves a relative socket directory (-k)
+        // against the data directory, not against our working directory.
+        let path = std::path::absolute(&path).unwrap_or(path);
+        Self { path }
     }
 
     pub fn path(&self) -> &Path {

@@ -95,6 +95,25 @@ fn settings_and_port_reach_the_server() {
     stdout_of(&["stop", "--dir", dir, "--immediate"]);
 }
 
+/// As scripts/run.sh passes it: relative to the working directory.
+#[test]
+fn a_relative_directory_works() {
+    let parent = parent();
+    let out = Command::new(env!("CARGO_BIN_EXE_pg-harness"))
+        .args(["start", "--dir", "pgdata", "--throwaway"])
+        .current_dir(parent.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(psql(url.trim(), "SELECT 1").unwrap().trim(), "1");
+    stdout_of(&["stop", "--dir", text(&parent.path().join("pgdata"))]);
+}
+
 #[test]
 fn a_database_name_must_be_plain() {
     let parent = parent();
