@@ -8,8 +8,7 @@ test:           ## install what the tests need, build, run every suite
 	scripts/test.sh
 
 build:          ## the three components (.wasm) and the runner
-	cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service
-	cargo build --release -p runner
+	scripts/build.sh
 
 bench:          ## API benchmark, under Spin (if found) and the runner (see docs/benchmarks.md)
 	scripts/bench.sh

@@ -6,43 +6,43 @@
 #   scripts/bench-runner.sh            # 3 runs of 10 s per scenario
 #   RUNS=1 DURATION=5s scripts/bench-runner.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+. scripts/lib.sh
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 CONNECTIONS=16
 THREADS=2
 
-command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
+ensure_rust_target
+ensure_pg_harness
+ensure_apt wrk wrk
+ensure_apt curl curl
+ensure_apt python3 python3
 
-echo "== building (release)"
-cargo build --release -p runner
+say "Building the runner and its test components (release)"
+cargo build --quiet --release -p runner
 scripts/build-test-components.sh >/dev/null
 
 WORK=$(mktemp -d /tmp/runner-bench-XXXXXX)
 RUNNER_PID=""
-PG_AS=()
-if [ "$(id -u)" = 0 ]; then PG_AS=(runuser -u postgres --); chown postgres: "$WORK"; fi
 cleanup() {
     [ -n "$RUNNER_PID" ] && kill "$RUNNER_PID" 2>/dev/null && wait "$RUNNER_PID" 2>/dev/null || true
-    "${PG_AS[@]}" pg_ctl stop -m immediate -D "$WORK/data" >/dev/null 2>&1 || true
+    pg_harness stop --dir "$WORK/data" --immediate >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+say "Starting a throwaway PostgreSQL"
+# The server's user (postgres, when root) must reach the data directory.
+if is_root; then chown postgres: "$WORK"; fi
+DB_URL=$(pg_harness start --dir "$WORK/data" --throwaway --set max_connections=200 --stop-with $$) \
+    || die "PostgreSQL did not start: $(tail -n 5 "$WORK/data/server.log" 2>/dev/null)"
 
-echo "== starting a throwaway PostgreSQL"
-PG_PORT=$(free_port)
-"${PG_AS[@]}" initdb --auth=trust --username=postgres --no-sync -D "$WORK/data" >/dev/null
-"${PG_AS[@]}" pg_ctl start --wait --silent -D "$WORK/data" -l "$WORK/pg.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK -c fsync=off -c max_connections=200"
-
-echo "== starting the runner"
+say "Starting the runner"
 PORT=$(free_port)
 target/release/runner up -f runner/tests/fixtures/bench.toml --listen "127.0.0.1:$PORT" --quiet \
-    --variable "db_url=postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
-    --variable "db_host=127.0.0.1:$PG_PORT" >"$WORK/runner.log" 2>&1 &
+    --variable "db_url=$DB_URL" --variable "db_host=$(url_host "$DB_URL")" >"$WORK/runner.log" 2>&1 &
 RUNNER_PID=$!
 for _ in $(seq 1 300); do
     curl -fsS "http://127.0.0.1:$PORT/.well-known/spin/health" >/dev/null 2>&1 && break
@@ -50,7 +50,7 @@ for _ in $(seq 1 300); do
 done
 curl -fsS "http://127.0.0.1:$PORT/" >/dev/null
 curl -fsS -H "x-probe: pg:select-one" "http://127.0.0.1:$PORT/" | grep -q 'Int32(1)' \
-    || { echo "pg probe failed"; cat "$WORK/runner.log"; exit 1; }
+    || { cat "$WORK/runner.log"; die "pg probe failed"; }
 
 # wrk's --latency output → "rps p50 p99" (latencies in ms).
 parse() {
@@ -77,9 +77,9 @@ run_scenario() { # name header
     done
 }
 
-echo "== (a) trivial component"
+say "(a) trivial component"
 run_scenario trivial ""
-echo "== (b) one Postgres query"
+say "(b) one Postgres query"
 run_scenario postgres "x-probe: pg:select-one"
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$RUNNER_PID/status")
@@ -138,5 +138,5 @@ else:
     text = text.rstrip() + "\n\n" + section
 open(path, "w").write(text)
 PY
-echo "== written to $DOC"
+say "Written to $DOC"
 echo "$SECTION"

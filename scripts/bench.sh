@@ -8,8 +8,8 @@
 #   1. builds the components and the runner (release); finds Spin: $SPIN_BIN,
 #      else `spin` on the PATH, else ../shared/tools/spin next to the repo
 #      (optional: without one, a "skipped: no spin" line and a runner-only table);
-#   2. starts a throwaway PostgreSQL (initdb in a temp dir, free port; as the
-#      postgres user when root), durable (fsync, synchronous_commit on) and
+#   2. starts a throwaway PostgreSQL with `pg-harness` (in a temp dir, free
+#      port; as the postgres user when root), durable (fsync, synchronous_commit on) and
 #      tuned for the run (see PG_SETTINGS below), applies the migrations and
 #      seeds BENCH_USERS users and BENCH_TASKS tasks (scripts/bench/seed.sql);
 #   3. starts the app under each host (the runner with --quiet, i.e. without
@@ -133,26 +133,26 @@ declare -A HOST_NAME=([runner]="runner" [spin]="Spin ${SPIN_VERSION:-}")
 # commit waits for its WAL flush; full-page writes), with memory sized for the
 # data and checkpoints pushed out of the runs; autovacuum stays on.
 PG_SETTINGS=(
-  "max_connections = 200"          # the runner's and Spin's pools (64 each) + pgbench (16) + psql
-  "shared_buffers = 512MB"         # the whole data set stays in memory
-  "effective_cache_size = 4GB"
-  "work_mem = 8MB"
-  "maintenance_work_mem = 256MB"
-  "random_page_cost = 1.1"         # SSD-backed
-  "fsync = on"
-  "synchronous_commit = on"
-  "full_page_writes = on"
-  "wal_buffers = 16MB"
-  "max_wal_size = 8GB"             # no checkpoint forced by WAL volume mid-run
-  "checkpoint_timeout = 30min"
-  "log_min_messages = warning"
+  "max_connections=200"          # the runner's and Spin's pools (64 each) + pgbench (16) + psql
+  "shared_buffers=512MB"         # the whole data set stays in memory
+  "effective_cache_size=4GB"
+  "work_mem=8MB"
+  "maintenance_work_mem=256MB"
+  "random_page_cost=1.1"         # SSD-backed
+  "fsync=on"
+  "synchronous_commit=on"
+  "full_page_writes=on"
+  "wal_buffers=16MB"
+  "max_wal_size=8GB"             # no checkpoint forced by WAL volume mid-run
+  "checkpoint_timeout=30min"
+  "log_min_messages=warning"
 )
 
 # ---------------------------------------------------------------- set-up
 
 say "Checking prerequisites"
 ensure_rust_target
-ensure_postgres
+ensure_pg_harness
 ensure_apt pgbench postgresql-client
 ensure_apt wrk wrk
 ensure_apt curl curl
@@ -202,8 +202,8 @@ cleanup() {
   if [ -n "$PG_STARTED" ]; then
     say "Stopping PostgreSQL"
     [ -f "$PGDATA_DIR/server.log" ] && cp "$PGDATA_DIR/server.log" "$LOGS/postgres.log"
-    as_postgres pg_ctl stop -D "$PGDATA_DIR" -m fast --wait --silent >/dev/null 2>&1 \
-      || as_postgres pg_ctl stop -D "$PGDATA_DIR" -m immediate --wait --silent >/dev/null 2>&1
+    pg_harness stop --dir "$PGDATA_DIR" >/dev/null 2>&1 \
+      || pg_harness stop --dir "$PGDATA_DIR" --immediate >/dev/null 2>&1
   fi
   rm -rf "$WORK"
   if [ "$status" -eq 0 ] && [ -z "$KEEP_LOGS" ]; then
@@ -217,25 +217,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 say "Starting a throwaway PostgreSQL"
-PG_PORT=$(free_port)
-mkdir -p "$PGDATA_DIR"
-if is_root; then chown postgres:postgres "$PGDATA_DIR"; fi
-chmod 700 "$PGDATA_DIR"
-as_postgres initdb --auth=trust --username=postgres --encoding=UTF8 --no-sync -D "$PGDATA_DIR" >/dev/null
-{
-  printf '\n# scripts/bench.sh\n'
-  printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" "$PG_PORT" "$PGDATA_DIR"
-  printf '%s\n' "${PG_SETTINGS[@]}"
-} | as_postgres tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
-as_postgres pg_ctl start -D "$PGDATA_DIR" --wait --silent -l "$PGDATA_DIR/server.log" \
-  || die "PostgreSQL did not start: $(tail -n 5 "$PGDATA_DIR/server.log" 2>/dev/null)"
 PG_STARTED=1
-PG_VERSION=$(psql "postgres://postgres@127.0.0.1:$PG_PORT/postgres" -tAc 'SHOW server_version' | cut -d' ' -f1)
-psql "postgres://postgres@127.0.0.1:$PG_PORT/postgres" -qc "CREATE DATABASE microtaskhub"
-DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/microtaskhub"
+PG_SET=()
+for setting in "${PG_SETTINGS[@]}"; do PG_SET+=(--set "$setting"); done
+DB_URL=$(pg_harness start --dir "$PGDATA_DIR" "${PG_SET[@]}" --database microtaskhub --stop-with $$) \
+  || die "PostgreSQL did not start: $(tail -n 5 "$PGDATA_DIR/server.log" 2>/dev/null)"
+DB_HOST=$(url_host "$DB_URL")
+PG_VERSION=$(psql "$DB_URL" -tAc 'SHOW server_version' | cut -d' ' -f1)
 psql_db() { psql "$DB_URL" --no-psqlrc -q -v ON_ERROR_STOP=1 -v users="$USERS" -v tasks="$TASKS" "$@"; }
 
 say "Applying migrations"
@@ -273,7 +262,7 @@ start_app() {
   say "Starting the app under ${HOST_NAME[$host]}${PROFILE:+ (under callgrind)}"
   # Variables as `--variable` for both (the runner takes them as spin does).
   "${wrap[@]}" "${cmd[@]}" \
-    --variable "database_url=$DB_URL" --variable "database_host=127.0.0.1:$PG_PORT" \
+    --variable "database_url=$DB_URL" --variable "database_host=$DB_HOST" \
     --variable "api_token=$API_TOKEN" --variable ui_username=admin \
     --variable "ui_password=$UI_PASSWORD" --variable "session_secret=$SESSION_SECRET" \
     >"$WORK/$host.out" 2>>"$WORK/$host.err" &

@@ -196,7 +196,7 @@ if [[ -f "$wasm_dir/frontend.wasm" && -f "$wasm_dir/user_service.wasm" && -f "$w
   # --workspace: the features `cargo test --workspace` built with, so nothing rebuilds.
   run_step wit-imports cargo test --quiet --workspace --test wit_imports
 else
-  say "SKIP wit-imports: the components are not built (cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
+  say "SKIP wit-imports: the components are not built (make build)"
 fi
 
 # --- 9. self-tests -----------------------------------------------------------------------

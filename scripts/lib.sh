@@ -1,6 +1,8 @@
 # Shared by the project's scripts (source it): progress output and idempotent
 # installation of what the scripts need. Installs only what is missing.
 
+_LIB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -47,19 +49,41 @@ ensure_postgres() {
   ensure_apt psql postgresql-client
 }
 
-# as_postgres CMD...: PostgreSQL refuses to run as root; run it as the
-# 'postgres' user the Debian package creates.
-as_postgres() {
-  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 # random_secret: 32 random bytes, URL-safe.
 random_secret() {
   head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
 }
 
-# build_app [--debug]: the three components (always release .wasm) and the runner.
+# free_port: a TCP port on 127.0.0.1 that is free now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# url_host URL: host:port of postgres://user:pw@host:port/db (port 5432 if
+# none), as allowed_outbound_hosts (the database_host variable) wants it.
+url_host() {
+  local host
+  host=$(printf '%s' "$1" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]+).*#\2#')
+  case "$host" in *:*) echo "$host" ;; *) echo "$host:5432" ;; esac
+}
+
+# build_components: the three components, release .wasm, as spin.toml's
+# manifest loads them. The one definition of this build: the Makefile, the
+# scripts and the Rust tests' hints all point here.
 build_components() {
   say "Building the components (wasm32-wasip2, release)"
   cargo build --quiet --target wasm32-wasip2 --release -p frontend -p user-service -p task-service
+}
+
+# ensure_pg_harness: PostgreSQL and the pg-harness command (crates/pg-harness),
+# the project's one way to run PostgreSQL: the same code the Rust tests start
+# their servers with.
+ensure_pg_harness() {
+  ensure_postgres
+  cargo build --quiet -p pg-harness || die "could not build pg-harness (crates/pg-harness)"
+}
+
+# pg_harness start|stop|url --dir DIR ...: see `target/debug/pg-harness --help`.
+pg_harness() {
+  "$_LIB_ROOT/target/debug/pg-harness" "$@"
 }

@@ -33,7 +33,7 @@ started_db=""
 stop_db() {
   if [ -n "$started_db" ]; then
     say "Stopping PostgreSQL"
-    as_postgres pg_ctl stop -D "$PGDATA_DIR" -m fast --wait --silent || true
+    pg_harness stop --dir "$PGDATA_DIR" || true
   fi
 }
 app_pid=""
@@ -47,32 +47,21 @@ trap cleanup INT TERM EXIT
 if [ -n "${DATABASE_URL:-}" ]; then
   say "Using the database at DATABASE_URL"
   db_url="$DATABASE_URL"
-  # host:port for allowed_outbound_hosts, from postgres://user:pw@host:port/db
-  db_host=$(printf '%s' "$db_url" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]+).*#\2#')
-  case "$db_host" in *:*) ;; *) db_host="$db_host:5432" ;; esac
 else
-  ensure_postgres
-  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
-    say "Creating a local PostgreSQL cluster in .local/pgdata"
-    mkdir -p "$PGDATA_DIR"
-    is_root && chown postgres:postgres "$PGDATA_DIR" && chmod 700 "$PGDATA_DIR"
-    as_postgres initdb --auth=trust --username=postgres --encoding=UTF8 -D "$PGDATA_DIR" >/dev/null
-  fi
-  if as_postgres pg_ctl status -D "$PGDATA_DIR" >/dev/null 2>&1; then
-    say "PostgreSQL is already running on port $DB_PORT"
+  ensure_pg_harness
+  # Durable (the data is kept), and left running if it already was: only a
+  # server this script started is stopped on the way out.
+  if pg_harness url --dir "$PGDATA_DIR" >/dev/null 2>&1; then
+    say "PostgreSQL is already running (.local/pgdata)"
   else
+    [ -f "$PGDATA_DIR/PG_VERSION" ] || say "Creating a local PostgreSQL cluster in .local/pgdata"
     say "Starting PostgreSQL on 127.0.0.1:$DB_PORT"
-    as_postgres pg_ctl start -D "$PGDATA_DIR" --wait --silent -l "$PGDATA_DIR/server.log" \
-      -o "-c listen_addresses=127.0.0.1 -p $DB_PORT -k $PGDATA_DIR" \
-      || die "PostgreSQL did not start; see .local/pgdata/server.log"
     started_db=1
   fi
-  psql "postgres://postgres@127.0.0.1:$DB_PORT/postgres" -tAc \
-    "SELECT 1 FROM pg_database WHERE datname = 'microtaskhub'" | grep -q 1 \
-    || psql "postgres://postgres@127.0.0.1:$DB_PORT/postgres" -qc "CREATE DATABASE microtaskhub"
-  db_url="postgres://postgres@127.0.0.1:$DB_PORT/microtaskhub"
-  db_host="127.0.0.1:$DB_PORT"
+  db_url=$(pg_harness start --dir "$PGDATA_DIR" --port "$DB_PORT" --database microtaskhub) \
+    || die "PostgreSQL did not start; see .local/pgdata/server.log"
 fi
+db_host=$(url_host "$db_url")
 
 say "Applying migrations"
 sh migrations/migrate.sh "$db_url"

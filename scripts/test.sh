@@ -68,7 +68,9 @@ ensure_apt npm npm
 ensure_apt curl curl
 
 step "format" cargo fmt --all --check
-step "build components" bash -c 'cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service && scripts/build-test-components.sh'
+# The app's components and the runner's own test components.
+build_all_components() { build_components && scripts/build-test-components.sh; }
+step "build components" build_all_components
 step "clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy wasm" cargo clippy --target wasm32-wasip2 -p frontend -p user-service -p task-service -p mth-shared -- -D warnings
 # The API suite is its own step per host (and timed), so the unit and runner

@@ -4,8 +4,8 @@
 //! starts importing a new interface (or a new version of one, e.g.
 //! spin:postgres@5) fails here until the documented minimums are reviewed.
 //!
-//! Needs the release components: cargo build --target wasm32-wasip2 --release
-//! -p frontend -p user-service -p task-service.
+//! Needs the release components: `make build` (build_components in
+//! scripts/lib.sh).
 
 use std::collections::BTreeSet;
 use std::path::Path;

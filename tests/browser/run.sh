@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: the UI in Debian's headless Chromium, driven by playwright-core,
 # against the real app started the way a developer starts it: a throwaway
-# PostgreSQL (initdb into a temporary directory, free port, trust auth),
-# migrations/migrate.sh, and `runner up -f spin.toml` with test variables --
+# PostgreSQL (`pg-harness start --throwaway` in a temporary directory, free
+# port, trust auth), migrations/migrate.sh, and `runner up -f spin.toml` with test variables --
 # or, with MTH_TEST_HOST=spin (or SPIN_BIN set and MTH_TEST_HOST unset), a real
 # `$SPIN_BIN up -f spin.toml` (`spin` from the PATH when SPIN_BIN is unset).
 # Installs Chromium and the npm packages if missing. Everything started here
@@ -21,7 +21,7 @@ ensure_apt npm npm
 ensure_apt chromium chromium
 ensure_apt curl curl
 ensure_apt python3 python3
-ensure_postgres
+ensure_pg_harness
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   say "Installing the browser test packages (npm ci)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
@@ -40,10 +40,6 @@ say "Building the components (the app runs under $HOST)"
 build_components
 if [ "$HOST" = runner ]; then cargo build --quiet -p runner; fi
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mth-browser.XXXXXX")"
 PGDATA_DIR="$TMP/pgdata"
 app_pid=""
@@ -57,7 +53,7 @@ cleanup() {
     wait "$app_pid" 2>/dev/null || true
   fi
   if [ -n "$db_started" ]; then
-    as_postgres pg_ctl stop -D "$PGDATA_DIR" -m immediate --wait --silent >/dev/null 2>&1 || true
+    pg_harness stop --dir "$PGDATA_DIR" --immediate >/dev/null 2>&1 || true
   fi
   rm -rf "$TMP"
   exit "$status"
@@ -67,16 +63,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "Starting a throwaway PostgreSQL"
-mkdir -p "$PGDATA_DIR"
-if is_root; then chown -R postgres:postgres "$TMP"; chmod 700 "$TMP"; fi
-as_postgres initdb --auth=trust --username=postgres --encoding=UTF8 -D "$PGDATA_DIR" >/dev/null
-DB_PORT="$(free_port)"
-as_postgres pg_ctl start -D "$PGDATA_DIR" --wait --silent -l "$PGDATA_DIR/server.log" \
-  -o "-c listen_addresses=127.0.0.1 -p $DB_PORT -k $PGDATA_DIR -c fsync=off" \
-  || { cat "$PGDATA_DIR/server.log" >&2; die "PostgreSQL did not start"; }
+# The server's user (postgres, when root) must reach the data directory.
+if is_root; then chown postgres:postgres "$TMP"; fi
 db_started=1
-psql "postgres://postgres@127.0.0.1:$DB_PORT/postgres" -qc "CREATE DATABASE microtaskhub"
-DB_URL="postgres://postgres@127.0.0.1:$DB_PORT/microtaskhub"
+DB_URL=$(pg_harness start --dir "$PGDATA_DIR" --throwaway --database microtaskhub --stop-with $$) \
+  || { cat "$PGDATA_DIR/server.log" >&2 2>/dev/null; die "PostgreSQL did not start"; }
+DB_HOST=$(url_host "$DB_URL")
 sh migrations/migrate.sh "$DB_URL" >/dev/null
 
 APP_PORT="$(free_port)"
@@ -92,13 +84,13 @@ export SPIN_VARIABLE_DATABASE_URL="$DB_URL" SPIN_VARIABLE_API_TOKEN="$(random_se
 say "Starting the app on $MTH_URL under $HOST"
 if [ "$HOST" = runner ]; then
   target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
-    --variable "database_host=127.0.0.1:$DB_PORT" --variable "ui_username=$MTH_USERNAME" \
+    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
     >"$ARTIFACTS/app.log" 2>&1 &
 else
   # Its own process group (setsid), so the cleanup stops `spin up` and the
   # `spin trigger http` it starts; component logs stay out of the repo.
   setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
-    --variable "database_host=127.0.0.1:$DB_PORT" --variable "ui_username=$MTH_USERNAME" \
+    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
     >"$ARTIFACTS/app.log" 2>&1 &
 fi
 app_pid=$!

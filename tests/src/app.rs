@@ -308,8 +308,7 @@ async fn start_runner(variables: Vec<(String, String)>) -> RunningApp {
     runner::start(config).await.unwrap_or_else(|e| {
         panic!(
             "the runner could not start the app: {e:#}\n\
-             (build the components first: `make build`, or \
-             cargo build --target wasm32-wasip2 --release -p frontend -p user-service -p task-service)"
+             (build the components first: `make build`)"
         )
     })
 }

@@ -1,27 +1,22 @@
-//! Throwaway PostgreSQL clusters from Debian's binaries (`initdb`, `pg_ctl`),
-//! for the runner's tests, the API tests and the benchmarks.
+//! The project's one way to run PostgreSQL, from Debian's binaries (`initdb`,
+//! `pg_ctl`): throwaway clusters for the runner's tests and the API tests
+//! ([`PgCluster`]), and, through the `pg-harness` command built from this
+//! crate, the databases of `make run`, the browser tests and the benchmarks
+//! ([`DataDir`]).
 //!
 //! PostgreSQL refuses to run as root; when the tests run as root (CI, this
 //! project's machines), the server runs as the `postgres` system user that
 //! Debian's package creates.
 
+use std::fmt::Write as _;
 use std::net::TcpListener;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use tempfile::TempDir;
-
-/// A PostgreSQL server in a temporary directory, on a free loopback port,
-/// trusting local connections. Stopped and deleted when dropped; a watchdog
-/// also stops it if the test process dies without dropping it (statics).
-pub struct PgCluster {
-    dir: TempDir,
-    port: u16,
-    /// Serialises stop/start of this cluster.
-    lifecycle: Mutex<()>,
-}
 
 /// A free TCP port on 127.0.0.1 (free now; the OS will not hand it out again soon).
 pub fn free_port() -> u16 {
@@ -49,19 +44,237 @@ fn server_command(program: &str) -> Command {
     }
 }
 
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| {
-        panic!(
+/// Runs a command to completion; its output is the error when it fails.
+fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+        format!(
             "{what}: cannot run {:?} ({e}); is PostgreSQL installed?",
             cmd.get_program()
         )
-    });
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{what} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// For the test helpers, whose callers want a panic rather than a `Result`.
+fn must<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `'text'` for the shell that `pg_ctl -o` hands its options to.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// How much a server cares about its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit reaches the disk, as in production: data kept between
+    /// runs (`make run`) and benchmarks that must pay what production pays.
+    Durable,
+    /// Nothing is flushed (fsync and full-page writes off): data nobody keeps.
+    /// A killed server still leaves its writes in the page cache, and
+    /// `synchronous_commit` stays on, so an immediate stop loses no committed row.
+    Throwaway,
+}
+
+/// How [`DataDir::stop`] ends the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// Disconnects the clients and writes a checkpoint: a clean shutdown.
+    Fast,
+    /// Kills the server, as a crash would look to clients (recovery on the next start).
+    Immediate,
+}
+
+/// A PostgreSQL data directory that also holds the server's log
+/// (`server.log`) and its Unix socket, so that everything of one cluster is
+/// in one place.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    path: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        // Absolute: the server resolves a relative socket directory (-k)
+        // against the data directory, not against our working directory.
+        let path = std::path::absolute(&path).unwrap_or(path);
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.path.join("server.log")
+    }
+
+    /// Whether `initdb` has made a cluster here.
+    pub fn is_initialised(&self) -> bool {
+        self.path.join("PG_VERSION").is_file()
+    }
+
+    /// Creates the directory and a cluster in it (user `postgres`, trust
+    /// authentication, UTF-8). The parent must be reachable by the server's
+    /// user.
+    pub fn init(&self, durability: Durability) -> Result<(), String> {
+        std::fs::create_dir_all(&self.path)
+            .map_err(|e| format!("cannot create {}: {e}", self.path.display()))?;
+        if running_as_root() {
+            run(
+                Command::new("chown")
+                    .arg("postgres:postgres")
+                    .arg(&self.path),
+                "chown",
+            )?;
+        }
+        std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot chmod {}: {e}", self.path.display()))?;
+        let mut initdb = server_command("initdb");
+        initdb.args(["--auth=trust", "--username=postgres", "--encoding=UTF8"]);
+        if durability == Durability::Throwaway {
+            initdb.arg("--no-sync");
+        }
+        run(initdb.arg("-D").arg(&self.path), "initdb").map(drop)
+    }
+
+    /// Starts the server on 127.0.0.1:`port` and waits until it accepts
+    /// connections. `settings` (`name=value`) come last, so they override.
+    pub fn start(
+        &self,
+        port: u16,
+        durability: Durability,
+        settings: &[String],
+    ) -> Result<(), String> {
+        let mut options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {}",
+            shell_quote(&self.path.to_string_lossy())
+        );
+        if durability == Durability::Throwaway {
+            // Room for the many pools the parallel tests open.
+            options.push_str(" -c max_connections=300 -c fsync=off -c full_page_writes=off");
+        }
+        for setting in settings {
+            write!(options, " -c {}", shell_quote(setting)).unwrap();
+        }
+        run(
+            server_command("pg_ctl")
+                .args(["start", "--wait", "--silent", "-D"])
+                .arg(&self.path)
+                .arg("-l")
+                .arg(self.log())
+                .args(["-o", &options]),
+            "pg_ctl start",
+        )
+        .map(drop)
+        .map_err(|e| format!("{e}\n(see {})", self.log().display()))
+    }
+
+    pub fn stop(&self, mode: StopMode) -> Result<(), String> {
+        let mode = match mode {
+            StopMode::Fast => "fast",
+            StopMode::Immediate => "immediate",
+        };
+        run(
+            server_command("pg_ctl")
+                .args(["stop", "--wait", "--silent", "-m", mode, "-D"])
+                .arg(&self.path),
+            "pg_ctl stop",
+        )
+        .map(drop)
+    }
+
+    /// The port of the running server, or `None` when none runs here.
+    pub fn running_port(&self) -> Option<u16> {
+        // `pg_ctl status` also notices a postmaster.pid left by a killed server.
+        server_command("pg_ctl")
+            .args(["status", "-D"])
+            .arg(&self.path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .filter(|s| s.success())?;
+        // postmaster.pid: pid, data directory, start time, port, ...
+        let pid_file = std::fs::read_to_string(self.path.join("postmaster.pid")).ok()?;
+        pid_file.lines().nth(3)?.trim().parse().ok()
+    }
+
+    /// Stops the server (immediately) once process `pid` is gone, and then
+    /// deletes `remove` if given: the cluster of a test process that dies
+    /// without dropping it, or of a script that is killed, does not outlive
+    /// it.
+    pub fn stop_with(&self, pid: u32, remove: Option<&Path>) {
+        let pg_ctl = if running_as_root() {
+            "runuser -u postgres -- pg_ctl"
+        } else {
+            "pg_ctl"
+        };
+        let mut script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {pg_ctl} stop -m immediate -D {} >/dev/null 2>&1",
+            shell_quote(&self.path.to_string_lossy()),
+        );
+        if let Some(dir) = remove {
+            write!(script, "; rm -rf {}", shell_quote(&dir.to_string_lossy())).unwrap();
+        }
+        let _ = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group: a Ctrl-C in the terminal, meant for
+            // the watched process, must not end the watchdog first.
+            .process_group(0)
+            .spawn();
+    }
+}
+
+/// `postgres://` URL of `database` on a server on this port.
+pub fn url(port: u16, database: &str) -> String {
+    format!("postgres://postgres@127.0.0.1:{port}/{database}")
+}
+
+/// Runs one SQL command through psql; returns its unaligned output.
+pub fn psql(url: &str, sql: &str) -> Result<String, String> {
+    run(
+        Command::new("psql")
+            .args([
+                "--quiet",
+                "--no-psqlrc",
+                "--tuples-only",
+                "--no-align",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ])
+            .arg(url),
+        "psql",
+    )
+}
+
+/// A PostgreSQL server in a temporary directory, on a free loopback port,
+/// trusting local connections, not durable. Stopped and deleted when dropped;
+/// a watchdog also stops it if the test process dies without dropping it
+/// (statics).
+pub struct PgCluster {
+    dir: TempDir,
+    data: DataDir,
+    port: u16,
+    /// Serialises stop/start of this cluster.
+    lifecycle: Mutex<()>,
 }
 
 impl PgCluster {
@@ -70,100 +283,44 @@ impl PgCluster {
             .prefix("mth-pg-")
             .tempdir()
             .expect("temp dir");
-        let port = free_port();
         if running_as_root() {
-            run(
+            // The server's user must reach the data directory inside.
+            must(run(
                 Command::new("chown")
-                    .args(["postgres:postgres"])
+                    .arg("postgres:postgres")
                     .arg(dir.path()),
                 "chown",
-            );
+            ));
         }
-        run(
-            server_command("initdb")
-                .args([
-                    "--auth=trust",
-                    "--username=postgres",
-                    "--encoding=UTF8",
-                    "--no-sync",
-                    "-D",
-                ])
-                .arg(dir.path().join("data")),
-            "initdb",
-        );
+        let data = DataDir::new(dir.path().join("data"));
+        must(data.init(Durability::Throwaway));
         let cluster = Self {
             dir,
-            port,
+            data,
+            port: free_port(),
             lifecycle: Mutex::new(()),
         };
         cluster.start_server();
-        cluster.spawn_watchdog();
+        cluster
+            .data
+            .stop_with(std::process::id(), Some(cluster.dir.path()));
         cluster
     }
 
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
     fn start_server(&self) {
-        // fsync=off is safe for a throwaway server (a killed process leaves its
-        // writes in the page cache); synchronous_commit stays on so that an
-        // immediate stop loses no committed row.
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=300 -c fsync=off \
-             -c full_page_writes=off",
-            self.port,
-            self.dir.path().display()
-        );
-        run(
-            server_command("pg_ctl")
-                .args(["start", "--wait", "--silent", "-D"])
-                .arg(self.data())
-                .arg("-l")
-                .arg(self.dir.path().join("server.log"))
-                .args(["-o", &options]),
-            "pg_ctl start",
-        );
+        must(self.data.start(self.port, Durability::Throwaway, &[]));
     }
 
     /// Stops the server (immediately, as a crash would look to clients).
     pub fn stop(&self) {
         let _guard = self.lifecycle.lock().unwrap();
-        run(
-            server_command("pg_ctl")
-                .args(["stop", "--wait", "--silent", "-m", "immediate", "-D"])
-                .arg(self.data()),
-            "pg_ctl stop",
-        );
+        must(self.data.stop(StopMode::Immediate));
     }
 
     /// Starts a stopped server again, on the same port.
     pub fn restart(&self) {
         let _guard = self.lifecycle.lock().unwrap();
         self.start_server();
-    }
-
-    /// Stops the server once this test process is gone, even if nothing
-    /// dropped the cluster (a shared cluster lives in a static).
-    fn spawn_watchdog(&self) {
-        let pg_ctl = if running_as_root() {
-            "runuser -u postgres -- pg_ctl"
-        } else {
-            "pg_ctl"
-        };
-        let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             {pg_ctl} stop -m immediate -D '{data}' >/dev/null 2>&1; rm -rf '{dir}'",
-            pid = std::process::id(),
-            data = self.data().display(),
-            dir = self.dir.path().display(),
-        );
-        let _ = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
     }
 
     pub fn port(&self) -> u16 {
@@ -176,17 +333,12 @@ impl PgCluster {
     }
 
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        url(self.port, database)
     }
 
     /// Runs one SQL command through psql.
     pub fn psql(&self, database: &str, sql: &str) {
-        run(
-            Command::new("psql")
-                .args(["--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-c", sql])
-                .arg(self.url(database)),
-            "psql",
-        );
+        must(psql(&self.url(database), sql));
     }
 
     /// A new database with the project's migrations applied.
@@ -216,12 +368,7 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
-        let _ = server_command("pg_ctl")
-            .args(["stop", "-m", "immediate", "-D"])
-            .arg(self.data())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = self.data.stop(StopMode::Immediate);
     }
 }
 
@@ -235,10 +382,10 @@ pub fn repo_root() -> &'static Path {
 
 /// Applies `migrations/` with the project's own applier, as `make run` does.
 pub fn apply_migrations(url: &str) {
-    run(
+    must(run(
         Command::new("sh")
             .arg(repo_root().join("migrations/migrate.sh"))
             .arg(url),
         "migrations/migrate.sh",
-    );
+    ));
 }
