@@ -70,7 +70,7 @@ if [ ! -f "$LOCAL/secrets.env" ]; then
   say "Generating local secrets in .local/secrets.env"
   umask 077
   {
-    echo "UI_USERNAME=admin"
+    echo "UI_USERNAME=admin@example.com"
     echo "UI_PASSWORD=$(random_secret | head -c 16)"
     echo "API_TOKEN=$(random_secret)"
     echo "SESSION_SECRET=$(random_secret)"
@@ -95,7 +95,8 @@ done
 cat <<MSG
 
   MicroTaskHub is running at  http://$LISTEN/
-  Sign in with                username: $UI_USERNAME   password: $UI_PASSWORD
+  Sign in with                email: $UI_USERNAME   password: $UI_PASSWORD
+                              (the first admin; invite the team from the Team page)
   API (bearer token)          in .local/secrets.env (API_TOKEN)
   Stop with                   Ctrl-C
 

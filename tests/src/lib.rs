@@ -13,7 +13,9 @@ mod app;
 mod deps;
 mod host;
 
-pub use app::{Options, TestApp, body, dead_url, detail, error_fields, id, unknown};
+pub use app::{
+    Options, TestApp, body, dead_url, detail, error_fields, id, session_cookie, unknown,
+};
 pub use deps::{CpuHog, HangingServer};
 pub use host::{Host, SpinProcess};
 pub use pg_harness::PgCluster;
