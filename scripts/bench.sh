@@ -263,7 +263,7 @@ start_app() {
   # Variables as `--variable` for both (the runner takes them as spin does).
   "${wrap[@]}" "${cmd[@]}" \
     --variable "database_url=$DB_URL" --variable "database_host=$DB_HOST" \
-    --variable "api_token=$API_TOKEN" --variable ui_username=admin \
+    --variable "api_token=$API_TOKEN" --variable ui_username=admin@example.com \
     --variable "ui_password=$UI_PASSWORD" --variable "session_secret=$SESSION_SECRET" \
     >"$WORK/$host.out" 2>>"$WORK/$host.err" &
   pid=$!
@@ -283,7 +283,7 @@ start_app() {
   SERVER_PID[$host]=$server
   ORIGIN_OF[$host]=$origin
   cookie=$(curl -fsS -D - -o /dev/null -H "Origin: $origin" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"admin\",\"password\":\"$UI_PASSWORD\"}" "$origin/auth/login" \
+    -d "{\"email\":\"admin@example.com\",\"password\":\"$UI_PASSWORD\"}" "$origin/auth/login" \
     | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
   [ -n "$cookie" ] || die "signing in to the frontend under $host gave no session cookie"
   COOKIE_OF[$host]=$cookie
