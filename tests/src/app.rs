@@ -63,6 +63,15 @@ pub async fn detail(response: Response, status: StatusCode) -> String {
         .to_owned()
 }
 
+/// Asserts the status and that the `detail` says `needle`.
+pub async fn assert_detail(response: Response, status: StatusCode, needle: &str) {
+    let detail = detail(response, status).await;
+    assert!(
+        detail.contains(needle),
+        "{detail:?} does not say {needle:?}"
+    );
+}
+
 /// The path of a resource in `collection` (`/users`, `/tasks`) that does not exist.
 pub fn unknown(collection: &str) -> String {
     format!("{collection}/{}", uuid::Uuid::new_v4())
@@ -273,6 +282,17 @@ impl TestApp {
         let response = self.post(path, new).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{what}");
         body(response).await
+    }
+
+    /// A fresh app with these users already created (their JSON, in order).
+    pub async fn with_users<const N: usize>(emails: [&str; N]) -> (TestApp, [Value; N]) {
+        let app = TestApp::spawn().await;
+        let mut users = Vec::with_capacity(N);
+        for email in emails {
+            users.push(app.create_user(email).await);
+        }
+        let users = users.try_into().expect("one user per email");
+        (app, users)
     }
 
     /// Creates a user through the API and returns its JSON.

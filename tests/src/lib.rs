@@ -14,7 +14,8 @@ mod deps;
 mod host;
 
 pub use app::{
-    Options, TestApp, body, dead_url, detail, error_fields, id, session_cookie, unknown,
+    Options, TestApp, assert_detail, body, dead_url, detail, error_fields, id, session_cookie,
+    unknown,
 };
 pub use deps::{CpuHog, HangingServer};
 pub use host::{Host, SpinProcess};

@@ -3,7 +3,7 @@
 //! their own tasks, is refused on others', is deactivated and loses access
 //! at once; sign-out, throttled guessing, personal API tokens.
 
-use api_tests::{TestApp, body, detail, id, session_cookie};
+use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -21,16 +21,7 @@ impl Team {
     async fn new() -> Self {
         let app = TestApp::spawn().await;
         let admin = app.session_cookie().await;
-        let created = app
-            .browse(
-                Method::POST,
-                "/api/users",
-                &admin,
-                Some(&json!({"email": "mia@example.com", "full_name": "Mia Member"})),
-            )
-            .await;
-        assert_eq!(created.status(), StatusCode::CREATED);
-        let user = body(created).await;
+        let user = app.create_user("mia@example.com").await;
         assert_eq!(
             (user["access"].as_str(), user["active"].as_bool()),
             (Some("member"), Some(true))
@@ -327,11 +318,7 @@ async fn personal_api_tokens_act_with_their_owners_permissions_until_revoked() {
         StatusCode::NO_CONTENT
     );
     let after = as_token(Method::GET, "/tasks").send().await.unwrap();
-    assert!(
-        detail(after, StatusCode::UNAUTHORIZED)
-            .await
-            .contains("revoked")
-    );
+    assert_detail(after, StatusCode::UNAUTHORIZED, "revoked").await;
     assert_eq!(
         team.as_member(Method::DELETE, &revoke, None).await.status(),
         StatusCode::NOT_FOUND

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use api_tests::{HangingServer, TestApp, body, dead_url, detail, id};
+use api_tests::{HangingServer, TestApp, assert_detail, body, dead_url, id};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -66,11 +66,7 @@ async fn user_service_unreachable_means_no_task_is_written() {
     let response = app
         .post("/tasks", &json!({"title": "T", "assignee_id": user_id}))
         .await;
-    assert!(
-        detail(response, StatusCode::SERVICE_UNAVAILABLE)
-            .await
-            .contains("user service")
-    );
+    assert_detail(response, StatusCode::SERVICE_UNAVAILABLE, "user service").await;
     assert_eq!(app.count_rows("tasks").await, 0);
 }
 
@@ -93,11 +89,7 @@ async fn task_service_unreachable_or_hanging_means_no_user_is_deleted() {
             .send()
             .await
             .expect("an answer, not a hang");
-        assert!(
-            detail(response, StatusCode::SERVICE_UNAVAILABLE)
-                .await
-                .contains("task service")
-        );
+        assert_detail(response, StatusCode::SERVICE_UNAVAILABLE, "task service").await;
         assert_eq!(app.get(&path).await.status(), StatusCode::OK);
     }
 }

@@ -1,9 +1,9 @@
 //! The frontend: sign-in, the session cookie, the gateway to the APIs, the
 //! static UI and the security headers, against the real components.
 
-use api_tests::{TestApp, body, dead_url, detail, id};
+use api_tests::{TestApp, assert_detail, body, dead_url, detail, id};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The app's own origin, as a browser would send it in `Origin`.
 fn origin(app: &TestApp) -> String {
@@ -248,18 +248,13 @@ async fn an_unreachable_service_is_a_json_503() {
             .unwrap()
             .starts_with("application/json")
     );
-    assert!(
-        detail(response, StatusCode::SERVICE_UNAVAILABLE)
-            .await
-            .contains("user service")
-    );
+    assert_detail(response, StatusCode::SERVICE_UNAVAILABLE, "user service").await;
 }
 
 #[tokio::test]
 async fn the_token_never_reaches_the_browser() {
-    let app = TestApp::spawn().await;
+    let (app, [user]) = TestApp::with_users(["t@example.com"]).await;
     let cookie = app.session_cookie().await;
-    let user = app.create_user("t@example.com").await;
     let paths = [
         "/",
         "/board",
@@ -494,15 +489,12 @@ async fn methods_bodies_and_statuses_pass_through_unchanged() {
     let user = app.create_user("pass@example.com").await;
     let path = format!("/api/users/{}", id(&user));
 
+    let send = |method, json: Value| {
+        let (app, path, cookie) = (&app, &path, &cookie);
+        async move { app.browse(method, path, cookie, Some(&json)).await }
+    };
     // The service's own answer to a method it does not allow, relayed as is.
-    let put = app
-        .browse(
-            Method::PUT,
-            &path,
-            &cookie,
-            Some(&json!({"full_name": "P"})),
-        )
-        .await;
+    let put = send(Method::PUT, json!({"full_name": "P"})).await;
     detail(put, StatusCode::METHOD_NOT_ALLOWED).await;
 
     // The gateway's JSON is the service's JSON.
@@ -510,14 +502,7 @@ async fn methods_bodies_and_statuses_pass_through_unchanged() {
     let direct = body(app.get(&format!("/users/{}", id(&user))).await).await;
     assert_eq!(through_gateway, direct);
 
-    let patched = app
-        .browse(
-            Method::PATCH,
-            &path,
-            &cookie,
-            Some(&json!({"full_name": "Renamed"})),
-        )
-        .await;
+    let patched = send(Method::PATCH, json!({"full_name": "Renamed"})).await;
     assert_eq!(patched.status(), StatusCode::OK);
     assert_eq!(body(patched).await["full_name"], "Renamed");
 

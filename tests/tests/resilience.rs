@@ -12,19 +12,23 @@ use serde_json::{Value, json};
 /// open after this is hanging.
 const NO_HANG: Duration = Duration::from_secs(120);
 
-/// A user written straight into the database (the way to user-service may be
-/// what the test breaks).
-async fn seed_user(app: &TestApp, email: &str) -> String {
-    let row = app
-        .db()
-        .await
-        .query_one(
-            "INSERT INTO users (email, full_name) VALUES ($1, 'Seeded') RETURNING id::text",
-            &[&email],
-        )
-        .await
-        .unwrap();
+/// A row written straight into the database (the way to the service may be
+/// what the test breaks); `sql` inserts from one text parameter and returns
+/// the new id as text.
+async fn seed(app: &TestApp, sql: &str, param: &str) -> String {
+    let row = app.db().await.query_one(sql, &[&param]).await.unwrap();
     row.get(0)
+}
+
+async fn seed_user(app: &TestApp, email: &str) -> String {
+    let sql = "INSERT INTO users (email, full_name) VALUES ($1, 'Seeded') RETURNING id::text";
+    seed(app, sql, email).await
+}
+
+async fn seed_task(app: &TestApp, assignee: &str) -> String {
+    let sql = "INSERT INTO tasks (title, assignee_id) VALUES ('Seeded', $1::text::uuid) \
+               RETURNING id::text";
+    seed(app, sql, assignee).await
 }
 
 /// The app with its user-service URL at a server that never answers, and the
@@ -52,19 +56,6 @@ async fn send_bounded(
         .send()
         .await
         .expect("an answer, not a hang")
-}
-
-async fn seed_task(app: &TestApp, assignee: &str) -> String {
-    let row = app
-        .db()
-        .await
-        .query_one(
-            "INSERT INTO tasks (title, assignee_id) VALUES ('Seeded', $1::text::uuid) RETURNING id::text",
-            &[&assignee],
-        )
-        .await
-        .unwrap();
-    row.get(0)
 }
 
 /// `(status, assignee_id)` of a task, straight from the database.

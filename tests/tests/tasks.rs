@@ -1,6 +1,6 @@
 //! The `/tasks` contract, end to end.
 
-use api_tests::{TestApp, body, detail, error_fields, id, unknown};
+use api_tests::{TestApp, assert_detail, body, error_fields, id, unknown};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -86,9 +86,7 @@ async fn invalid_tasks_are_422_and_nothing_is_written() {
 
 #[tokio::test]
 async fn list_filters_by_assignee_and_status_newest_first() {
-    let app = TestApp::spawn().await;
-    let a = app.create_user("a@example.com").await;
-    let b = app.create_user("b@example.com").await;
+    let (app, [a, b]) = TestApp::with_users(["a@example.com", "b@example.com"]).await;
     let first = app.create_task(id(&a), "todo").await;
     app.create_task(id(&a), "done").await;
     let third = app.create_task(id(&a), "todo").await;
@@ -122,8 +120,7 @@ async fn list_filters_by_assignee_and_status_newest_first() {
 
 #[tokio::test]
 async fn get_embeds_the_assignee_unless_asked_not_to() {
-    let app = TestApp::spawn().await;
-    let user = app.create_user("e@example.com").await;
+    let (app, [user]) = TestApp::with_users(["e@example.com"]).await;
     let task = app.create_task(id(&user), "todo").await;
     let path = format!("/tasks/{}", id(&task));
 
@@ -144,9 +141,7 @@ async fn get_embeds_the_assignee_unless_asked_not_to() {
 
 #[tokio::test]
 async fn patch_moves_updated_at_and_validates_a_new_assignee() {
-    let app = TestApp::spawn().await;
-    let ada = app.create_user("ada@example.com").await;
-    let bob = app.create_user("bob@example.com").await;
+    let (app, [ada, bob]) = TestApp::with_users(["ada@example.com", "bob@example.com"]).await;
     let task = app.create_task(id(&ada), "todo").await;
     let path = format!("/tasks/{}", id(&task));
 
@@ -187,17 +182,12 @@ async fn patch_moves_updated_at_and_validates_a_new_assignee() {
 
 #[tokio::test]
 async fn only_done_tasks_can_be_deleted() {
-    let app = TestApp::spawn().await;
-    let user = app.create_user("d@example.com").await;
+    let (app, [user]) = TestApp::with_users(["d@example.com"]).await;
     let task = app.create_task(id(&user), "in_progress").await;
     let path = format!("/tasks/{}", id(&task));
 
     let refused = app.delete(&path).await;
-    assert!(
-        detail(refused, StatusCode::CONFLICT)
-            .await
-            .contains("in_progress")
-    );
+    assert_detail(refused, StatusCode::CONFLICT, "in_progress").await;
 
     assert_eq!(
         app.patch(&path, &json!({"status": "done"})).await.status(),

@@ -1,6 +1,6 @@
 //! The `/users` contract, end to end.
 
-use api_tests::{TestApp, body, detail, error_fields, id, unknown};
+use api_tests::{TestApp, assert_detail, body, detail, error_fields, id, unknown};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -27,19 +27,14 @@ async fn create_returns_201_with_location_and_default_role() {
 
 #[tokio::test]
 async fn email_is_unique_regardless_of_case() {
-    let app = TestApp::spawn().await;
-    app.create_user("grace@example.com").await;
+    let (app, _) = TestApp::with_users(["grace@example.com"]).await;
     let response = app
         .post(
             "/users",
             &json!({"email": "Grace@EXAMPLE.com", "full_name": "Grace"}),
         )
         .await;
-    assert!(
-        detail(response, StatusCode::CONFLICT)
-            .await
-            .contains("already exists")
-    );
+    assert_detail(response, StatusCode::CONFLICT, "already exists").await;
 }
 
 #[tokio::test]
