@@ -11,6 +11,10 @@ export class ApiError extends Error {
 
 let onSignedOut = () => {};
 
+// Where a 401 answers the request itself (wrong password, no session yet,
+// a used link) rather than saying that the session has ended.
+const SIGN_IN_PATHS = ['/auth/login', '/auth/session', '/auth/set-password'];
+
 /** Called whenever the server says the session is over (401). */
 export function whenSignedOut(handler) {
   onSignedOut = handler;
@@ -37,7 +41,10 @@ export async function request(method, path, body) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && !path.startsWith('/auth/')) onSignedOut(error);
+    if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) {
+      error.signedOut = true; // the sign-in dialog says so
+      onSignedOut(error);
+    }
     throw error;
   }
   const total = Number(response.headers.get('x-total-count'));
@@ -46,12 +53,19 @@ export async function request(method, path, body) {
 
 export const api = {
   session: () => request('GET', '/auth/session'),
-  login: (username, password) => request('POST', '/auth/login', { username, password }),
+  login: (email, password) => request('POST', '/auth/login', { email, password }),
   logout: () => request('POST', '/auth/logout'),
+  setPassword: (token, password) => request('POST', '/auth/set-password', { token, password }),
+  changePassword: (current_password, new_password) =>
+    request('POST', '/auth/password', { current_password, new_password }),
+  tokens: () => request('GET', '/auth/tokens'),
+  createToken: (name) => request('POST', '/auth/tokens', { name }),
+  revokeToken: (id) => request('DELETE', `/auth/tokens/${id}`),
   users: () => request('GET', '/api/users?limit=500'),
   createUser: (user) => request('POST', '/api/users', user),
   updateUser: (id, changes) => request('PATCH', `/api/users/${id}`, changes),
   deleteUser: (id) => request('DELETE', `/api/users/${id}`),
+  invite: (id) => request('POST', `/api/users/${id}/invitation`),
   tasks: (filters) => {
     const query = new URLSearchParams({ limit: '500' });
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);

@@ -1,19 +1,24 @@
-// MicroTaskHub in the browser: sign-in, the two views (board and team), and
+// MicroTaskHub in the browser: sign-in, the views (board, team, account), and
 // client-side navigation between them. Everything talks to the frontend's
 // own origin; the API token never reaches the browser.
 
+import { Account } from './account.js';
 import { api, whenSignedOut } from './api.js';
 import { Board } from './board.js';
+import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { Team } from './team.js';
-import { $, busy, clearFormErrors, showFormError, showNotice } from './ui.js';
+import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
 
-const state = { users: [], tasks: [] };
+// `me`: who is signed in ({id, email, full_name, access}).
+const state = { me: null, users: [], tasks: [] };
 const board = new Board(state);
 const team = new Team(state, () => {
   board.renderAssigneeChoices();
   board.render(state.tasks.length);
 });
-const VIEWS = { '/board': 'board', '/team': 'team' };
+const account = new Account(state);
+const VIEWS = { '/board': 'board', '/team': 'team', '/account': 'account' };
+const TITLES = { board: 'Board', team: 'Team', account: 'Your account' };
 
 function currentView() {
   return VIEWS[location.pathname] || 'board';
@@ -25,18 +30,20 @@ function showView(view) {
     if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  document.title = `${view === 'team' ? 'Team' : 'Board'} · MicroTaskHub`;
+  document.title = `${TITLES[view]} · MicroTaskHub`;
 }
 
 async function loadAll() {
   await team.load();
   await board.load();
+  await account.load();
 }
 
 function signedIn(session) {
-  $('#account-name').textContent = session.username;
+  state.me = session.user;
+  $('#account-name').textContent = session.user.full_name;
   // If the session ends later, signing in again takes only the password.
-  $('#login-username').value = session.username;
+  $('#login-email').value = session.user.email;
   $('#topbar').hidden = false;
   showView(currentView());
   loadAll();
@@ -47,32 +54,20 @@ function askToSignIn(reason) {
   const dialog = $('#login-dialog');
   $('#login-reason').textContent = reason || "Plan, assign and finish your team's work.";
   if (!dialog.open) dialog.showModal();
-  const username = $('#login-username');
-  (username.value ? $('#login-password') : username).focus();
+  const email = $('#login-email');
+  (email.value ? $('#login-password') : email).focus();
 }
 
-$('#login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  clearFormErrors(form);
-  const { username, password } = form.elements;
-  const missing = [['username', username], ['password', password]]
-    .filter(([, input]) => !input.value)
-    .map(([field]) => ({ field, message: 'is required' }));
-  if (missing.length) {
-    showFormError(form, { errors: missing, message: '' });
-    return;
-  }
-  try {
-    const { data } = await busy(form.querySelector('[type="submit"]'), 'Signing in…',
-      () => api.login(username.value, password.value));
-    password.value = '';
-    $('#login-dialog').close();
-    signedIn(data);
-  } catch (e) {
-    showFormError(form, e);
-    password.select();
-  }
+const loginForm = $('#login-form');
+onSubmit(loginForm, 'Signing in…', async ({ email, password }) => {
+  requireFields(loginForm, ['email', 'password']);
+  const { data } = await api.login(email.value, password.value);
+  password.value = '';
+  $('#login-dialog').close();
+  signedIn(data);
+}, (e) => {
+  // A wrong password: ready to type it again.
+  if (!e.errors?.length) loginForm.elements.password.select();
 });
 
 // The sign-in dialog cannot be dismissed: there is nothing to see behind it.
@@ -104,10 +99,15 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', () => showView(currentView()));
 
 whenSignedOut(() => askToSignIn('Your session has ended. Sign in again to carry on.'));
+enableCopyButtons();
 
-api.session()
-  .then(({ data }) => signedIn(data))
-  .catch((e) => {
-    if (e.status === 401) askToSignIn();
-    else showNotice($('#app-error'), `MicroTaskHub is not available right now: ${e.message}`);
-  });
+if (location.pathname === SET_PASSWORD_PATH) {
+  choosePassword(signedIn);
+} else {
+  api.session()
+    .then(({ data }) => signedIn(data))
+    .catch((e) => {
+      if (e.status === 401) askToSignIn();
+      else showNotice($('#app-error'), `MicroTaskHub is not available right now: ${e.message}`);
+    });
+}

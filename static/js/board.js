@@ -35,6 +35,11 @@ export class Board {
     $('#new-task').addEventListener('click', () => this.dialog.open(null));
     $('#filters').addEventListener('change', () => this.load());
     $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
+    $('#my-tasks').addEventListener('click', (event) => {
+      const mine = event.currentTarget.getAttribute('aria-pressed') !== 'true';
+      $('#filter-assignee').value = mine ? this.state.me.id : '';
+      this.load();
+    });
     $('#filter-status').append(...statusOptions());
     $('#task-status').append(...statusOptions());
     $('#board').replaceChildren(...STATUSES.map(column));
@@ -71,6 +76,26 @@ export class Board {
     return { assignee_id: $('#filter-assignee').value, status: $('#filter-status').value };
   }
 
+  /** Admins change every task; members the tasks assigned to them. */
+  canChange(task) {
+    const { me } = this.state;
+    return me?.access === 'admin' || (Boolean(me) && task.assignee_id === me.id);
+  }
+
+  /** A name from the team for a user id on a task. */
+  nameOf(id) {
+    return this.state.users.find((u) => u.id === id)?.full_name ?? 'a former member';
+  }
+
+  /** "Created by Ada · changed by Bob" (what is known of it). */
+  history(task) {
+    const parts = [];
+    if (task.created_by) parts.push(`Created by ${this.nameOf(task.created_by)}`);
+    const changed = task.updated_by && (task.updated_by !== task.created_by || task.updated_at !== task.created_at);
+    if (changed) parts.push(`${parts.length ? 'changed' : 'Changed'} by ${this.nameOf(task.updated_by)}`);
+    return parts.length ? el('p', { class: 'card-history' }, parts.join(' · ')) : null;
+  }
+
   /** Keeps the assignee choices in step with the team. */
   renderAssigneeChoices() {
     const filter = $('#filter-assignee');
@@ -82,6 +107,7 @@ export class Board {
 
   async load() {
     const error = $('#board-error');
+    $('#my-tasks').setAttribute('aria-pressed', String(Boolean(this.state.me) && this.filters().assignee_id === this.state.me.id));
     try {
       const { data, total } = await api.tasks(this.filters());
       this.state.tasks = data;
@@ -119,7 +145,8 @@ export class Board {
     const index = STATUSES.findIndex((s) => s.id === task.status);
     const back = STATUSES[index - 1];
     const forward = STATUSES[index + 1];
-    const actions = el('div', { class: 'card-actions' },
+    const mayChange = this.canChange(task);
+    const actions = mayChange && el('div', { class: 'card-actions' },
       back && el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Move “${task.title}” back to ${back.label}`,
         onclick: (e) => this.move(task, back.id, e.currentTarget, error) }, `← ${back.label}`),
       forward && el('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Move “${task.title}” to ${forward.label}`,
@@ -128,7 +155,7 @@ export class Board {
         onclick: () => this.dialog.open(task) }, 'Edit'),
       task.status === 'done' && el('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', 'aria-label': `Delete “${task.title}”`,
         onclick: (e) => this.remove(task, e.currentTarget, error) }, 'Delete'));
-    return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id, draggable: 'true',
+    return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id, draggable: mayChange ? 'true' : undefined,
       ondragstart: (event) => {
         this.draggedId = task.id;
         event.dataTransfer.effectAllowed = 'move';
@@ -146,7 +173,7 @@ export class Board {
           el('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, assignee ? initials(assignee.full_name) : '?'),
           assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
         task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`)),
-      actions, error);
+      this.history(task), actions, error);
   }
 
   /** Moves a task to another column; `button` shows progress (none for a drop). */
@@ -161,7 +188,7 @@ export class Board {
       if (button) document.querySelector(`[data-task-id="${task.id}"] .card-actions button`)?.focus();
     } catch (e) {
       document.querySelector(`[data-task-id="${task.id}"]`)?.classList.remove('moving');
-      if (error) error.textContent = e.message;
+      if (error && !e.signedOut) error.textContent = e.message;
     }
   }
 
@@ -179,7 +206,8 @@ export class Board {
   fill(f, task) {
     const select = $('#task-assignee');
     select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
-      ...this.state.users.map((u) => el('option', { value: u.id }, `${u.full_name} (${u.email})`)));
+      ...this.state.users.filter((u) => u.active || u.id === task?.assignee_id)
+        .map((u) => el('option', { value: u.id }, `${u.full_name} (${u.email})`)));
     if (task) {
       f.title.value = task.title;
       f.description.value = task.description ?? '';

@@ -65,9 +65,35 @@ export function showFormError(form, error) {
   }
 }
 
+/** Sends `form` with `work(fields)` on submit: earlier errors cleared, the
+ *  submit button busy with `label`; a refusal — the server's, or one `work`
+ *  throws as `{ errors, message }` — is shown next to its field (see
+ *  showFormError), everything typed kept, and handed to `failed`. */
+export function onSubmit(form, label, work, failed = () => {}) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearFormErrors(form);
+    try {
+      await busy(form.querySelector('[type="submit"]'), label, () => work(form.elements));
+    } catch (e) {
+      // An ended session is explained by the sign-in dialog, over the form.
+      if (!e.signedOut) showFormError(form, e);
+      failed(e);
+    }
+  });
+}
+
+/** The fields of `form` that are empty, as 422-style errors (or nothing). */
+export function requireFields(form, names) {
+  const errors = names.filter((name) => !form.elements[name].value)
+    .map((field) => ({ field, message: 'is required' }));
+  if (errors.length) throw { errors, message: '' };
+}
+
 const FIELD_NAMES = {
   full_name: 'Full name', email: 'Email', role: 'Role', title: 'Title', description: 'Description',
-  assignee_id: 'Assignee', due_date: 'Due date', status: 'Status', username: 'Username', password: 'Password',
+  assignee_id: 'Assignee', due_date: 'Due date', status: 'Status', password: 'Password', access: 'Access',
+  name: 'Name', new_password: 'New password', current_password: 'This password', repeat: 'The repeated password',
 };
 
 function sentence(field, message) {
@@ -107,7 +133,12 @@ export class FormDialog {
     this.heading = $(`#${name}-dialog-title`);
     Object.assign(this, { title, focus, fill, save, saved });
     this.item = null;
-    this.form.addEventListener('submit', (event) => this.submit(event));
+    onSubmit(this.form, 'Saving…', async (fields) => {
+      const message = await this.save(fields, this.item);
+      this.dialog.close();
+      announce(message);
+      await this.saved();
+    });
   }
 
   open(item) {
@@ -119,33 +150,20 @@ export class FormDialog {
     this.dialog.showModal();
     this.form.elements[this.focus].focus();
   }
-
-  async submit(event) {
-    event.preventDefault();
-    clearFormErrors(this.form);
-    const button = this.form.querySelector('[type="submit"]');
-    try {
-      const message = await busy(button, 'Saving…', () => this.save(this.form.elements, this.item));
-      this.dialog.close();
-      announce(message);
-      await this.saved();
-    } catch (e) {
-      showFormError(this.form, e);
-    }
-  }
 }
 
-/** A delete behind the confirm dialog (`confirm`: title, message, button
+/** A delete (or another change to confirm first, with its own `progress`
+ *  label) behind the confirm dialog (`confirm`: title, message, button
  *  label). `button` shows progress; a refusal is written in `error` in the
  *  server's words and focus stays on the button; success announces `done`
  *  and calls `reload()`. */
-export async function confirmedDelete({ button, error, confirm, send, done, reload }) {
+export async function confirmedDelete({ button, error, confirm, send, done, reload, progress = 'Deleting…' }) {
   error.textContent = '';
   if (!(await confirmAction(...confirm))) return;
   try {
-    await busy(button, 'Deleting…', send);
+    await busy(button, progress, send);
   } catch (e) {
-    error.textContent = e.message;
+    if (!e.signedOut) error.textContent = e.message;
     button.focus();
     return;
   }
@@ -163,6 +181,29 @@ export function today() {
 export function formatDate(isoDate) {
   const [y, m, d] = isoDate.split('-').map(Number);
   return new Date(y, m - 1, d).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** An API timestamp (RFC 3339) as a local date and time. */
+export function formatTime(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** Every `[data-copy="<input id>"]` button copies that read-only input. */
+export function enableCopyButtons() {
+  for (const button of document.querySelectorAll('[data-copy]')) {
+    button.addEventListener('click', async () => {
+      const input = document.getElementById(button.dataset.copy);
+      input.select();
+      try {
+        await navigator.clipboard.writeText(input.value);
+        announce('Copied.');
+      } catch {
+        // No clipboard access (an insecure origin, or refused): the text is
+        // selected, ready for the keyboard's copy.
+        announce('Press Ctrl+C (or ⌘C) to copy the selected text.');
+      }
+    });
+  }
 }
 
 /** Up to two initials for an avatar. */

@@ -73,7 +73,7 @@ sh migrations/migrate.sh "$DB_URL" >/dev/null
 
 APP_PORT="$(free_port)"
 export MTH_URL="http://127.0.0.1:$APP_PORT"
-export MTH_USERNAME="admin"
+export MTH_USERNAME="admin@example.com"
 MTH_PASSWORD="$(random_secret | head -c 20)"
 export MTH_PASSWORD
 # Secrets travel in the environment (SPIN_VARIABLE_*), not on the command

@@ -5,12 +5,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startApp, startBrowser } from './stack.mjs';
+import { signIn, startSignedIn } from './stack.mjs';
 
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 let app;
 let browser;
 let page;
+let call; // an API call from the signed-in page, as the UI makes it
 const people = {};
 
 /** YYYY-MM-DD, `days` from today. */
@@ -20,25 +21,9 @@ function day(days) {
   return d.toISOString().slice(0, 10);
 }
 
-/** An API call from the signed-in page, as the UI makes it (same origin). */
-async function call(method, path, data) {
-  const response = await page.request.fetch(`${app.url}${path}`, {
-    method, data, headers: { origin: new URL(app.url).origin },
-  });
-  assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`);
-  return response.status() === 204 ? null : response.json();
-}
-
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  app = await startApp();
-  browser = await startBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(app.url);
-  await page.getByLabel('Username').fill(app.username);
-  await page.getByLabel('Password').fill(app.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  ({ app, browser, page, call } = await startSignedIn());
 
   for (const [key, full_name, email, role] of [
     ['grace', 'Grace Hopper', 'grace@example.com', 'lead'],
@@ -132,8 +117,7 @@ test('a session that ends mid-edit loses nothing: sign in again and save', async
   await page.context().clearCookies(); // the session ends
   await dialog.getByRole('button', { name: 'Save task' }).click();
   await page.getByText('Your session has ended').waitFor();
-  await page.getByLabel('Password').fill(app.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, undefined, app.password);
   await page.locator('#login-dialog').waitFor({ state: 'hidden' });
   assert.equal(await dialog.getByLabel('Title').inputValue(), 'Written while signed out');
   await dialog.getByRole('button', { name: 'Save task' }).click();

@@ -1,9 +1,10 @@
 // The app and a browser for a test. The app is the one `run.sh` starts
 // (throwaway PostgreSQL, migrations, `runner up` or `spin up`), passed in
-// MTH_URL, MTH_USERNAME and MTH_PASSWORD: run the suite with
-// tests/browser/run.sh. The browser is Debian's Chromium, driven by
-// playwright-core.
+// MTH_URL, MTH_USERNAME (the first admin's email) and MTH_PASSWORD: run the
+// suite with tests/browser/run.sh. The browser is Debian's Chromium, driven
+// by playwright-core.
 
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export async function startApp() {
@@ -12,10 +13,43 @@ export async function startApp() {
   }
   return {
     url: process.env.MTH_URL.replace(/\/$/, ''),
-    username: process.env.MTH_USERNAME || 'admin',
+    username: process.env.MTH_USERNAME || 'admin@example.com',
     password: process.env.MTH_PASSWORD,
     async stop() {}, // run.sh stops it
   };
+}
+
+/** API calls with `page`'s session, as the UI makes them (same origin):
+ *  `call(method, path, data)` resolves to the JSON answer, and fails the
+ *  test unless the answer is a success. */
+export function apiAs(page, url) {
+  return async (method, path, data) => {
+    const response = await page.request.fetch(`${url}${path}`, {
+      method, data, headers: { origin: new URL(url).origin },
+    });
+    assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`);
+    return response.status() === 204 ? null : response.json();
+  };
+}
+
+/** Fills in and sends the sign-in dialog (open on `page`). */
+export async function signIn(page, email, password) {
+  const dialog = page.getByRole('dialog', { name: 'Sign in' });
+  if (email !== undefined) await dialog.getByLabel('Email').fill(email);
+  await dialog.getByLabel('Password', { exact: true }).fill(password);
+  await dialog.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The app, a browser, and a page on which the first admin is signed in and
+ *  sees the board; `call` makes API calls as them (see apiAs). */
+export async function startSignedIn() {
+  const app = await startApp();
+  const browser = await startBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await page.goto(app.url);
+  await signIn(page, app.username, app.password);
+  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  return { app, browser, page, call: apiAs(page, app.url) };
 }
 
 export async function startBrowser() {
