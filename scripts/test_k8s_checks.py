@@ -422,12 +422,14 @@ def test_project_skip_list_has_reasons():
 
 def test_placeholder_in_a_rendered_secret_fails(objs):
     secret = find(objs, "Secret", "microtaskhub-secrets")
-    secret["data"]["session_secret"] = base64.b64encode(b"CHANGE_ME_session_secret_0123456789abcdef").decode()
+    secret["data"]["database_url"] = base64.b64encode(
+        b"postgres://microtaskhub_app:CHANGE_ME@postgres:5432/microtaskhub").decode()
     secret["data"]["api_token"] = base64.b64encode(b"too-short").decode()
     secret["data"]["ui_password"] = base64.b64encode(b"elevenchars").decode()
+    secret["data"]["ui_username"] = base64.b64encode(b"admin").decode()  # the default before accounts
     found = k8s_secrets_check.check_rendered(objs, yaml.safe_dump_all(objs))
-    assert_reports(found, "key session_secret holds a placeholder", "key api_token is shorter than 32 bytes",
-                   "key ui_password is shorter than 12 characters")
+    assert_reports(found, "key database_url holds a placeholder", "key api_token is shorter than 32 bytes",
+                   "key ui_password is shorter than 12 characters", "key ui_username is not an email address")
 
 
 def test_rendered_generated_secrets_pass(objs):
@@ -460,10 +462,34 @@ def test_generated_secrets_are_random_and_long_enough(tmp_path):
     subprocess.run(generate + ["--force"], check=True, capture_output=True)
     assert (overlay / "secrets" / "app.env").read_text() != first
     values = dict(line.split("=", 1) for line in first.splitlines())
-    assert len(values["api_token"]) >= 32 and len(values["session_secret"]) >= 32
+    assert set(values) == {"database_url", "api_token", "ui_username", "ui_password"}  # no session_secret
+    assert len(values["api_token"]) >= 32
     assert len(values["ui_password"]) >= 12
+    assert values["ui_username"] == "admin@example.com"  # the overlay patches no Ingress host
     assert f"microtaskhub_app:{pg['app_password']}@" in values["database_url"]
     assert oct((overlay / "secrets" / "app.env").stat().st_mode & 0o777) == "0o600"
+
+
+def test_generated_first_admin_is_an_email(tmp_path):
+    generate = [str(ROOT / "scripts" / "k8s-secrets.sh")]
+    for name in ("dev", "prod"):
+        overlay = tmp_path / name
+        overlay.mkdir()
+        shutil.copy(ROOT / "k8s" / "overlays" / name / "kustomization.yaml", overlay)
+        subprocess.run(generate + [str(overlay)], check=True, capture_output=True)
+    def admin(name):
+        env = (tmp_path / name / "secrets" / "app.env").read_text()
+        return dict(line.split("=", 1) for line in env.splitlines())["ui_username"]
+    # admin@ the host each overlay's Ingress patch sets.
+    assert admin("dev") == "admin@microtaskhub-dev.example.com"
+    assert admin("prod") == "admin@microtaskhub.example.com"
+    subprocess.run(generate + [str(tmp_path / "prod"), "--force", "--admin-email", "ops@corp.example"],
+                   check=True, capture_output=True)
+    assert admin("prod") == "ops@corp.example"
+    refused = subprocess.run(generate + [str(tmp_path / "prod"), "--force", "--admin-email", "admin"],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "not an email address" in refused.stderr
+    assert admin("prod") == "ops@corp.example"
 
 
 # ----------------------------------------------------------------- overlays
