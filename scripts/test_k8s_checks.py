@@ -195,15 +195,28 @@ def test_apps_connecting_as_the_database_owner_is_reported(objs, spin):
 
 
 def test_secret_handed_to_a_spinapp_that_does_not_use_it_is_reported(objs, spin):
-    app = find(objs, "SpinApp", "user-service")
-    app["spec"]["variables"].append({"name": "session_secret", "valueFrom": {"secretKeyRef": {
-        "name": find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"], "key": "session_secret"}}})
-    find(objs, "SpinApp", "frontend")["spec"]["variables"].append({"name": "database_url", "valueFrom": {
-        "secretKeyRef": {"name": find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"],
-                         "key": "database_url"}}})
+    secrets = find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"]
+    find(objs, "SpinApp", "user-service")["spec"]["variables"].append({"name": "ui_password", "valueFrom": {
+        "secretKeyRef": {"name": secrets, "key": "ui_password"}}})
+    # Declared by spin.toml (so old deployments keep starting) but read by no component.
+    find(objs, "SpinApp", "frontend")["spec"]["variables"].append({"name": "session_secret", "valueFrom": {
+        "secretKeyRef": {"name": secrets, "key": "ui_password"}}})
     assert_reports(problems(objs, spin, "spinapp-variables"),
-                   "SpinApp/user-service receives secret 'session_secret'",
-                   "SpinApp/frontend receives secret 'database_url'")
+                   "SpinApp/user-service receives secret 'ui_password'",
+                   "SpinApp/frontend receives secret 'session_secret'")
+
+
+def test_frontend_without_the_database_is_reported(objs, spin):
+    app = find(objs, "SpinApp", "frontend")
+    app["spec"]["variables"] = [v for v in app["spec"]["variables"] if v["name"] not in ("database_url", "database_host")]
+    assert_reports(problems(objs, spin, "spinapp-variables"),
+                   "SpinApp/frontend does not supply 'database_host'", "SpinApp/frontend does not supply 'database_url'")
+
+
+def test_no_spinapp_receives_session_secret(objs):
+    for app in (o for o in objs if o["kind"] == "SpinApp"):
+        assert "session_secret" not in {v["name"] for v in app["spec"].get("variables") or []}
+    assert "session_secret" not in find(objs, "Secret", "microtaskhub-secrets")["data"]
 
 
 def test_health_path_the_component_does_not_serve_is_reported(objs, spin):
@@ -233,10 +246,18 @@ def test_ingress_path_to_the_wrong_component_is_reported(objs, spin):
     assert_reports(problems(objs, spin, "ingress-backends"), "routes / to 'frontend'")
 
 
-def test_frontend_allowed_to_reach_postgres_is_reported(objs, spin):
+def test_frontend_blocked_from_postgres_is_reported(objs, spin):
     policy = find(objs, "NetworkPolicy", "postgres")
-    policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"].append("frontend")
-    assert_reports(problems(objs, spin, "network-policies"), "SpinApp/frontend may reach StatefulSet/postgres")
+    policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"].remove("frontend")
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "SpinApp/frontend must reach StatefulSet/postgres on port 5432, but NetworkPolicies block it")
+
+
+def test_frontend_egress_to_postgres_blocked_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "frontend")
+    policy["spec"]["egress"] = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] != 5432]
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "SpinApp/frontend must reach StatefulSet/postgres on port 5432, but its egress policies block it")
 
 
 def test_api_to_api_traffic_blocked_is_reported(objs, spin):
@@ -266,10 +287,10 @@ def test_egress_blocked_is_reported(objs, spin):
 
 
 def test_egress_wider_than_needed_is_reported(objs, spin):
-    policy = find(objs, "NetworkPolicy", "frontend")
-    policy["spec"]["egress"].append(copy.deepcopy(find(objs, "NetworkPolicy", "user-service")["spec"]["egress"][0]))
+    policy = find(objs, "NetworkPolicy", "database-clients")
+    policy["spec"]["egress"].append(copy.deepcopy(find(objs, "NetworkPolicy", "frontend")["spec"]["egress"][1]))
     assert_reports(problems(objs, spin, "network-policies"),
-                   "SpinApp/frontend may open connections to StatefulSet/postgres")
+                   "Job/microtaskhub-migrate may open connections to SpinApp/user-service")
 
 
 def test_pod_without_egress_policy_is_reported(objs, spin):
