@@ -303,7 +303,15 @@ def test_pod_without_egress_policy_is_reported(objs, spin):
 def test_hpa_maxima_beyond_max_connections_are_reported(objs, spin):
     find(objs, "HorizontalPodAutoscaler", "user-service")["spec"]["maxReplicas"] = 10
     assert_reports(problems(objs, spin, "connection-budget"), "user-service (10+3 pods x 64)",
-                   "max_connections=530")
+                   "max_connections=850")
+
+
+def test_frontend_pools_count_in_the_connection_budget(objs, spin, capsys):
+    assert problems(objs, spin, "connection-budget") == []
+    assert "frontend (4+1 pods x 64)" in capsys.readouterr().out
+    # Its old maximum, from before it used the database, no longer fits.
+    find(objs, "HorizontalPodAutoscaler", "frontend")["spec"]["maxReplicas"] = 6
+    assert_reports(problems(objs, spin, "connection-budget"), "frontend (6+2 pods x 64)", "= 1037")
 
 
 def test_max_connections_left_at_the_default_is_reported(objs, spin):
