@@ -876,7 +876,8 @@ def rule_connection_budget(m: Manifest, spin: SpinManifest, migrations: Path | N
         terms.append(f"{name} ({replicas}+{surge} pods x {SPIN_PG_POOL_SIZE})")
     needed = total + reserved + PG_HEADROOM
     print(f"     connection budget: {' + '.join(terms) or 'no SpinApp uses Postgres'} = {total}, "
-          f"+ {reserved} superuser reserved + {PG_HEADROOM} headroom = {needed} <= max_connections {max_connections}")
+          f"+ {reserved} superuser reserved + {PG_HEADROOM} headroom = {needed} "
+          f"{'<=' if needed <= max_connections else '>'} max_connections {max_connections}")
     if needed > max_connections:
         problems.append(
             f"Postgres max_connections={max_connections} is below what the SpinApps may open: "

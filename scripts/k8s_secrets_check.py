@@ -6,10 +6,11 @@
                           secret, and no generated secrets file
                           (k8s/**/secrets/*.env) is tracked;
   rendered FILE           no Secret of a rendered overlay holds a placeholder
-                          value, and the secrets the app checks meet its
+                          value, the secrets the app checks meet its
                           minimum lengths (the same rules as mth-shared's
                           config.rs, so a refused secret fails here, before
-                          the pods would refuse it).
+                          the pods would refuse it), and ui_username is an
+                          email (the first admin signs in with it).
 
 Prints one line per finding, then "N passed, N failed"; exits 1 on any failure.
 """
@@ -27,9 +28,13 @@ import yaml
 
 # Mirrors PLACEHOLDER_MARKERS of crates/shared/src/config.rs.
 PLACEHOLDER = re.compile(r"change_me|changeme|change-me|replace_me", re.IGNORECASE)
-# Key -> (minimum, unit), as crates/shared/src/config.rs checks them.
-MINIMUMS = {"api_token": (32, "bytes"), "session_secret": (32, "bytes"), "ui_password": (12, "characters")}
+# Key -> (minimum, unit), as crates/shared/src/config.rs checks them (of the
+# secrets a component still reads: session_secret is no longer generated nor read).
+MINIMUMS = {"api_token": (32, "bytes"), "ui_password": (12, "characters")}
 SECRET_FILE = re.compile(r"(^|/)secrets/[^/]+\.env$")
+# ui_username is the email of the first admin, a user like any other (users
+# sign in with their email): the old default, a bare "admin", is not one.
+EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
 def committed_files(root: Path) -> list[Path]:
@@ -78,6 +83,8 @@ def check_rendered(objects: list[dict], text: str) -> list[str]:
                 size = len(value.encode()) if unit == "bytes" else len(value)
                 if size < minimum:
                     problems.append(f"Secret/{name} key {key} is shorter than {minimum} {unit}")
+            if key == "ui_username" and not EMAIL.match(value.strip()):
+                problems.append(f"Secret/{name} key ui_username is not an email address (the first admin signs in with it)")
     return problems
 
 

@@ -195,15 +195,28 @@ def test_apps_connecting_as_the_database_owner_is_reported(objs, spin):
 
 
 def test_secret_handed_to_a_spinapp_that_does_not_use_it_is_reported(objs, spin):
-    app = find(objs, "SpinApp", "user-service")
-    app["spec"]["variables"].append({"name": "session_secret", "valueFrom": {"secretKeyRef": {
-        "name": find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"], "key": "session_secret"}}})
-    find(objs, "SpinApp", "frontend")["spec"]["variables"].append({"name": "database_url", "valueFrom": {
-        "secretKeyRef": {"name": find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"],
-                         "key": "database_url"}}})
+    secrets = find(objs, "Secret", "microtaskhub-secrets")["metadata"]["name"]
+    find(objs, "SpinApp", "user-service")["spec"]["variables"].append({"name": "ui_password", "valueFrom": {
+        "secretKeyRef": {"name": secrets, "key": "ui_password"}}})
+    # Declared by spin.toml (so old deployments keep starting) but read by no component.
+    find(objs, "SpinApp", "frontend")["spec"]["variables"].append({"name": "session_secret", "valueFrom": {
+        "secretKeyRef": {"name": secrets, "key": "ui_password"}}})
     assert_reports(problems(objs, spin, "spinapp-variables"),
-                   "SpinApp/user-service receives secret 'session_secret'",
-                   "SpinApp/frontend receives secret 'database_url'")
+                   "SpinApp/user-service receives secret 'ui_password'",
+                   "SpinApp/frontend receives secret 'session_secret'")
+
+
+def test_frontend_without_the_database_is_reported(objs, spin):
+    app = find(objs, "SpinApp", "frontend")
+    app["spec"]["variables"] = [v for v in app["spec"]["variables"] if v["name"] not in ("database_url", "database_host")]
+    assert_reports(problems(objs, spin, "spinapp-variables"),
+                   "SpinApp/frontend does not supply 'database_host'", "SpinApp/frontend does not supply 'database_url'")
+
+
+def test_no_spinapp_receives_session_secret(objs):
+    for app in (o for o in objs if o["kind"] == "SpinApp"):
+        assert "session_secret" not in {v["name"] for v in app["spec"].get("variables") or []}
+    assert "session_secret" not in find(objs, "Secret", "microtaskhub-secrets")["data"]
 
 
 def test_health_path_the_component_does_not_serve_is_reported(objs, spin):
@@ -233,10 +246,18 @@ def test_ingress_path_to_the_wrong_component_is_reported(objs, spin):
     assert_reports(problems(objs, spin, "ingress-backends"), "routes / to 'frontend'")
 
 
-def test_frontend_allowed_to_reach_postgres_is_reported(objs, spin):
+def test_frontend_blocked_from_postgres_is_reported(objs, spin):
     policy = find(objs, "NetworkPolicy", "postgres")
-    policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"].append("frontend")
-    assert_reports(problems(objs, spin, "network-policies"), "SpinApp/frontend may reach StatefulSet/postgres")
+    policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"].remove("frontend")
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "SpinApp/frontend must reach StatefulSet/postgres on port 5432, but NetworkPolicies block it")
+
+
+def test_frontend_egress_to_postgres_blocked_is_reported(objs, spin):
+    policy = find(objs, "NetworkPolicy", "frontend")
+    policy["spec"]["egress"] = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] != 5432]
+    assert_reports(problems(objs, spin, "network-policies"),
+                   "SpinApp/frontend must reach StatefulSet/postgres on port 5432, but its egress policies block it")
 
 
 def test_api_to_api_traffic_blocked_is_reported(objs, spin):
@@ -266,10 +287,10 @@ def test_egress_blocked_is_reported(objs, spin):
 
 
 def test_egress_wider_than_needed_is_reported(objs, spin):
-    policy = find(objs, "NetworkPolicy", "frontend")
-    policy["spec"]["egress"].append(copy.deepcopy(find(objs, "NetworkPolicy", "user-service")["spec"]["egress"][0]))
+    policy = find(objs, "NetworkPolicy", "database-clients")
+    policy["spec"]["egress"].append(copy.deepcopy(find(objs, "NetworkPolicy", "frontend")["spec"]["egress"][1]))
     assert_reports(problems(objs, spin, "network-policies"),
-                   "SpinApp/frontend may open connections to StatefulSet/postgres")
+                   "Job/microtaskhub-migrate may open connections to SpinApp/user-service")
 
 
 def test_pod_without_egress_policy_is_reported(objs, spin):
@@ -282,7 +303,15 @@ def test_pod_without_egress_policy_is_reported(objs, spin):
 def test_hpa_maxima_beyond_max_connections_are_reported(objs, spin):
     find(objs, "HorizontalPodAutoscaler", "user-service")["spec"]["maxReplicas"] = 10
     assert_reports(problems(objs, spin, "connection-budget"), "user-service (10+3 pods x 64)",
-                   "max_connections=530")
+                   "max_connections=850")
+
+
+def test_frontend_pools_count_in_the_connection_budget(objs, spin, capsys):
+    assert problems(objs, spin, "connection-budget") == []
+    assert "frontend (4+1 pods x 64)" in capsys.readouterr().out
+    # Its old maximum, from before it used the database, no longer fits.
+    find(objs, "HorizontalPodAutoscaler", "frontend")["spec"]["maxReplicas"] = 6
+    assert_reports(problems(objs, spin, "connection-budget"), "frontend (6+2 pods x 64)", "= 1037")
 
 
 def test_max_connections_left_at_the_default_is_reported(objs, spin):
@@ -422,12 +451,14 @@ def test_project_skip_list_has_reasons():
 
 def test_placeholder_in_a_rendered_secret_fails(objs):
     secret = find(objs, "Secret", "microtaskhub-secrets")
-    secret["data"]["session_secret"] = base64.b64encode(b"CHANGE_ME_session_secret_0123456789abcdef").decode()
+    secret["data"]["database_url"] = base64.b64encode(
+        b"postgres://microtaskhub_app:CHANGE_ME@postgres:5432/microtaskhub").decode()
     secret["data"]["api_token"] = base64.b64encode(b"too-short").decode()
     secret["data"]["ui_password"] = base64.b64encode(b"elevenchars").decode()
+    secret["data"]["ui_username"] = base64.b64encode(b"admin").decode()  # the default before accounts
     found = k8s_secrets_check.check_rendered(objs, yaml.safe_dump_all(objs))
-    assert_reports(found, "key session_secret holds a placeholder", "key api_token is shorter than 32 bytes",
-                   "key ui_password is shorter than 12 characters")
+    assert_reports(found, "key database_url holds a placeholder", "key api_token is shorter than 32 bytes",
+                   "key ui_password is shorter than 12 characters", "key ui_username is not an email address")
 
 
 def test_rendered_generated_secrets_pass(objs):
@@ -460,10 +491,34 @@ def test_generated_secrets_are_random_and_long_enough(tmp_path):
     subprocess.run(generate + ["--force"], check=True, capture_output=True)
     assert (overlay / "secrets" / "app.env").read_text() != first
     values = dict(line.split("=", 1) for line in first.splitlines())
-    assert len(values["api_token"]) >= 32 and len(values["session_secret"]) >= 32
+    assert set(values) == {"database_url", "api_token", "ui_username", "ui_password"}  # no session_secret
+    assert len(values["api_token"]) >= 32
     assert len(values["ui_password"]) >= 12
+    assert values["ui_username"] == "admin@example.com"  # the overlay patches no Ingress host
     assert f"microtaskhub_app:{pg['app_password']}@" in values["database_url"]
     assert oct((overlay / "secrets" / "app.env").stat().st_mode & 0o777) == "0o600"
+
+
+def test_generated_first_admin_is_an_email(tmp_path):
+    generate = [str(ROOT / "scripts" / "k8s-secrets.sh")]
+    for name in ("dev", "prod"):
+        overlay = tmp_path / name
+        overlay.mkdir()
+        shutil.copy(ROOT / "k8s" / "overlays" / name / "kustomization.yaml", overlay)
+        subprocess.run(generate + [str(overlay)], check=True, capture_output=True)
+    def admin(name):
+        env = (tmp_path / name / "secrets" / "app.env").read_text()
+        return dict(line.split("=", 1) for line in env.splitlines())["ui_username"]
+    # admin@ the host each overlay's Ingress patch sets.
+    assert admin("dev") == "admin@microtaskhub-dev.example.com"
+    assert admin("prod") == "admin@microtaskhub.example.com"
+    subprocess.run(generate + [str(tmp_path / "prod"), "--force", "--admin-email", "ops@corp.example"],
+                   check=True, capture_output=True)
+    assert admin("prod") == "ops@corp.example"
+    refused = subprocess.run(generate + [str(tmp_path / "prod"), "--force", "--admin-email", "admin"],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "not an email address" in refused.stderr
+    assert admin("prod") == "ops@corp.example"
 
 
 # ----------------------------------------------------------------- overlays
