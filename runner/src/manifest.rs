@@ -23,16 +23,15 @@ pub struct Manifest {
     pub component: BTreeMap<String, ComponentDef>,
 }
 
+/// `description` and `authors` are accepted, as Spin does, but not used.
+#[allow(dead_code)]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
     pub name: String,
     pub version: Option<String>,
-    #[allow(dead_code)]
     pub description: Option<String>,
-    /// Accepted for compatibility; not used by the runner.
     #[serde(default)]
-    #[allow(dead_code)]
     pub authors: Vec<String>,
 }
 

@@ -26,6 +26,15 @@ after(async () => {
 const card = (title) => page.locator('.card', { hasText: title });
 const column = (status) => page.locator(`[data-list="${status}"]`);
 
+/** Goes to a view, opens its dialog with `button`, fills `fields` (label → value). */
+async function openAndFill(view, button, dialogName, fields) {
+  await page.getByRole('link', { name: view }).click();
+  await page.getByRole('button', { name: button }).click();
+  const dialog = page.getByRole('dialog', { name: dialogName });
+  for (const [label, value] of Object.entries(fields)) await dialog.getByLabel(label).fill(value);
+  return dialog;
+}
+
 test('a wrong password is refused in words', async () => {
   await page.goto(app.url);
   await signIn(page, app.username, 'not-the-password');
@@ -44,11 +53,8 @@ test('signing in shows the board, and the session survives a reload', async () =
 });
 
 test('create a person', async () => {
-  await page.getByRole('link', { name: 'Team' }).click();
-  await page.getByRole('button', { name: 'Add person' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add person' });
-  await dialog.getByLabel('Full name').fill('Ada Lovelace');
-  await dialog.getByLabel('Email').fill('not-an-email');
+  const dialog = await openAndFill('Team', 'Add person', 'Add person',
+    { 'Full name': 'Ada Lovelace', Email: 'not-an-email' });
   await dialog.getByRole('button', { name: 'Save person' }).click();
   // The API's 422 appears next to the field, and what was typed stays.
   await page.locator('#user-form-email-error', { hasText: 'valid email address' }).waitFor();
@@ -59,11 +65,8 @@ test('create a person', async () => {
 });
 
 test('create a task for them and move it to In progress', async () => {
-  await page.getByRole('link', { name: 'Board' }).click();
-  await page.getByRole('button', { name: 'New task' }).click();
-  const dialog = page.getByRole('dialog', { name: 'New task' });
-  await dialog.getByLabel('Title').fill('Write the first program');
-  await dialog.getByLabel('Description').fill('For the Analytical Engine.');
+  const dialog = await openAndFill('Board', 'New task', 'New task',
+    { Title: 'Write the first program', Description: 'For the Analytical Engine.' });
   await dialog.getByLabel('Assignee').selectOption({ label: 'Ada Lovelace (ada@example.com)' });
   await dialog.getByLabel('Due date').fill('2020-01-15');
   await dialog.getByRole('button', { name: 'Save task' }).click();
