@@ -125,6 +125,14 @@ async fn the_session_is_checked_on_every_api_call_and_ends_for_good() {
         refused(cookie).await;
         println!("ended after the {limit} limit");
     }
+    // The person's ended sessions are deleted at their next sign-in (the
+    // second sign-in above already took those the first limit ended).
+    let ended = "SELECT count(*) FROM sessions WHERE expires_at <= (now() AT TIME ZONE 'utc') \
+                 OR last_seen_at <= (now() AT TIME ZONE 'utc') - interval '8 hours'";
+    let before: i64 = db.query_one(ended, &[]).await.unwrap().get(0);
+    app.session_cookie().await;
+    let after: i64 = db.query_one(ended, &[]).await.unwrap().get(0);
+    assert_eq!((before, after), (1, 0));
 
     let logout = app
         .browse(Method::POST, "/auth/logout", &cookie, None)

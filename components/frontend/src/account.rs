@@ -28,6 +28,17 @@ pub fn set_with_link(mut body: JsonObject) -> Result<(String, Session), ApiError
     let link = body.required("token", string);
     let password = body.required("password", new_password);
     let (link, password) = body.finish(|| Some((link?, password?)))?;
+    let digest = token::digest(link.trim());
+    // A cheap look first, so a bad link costs no hashing; the write below
+    // checks again, atomically.
+    let live = Db::connect()?.query(
+        "SELECT user_id FROM invitations \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > (now() AT TIME ZONE 'utc')",
+        &[digest.clone().into()],
+    )?;
+    if db::first::<UserId>(live)?.is_none() {
+        return Err(link_gone());
+    }
     let hash = password::hash(&password)?;
     let db = Db::connect()?;
     let rows = db.query(
@@ -39,15 +50,19 @@ pub fn set_with_link(mut body: JsonObject) -> Result<(String, Session), ApiError
          ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, \
            updated_at = (now() AT TIME ZONE 'utc') \
          RETURNING user_id",
-        &[token::digest(link.trim()).into(), hash.into()],
+        &[digest.into(), hash.into()],
     )?;
     let Some(UserId { user_id }) = db::first(rows)? else {
-        return Err(ApiError::new(
-            410,
-            "This link no longer works: it was used, it expired (links last 72 hours), or a newer one was sent. Ask an admin for a new link.",
-        ));
+        return Err(link_gone());
     };
     restart_sessions(&db, user_id)
+}
+
+fn link_gone() -> ApiError {
+    ApiError::new(
+        410,
+        "This link no longer works: it was used, it expired (links last 72 hours), or a newer one was sent. Ask an admin for a new link.",
+    )
 }
 
 /// Changes the signed-in person's password; their other sessions end.

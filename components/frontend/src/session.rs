@@ -70,11 +70,16 @@ impl From<SessionRow> for Session {
 }
 
 /// Starts a session for an active user; returns the cookie value and the
-/// session, or `None` if the user is not (or no longer) active.
+/// session, or `None` if the user is not (or no longer) active. Their
+/// sessions that have ended are deleted on the way, so the table keeps only
+/// live ones (and those of people who never come back).
 pub fn start(db: &Db, user_id: Uuid) -> Result<Option<(String, Session)>, ApiError> {
     let value = token::generate("")?;
     let rows = db.query(
-        "WITH s AS (INSERT INTO sessions (token_hash, user_id, expires_at) \
+        "WITH pruned AS (DELETE FROM sessions WHERE user_id = $2 \
+           AND (expires_at <= (now() AT TIME ZONE 'utc') \
+             OR last_seen_at <= (now() AT TIME ZONE 'utc') - make_interval(secs => $4))), \
+         s AS (INSERT INTO sessions (token_hash, user_id, expires_at) \
            SELECT $1, id, (now() AT TIME ZONE 'utc') + make_interval(secs => $3) \
            FROM users WHERE id = $2 AND active RETURNING user_id, expires_at) \
          SELECT u.id, u.email, u.full_name, u.access, s.expires_at FROM s JOIN users u ON u.id = s.user_id",
@@ -82,6 +87,7 @@ pub fn start(db: &Db, user_id: Uuid) -> Result<Option<(String, Session)>, ApiErr
             token::digest(&value).into(),
             user_id.into(),
             ParameterValue::Floating64(ABSOLUTE_SECS as f64),
+            ParameterValue::Floating64(IDLE_SECS as f64),
         ],
     )?;
     Ok(db::first::<SessionRow>(rows)?.map(|row| (value, row.into())))
