@@ -93,16 +93,23 @@ pub fn start(db: &Db, user_id: Uuid) -> Result<Option<(String, Session)>, ApiErr
     Ok(db::first::<SessionRow>(rows)?.map(|row| (value, row.into())))
 }
 
-/// The live session a cookie value names, touching its idle clock; `None`
-/// when it is unknown, ended, idle too long, past its end, or its person was
-/// deactivated.
+/// The live session a cookie value names; `None` when it is unknown, ended,
+/// idle too long, past its end, or its person was deactivated. Every API
+/// call comes through here, so the idle clock is moved (a row write) at most
+/// once a minute per session, not on every call.
 pub fn find(db: &Db, value: &str) -> Result<Option<Session>, ApiError> {
     let rows = db.query(
-        "UPDATE sessions s SET last_seen_at = (now() AT TIME ZONE 'utc') FROM users u \
-         WHERE s.token_hash = $1 AND u.id = s.user_id AND u.active \
-           AND s.expires_at > (now() AT TIME ZONE 'utc') \
-           AND s.last_seen_at > (now() AT TIME ZONE 'utc') - make_interval(secs => $2) \
-         RETURNING u.id, u.email, u.full_name, u.access, s.expires_at",
+        "WITH live AS ( \
+           SELECT u.id, u.email, u.full_name, u.access, s.expires_at, s.last_seen_at \
+           FROM sessions s JOIN users u ON u.id = s.user_id \
+           WHERE s.token_hash = $1 AND u.active \
+             AND s.expires_at > (now() AT TIME ZONE 'utc') \
+             AND s.last_seen_at > (now() AT TIME ZONE 'utc') - make_interval(secs => $2)), \
+         touched AS (UPDATE sessions SET last_seen_at = (now() AT TIME ZONE 'utc') \
+           WHERE token_hash = $1 \
+             AND last_seen_at < (now() AT TIME ZONE 'utc') - interval '1 minute' \
+             AND EXISTS (SELECT 1 FROM live)) \
+         SELECT id, email, full_name, access, expires_at FROM live",
         &[
             token::digest(value).into(),
             ParameterValue::Floating64(IDLE_SECS as f64),

@@ -155,11 +155,17 @@ fn parse_actor(value: &str) -> Option<Person> {
 
 /// The active owner of a personal API token that is not revoked. The
 /// connection is dropped before the handler runs (see `db::open_connections`).
+/// `last_used_at` is written at most once a minute, not on every call.
 fn owner_of_api_token(given: &str) -> Result<Person, ApiError> {
     let rows = Db::connect()?.query(
-        "UPDATE api_tokens t SET last_used_at = (now() AT TIME ZONE 'utc') FROM users u \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.active \
-         RETURNING u.id, u.access",
+        "WITH owner AS ( \
+           SELECT u.id, u.access FROM api_tokens t JOIN users u ON u.id = t.user_id \
+           WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active), \
+         touched AS (UPDATE api_tokens SET last_used_at = (now() AT TIME ZONE 'utc') \
+           WHERE token_hash = $1 AND EXISTS (SELECT 1 FROM owner) \
+             AND (last_used_at IS NULL \
+               OR last_used_at < (now() AT TIME ZONE 'utc') - interval '1 minute')) \
+         SELECT id, access FROM owner",
         &[ParameterValue::Str(token::digest(given))],
     )?;
     db::first(rows)?.ok_or_else(|| {

@@ -25,7 +25,6 @@ enum Rule {
 /// its own component; the component that reads one checks it here.
 const SECRETS: &[(&str, Rule)] = &[
     ("api_token", Rule::MinBytes(32)),
-    ("session_secret", Rule::MinBytes(32)),
     ("ui_password", Rule::MinChars(12)),
     ("database_url", Rule::Set),
 ];
@@ -94,7 +93,6 @@ mod tests {
     #[test]
     fn generated_secrets_pass() {
         assert_eq!(secret_problem("api_token", KEY_32), None);
-        assert_eq!(secret_problem("session_secret", KEY_32), None);
         assert_eq!(secret_problem("ui_password", "twelve chars"), None);
         assert_eq!(
             secret_problem("database_url", "postgres://a:b@h:5432/d"),
@@ -116,8 +114,8 @@ mod tests {
             "{problem}"
         );
         assert!(!problem.contains(&KEY_32[1..]));
-        let problem = secret_problem("session_secret", "short").unwrap();
-        assert!(problem.contains("'session_secret' is shorter than 32 bytes"));
+        let problem = secret_problem("api_token", "short").unwrap();
+        assert!(problem.contains("'api_token' is shorter than 32 bytes"));
         // Characters, not bytes: eleven two-byte letters are still too few.
         let problem = secret_problem("ui_password", &"é".repeat(11)).unwrap();
         assert!(problem.contains("'ui_password' is shorter than 12 characters"));
