@@ -1,11 +1,12 @@
 // The signed-in person's own account: their password and personal API tokens.
 
 import { api } from './api.js';
-import { $, announce, confirmedDelete, el, formatTime, onSubmit, requireFields, showNotice } from './ui.js';
+import { $, announce, confirmedDelete, el, formatTime, newestOnly, onSubmit, requireFields, showNotice } from './ui.js';
 
 export class Account {
   constructor(state) {
     this.state = state;
+    this.loads = newestOnly($('#tokens'));
     const passwordForm = $('#password-form');
     onSubmit(passwordForm, 'Changing…', async (f) => {
       showNotice($('#password-done'), '');
@@ -33,21 +34,22 @@ export class Account {
     $('#new-token-value').select();
   }
 
-  async load() {
+  /** Shows who is signed in and their tokens; of overlapping loads, the
+   *  newest one's answer. */
+  load() {
     const { me } = this.state;
     $('#account-summary').textContent = `${me.full_name} · ${me.email} · ${me.access === 'admin' ? 'Admin' : 'Member'}`;
     $('#new-token').hidden = true;
     $('#new-token-value').value = '';
     const error = $('#tokens-error');
-    try {
-      const { data } = await api.tokens();
+    return this.loads(() => api.tokens(), ({ data }) => {
       showNotice(error, '');
       $('#tokens').replaceChildren(...(data.length
         ? data.map((token) => this.row(token))
         : [el('li', { class: 'empty' }, 'No tokens yet.')]));
-    } catch (e) {
+    }, (e) => {
       if (e.status !== 401) showNotice(error, `Could not load your tokens: ${e.message}`);
-    }
+    });
   }
 
   row(token) {

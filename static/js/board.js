@@ -1,7 +1,9 @@
 // The task board: three columns, filters, the task dialog, moves and deletes.
 
 import { api } from './api.js';
-import { $, FormDialog, announce, busy, confirmedDelete, el, formatDate, initials, showNotice, today } from './ui.js';
+import {
+  $, FormDialog, announce, busy, confirmedDelete, el, formatDate, initials, newestOnly, showNotice, today,
+} from './ui.js';
 
 export const STATUSES = [
   { id: 'todo', label: 'To do' },
@@ -25,6 +27,7 @@ export class Board {
   constructor(state) {
     this.state = state;
     this.draggedId = null; // the task being dragged, if any
+    this.loads = newestOnly($('#board'));
     this.dialog = new FormDialog('task', {
       title: (task) => (task ? 'Edit task' : 'New task'),
       focus: 'title',
@@ -105,17 +108,18 @@ export class Board {
     filter.value = this.state.users.some((u) => u.id === chosen) ? chosen : '';
   }
 
-  async load() {
+  /** Shows the tasks that match the filters. Loads overlap (a sign-in, a
+   *  save, a filter change): the newest one's answer is what shows. */
+  load() {
     const error = $('#board-error');
     $('#my-tasks').setAttribute('aria-pressed', String(Boolean(this.state.me) && this.filters().assignee_id === this.state.me.id));
-    try {
-      const { data, total } = await api.tasks(this.filters());
+    return this.loads(() => api.tasks(this.filters()), ({ data, total }) => {
       this.state.tasks = data;
       showNotice(error, '');
       this.render(total);
-    } catch (e) {
+    }, (e) => {
       if (e.status !== 401) showNotice(error, `Could not load the tasks: ${e.message}`);
-    }
+    });
   }
 
   render(total) {

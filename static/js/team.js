@@ -2,7 +2,7 @@
 // edit, invite, deactivate and delete people.
 
 import { api } from './api.js';
-import { $, FormDialog, busy, confirmedDelete, el, formatTime, initials, showNotice } from './ui.js';
+import { $, FormDialog, busy, confirmedDelete, el, formatTime, initials, newestOnly, showNotice } from './ui.js';
 
 const ACCESS = { admin: 'Admin', member: 'Member' };
 
@@ -10,6 +10,7 @@ export class Team {
   constructor(state, onChange) {
     this.state = state;
     this.onChange = onChange; // the board needs the new names
+    this.loads = newestOnly($('#people'));
     this.dialog = new FormDialog('user', {
       title: (user) => (user ? `Edit ${user.full_name}` : 'Add person'),
       focus: 'full_name',
@@ -35,17 +36,17 @@ export class Team {
     $('#new-user').addEventListener('click', () => this.dialog.open(null));
   }
 
-  async load() {
+  /** Shows the team; of overlapping loads, the newest one's answer. */
+  load() {
     const error = $('#team-error');
-    try {
-      const { data } = await api.users();
+    return this.loads(() => api.users(), ({ data }) => {
       this.state.users = data;
       showNotice(error, '');
       this.render();
       this.onChange();
-    } catch (e) {
+    }, (e) => {
       if (e.status !== 401) showNotice(error, `Could not load the team: ${e.message}`);
-    }
+    });
   }
 
   get isAdmin() {

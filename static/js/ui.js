@@ -171,6 +171,34 @@ export async function confirmedDelete({ button, error, confirm, send, done, relo
   await reload();
 }
 
+/** The loads of one list, which may overlap (a sign-in, a save and a filter
+ *  change each reload it) and whose answers may come back in any order: only
+ *  the newest load's answer is shown, or its failure reported; an older one
+ *  that answers later is dropped, so the list never goes back to how it was
+ *  before a change. `region` is `aria-busy` while any load is out, and turns
+ *  false only once what it shows is final: assistive technology waits for
+ *  that, and so do the browser tests.
+ *  Returns `load(fetch, show, fail)`: `fetch()` asks the server, `show(answer)`
+ *  renders the answer, `fail(error)` reports a failure. */
+export function newestOnly(region) {
+  let newest = 0; // the number of the newest load started
+  let pending = 0;
+  return async (fetch, show, fail) => {
+    const mine = ++newest;
+    pending += 1;
+    region.setAttribute('aria-busy', 'true');
+    try {
+      const answer = await fetch();
+      if (mine === newest) show(answer);
+    } catch (e) {
+      if (mine === newest) fail(e);
+    } finally {
+      pending -= 1;
+      if (pending === 0) region.setAttribute('aria-busy', 'false');
+    }
+  };
+}
+
 /** Today as YYYY-MM-DD in the user's own time zone. */
 export function today() {
   const now = new Date();

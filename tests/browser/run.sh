@@ -4,7 +4,12 @@
 # PostgreSQL (`pg-harness start --throwaway` in a temporary directory, free
 # port, trust auth), migrations/migrate.sh, and `runner up -f spin.toml` with test variables --
 # or, with MTH_TEST_HOST=spin (or SPIN_BIN set and MTH_TEST_HOST unset), a real
-# `$SPIN_BIN up -f spin.toml` (`spin` from the PATH when SPIN_BIN is unset).
+# `$SPIN_BIN up -f spin.toml` (`spin` from the PATH when SPIN_BIN is unset),
+# or, with MTH_TEST_HOST=spinkube, SpinKube's own engine through
+# `$SPINKUBE_BIN up -f spin.toml` (spinkube-node: containerd with
+# containerd-shim-spin; needs root).
+# Arguments, if any, name the test files to run, in that order (all of them,
+# by name, by default): tests/browser/run.sh showcase.test.mjs board.test.mjs
 # Installs Chromium and the npm packages if missing. Everything started here
 # is stopped and deleted on exit, failed or not. Screenshots and the app's log
 # land in tests/browser/artifacts/ (git-ignored).
@@ -32,8 +37,12 @@ case "${MTH_TEST_HOST:-}" in
   runner) HOST=runner ;;
   spin) HOST=spin; SPIN="${SPIN_BIN:-$(command -v spin || true)}"
         [ -n "$SPIN" ] || die "MTH_TEST_HOST=spin, but SPIN_BIN is unset and no spin is on the PATH" ;;
+  spinkube) HOST=spinkube; SPIN="${SPINKUBE_BIN:-}"
+        [ -n "$SPIN" ] || die "MTH_TEST_HOST=spinkube, but SPINKUBE_BIN is unset"
+        is_root || die "MTH_TEST_HOST=spinkube needs root (it runs the app under containerd)"
+        ensure_apt containerd containerd ;;
   "") if [ -n "${SPIN_BIN:-}" ]; then HOST=spin; SPIN="$SPIN_BIN"; else HOST=runner; fi ;;
-  *) die "MTH_TEST_HOST=$MTH_TEST_HOST: expected runner or spin" ;;
+  *) die "MTH_TEST_HOST=$MTH_TEST_HOST: expected runner, spin or spinkube" ;;
 esac
 
 say "Building the components (the app runs under $HOST)"
@@ -49,6 +58,8 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$app_pid" ]; then
     if [ "${HOST:-}" = spin ]; then kill -TERM -- "-$app_pid" 2>/dev/null || true; fi
+    # spinkube-node removes its container on SIGTERM (a SIGKILL would leave
+    # it running); wait lets it finish.
     kill -TERM "$app_pid" 2>/dev/null || true
     wait "$app_pid" 2>/dev/null || true
   fi
@@ -86,6 +97,16 @@ if [ "$HOST" = runner ]; then
   target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
     --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
     >"$ARTIFACTS/app.log" 2>&1 &
+elif [ "$HOST" = spinkube ]; then
+  # spinkube-node hands the container only the variables given as
+  # --variable, not the SPIN_VARIABLE_* of its own environment: here the
+  # secrets must go on the command line. They are throwaway ones, made for
+  # this run only. (It has no --log-dir: the shim logs to its output.)
+  "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
+    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
+    --variable "database_url=$SPIN_VARIABLE_DATABASE_URL" --variable "api_token=$SPIN_VARIABLE_API_TOKEN" \
+    --variable "ui_password=$SPIN_VARIABLE_UI_PASSWORD" --variable "session_secret=$SPIN_VARIABLE_SESSION_SECRET" \
+    >"$ARTIFACTS/app.log" 2>&1 &
 else
   # Its own process group (setsid), so the cleanup stops `spin up` and the
   # `spin trigger http` it starts; component logs stay out of the repo.
@@ -107,7 +128,16 @@ curl -fsS "$MTH_URL/health" >/dev/null || { cat "$ARTIFACTS/app.log" >&2; die "t
 
 say "Running the browser tests"
 cd tests/browser
-if ! node --test --test-concurrency=1; then
+# Each file seeds its own people and tasks, so any of them runs alone or in
+# any order; one at a time, since they share the app and its database.
+# (`node --test` sorts the files it is given: named files run one by one.)
+failed=""
+if [ $# -eq 0 ]; then
+  node --test --test-concurrency=1 || failed=1
+else
+  for file in "$@"; do node --test "${file##*/}" || failed=1; done
+fi
+if [ -n "$failed" ]; then
   warn "browser tests failed; the app's log is in tests/browser/artifacts/app.log"
   exit 1
 fi

@@ -1,11 +1,13 @@
 // A board with a realistic amount of work on it: drag and drop between
 // columns, the filters, and the screenshots used in the README
-// (artifacts/showcase-board.png, artifacts/showcase-board-phone.png).
+// (artifacts/showcase-board.png, artifacts/showcase-board-phone.png). Its own
+// people and tasks; the board's counts are checked against what was there
+// before (`base`), whatever other files left.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { signIn, startSignedIn } from './stack.mjs';
+import { boardSettled, columnCounts, emailOf, signIn, startSignedIn } from './stack.mjs';
 
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 let app;
@@ -13,6 +15,8 @@ let browser;
 let page;
 let call; // an API call from the signed-in page, as the UI makes it
 const people = {};
+let base; // the board's column counts before this file's tasks
+const SEEDED = { todo: 3, in_progress: 2, done: 1 }; // this file's tasks, by status
 
 /** YYYY-MM-DD, `days` from today. */
 function day(days) {
@@ -24,13 +28,14 @@ function day(days) {
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   ({ app, browser, page, call } = await startSignedIn());
+  base = await columnCounts(page);
 
-  for (const [key, full_name, email, role] of [
-    ['grace', 'Grace Hopper', 'grace@example.com', 'lead'],
-    ['alan', 'Alan Turing', 'alan@example.com', 'member'],
-    ['katherine', 'Katherine Johnson', 'katherine@example.com', 'member'],
+  for (const [key, full_name, role] of [
+    ['grace', 'Grace Hopper', 'lead'],
+    ['alan', 'Alan Turing', 'member'],
+    ['katherine', 'Katherine Johnson', 'member'],
   ]) {
-    people[key] = await call('POST', '/api/users', { full_name, email, role });
+    people[key] = await call('POST', '/api/users', { full_name, email: emailOf(key, 'showcase'), role });
   }
   const tasks = [
     ['Plan the Q3 roadmap', 'Collect ideas from the team and rank them.', 'grace', 'todo', day(9)],
@@ -46,11 +51,11 @@ before(async () => {
     });
   }
   await page.reload();
-  await page.locator('[data-count="todo"]', { hasText: '3' }).waitFor();
 });
 
 after(async () => {
-  // Leave the database as found: the suite may share one app with other files.
+  // Leave the database as found: the files share one app, and the showcase's
+  // screenshots are best without other files' tasks.
   try {
     for (const person of Object.values(people)) {
       for (const task of await call('GET', `/api/tasks?assignee_id=${person.id}`)) {
@@ -66,10 +71,16 @@ after(async () => {
 });
 
 const column = (status) => page.locator(`[data-list="${status}"]`);
+/** `base` plus this file's tasks, moved by `changes` (status → how many more or fewer). */
+function expected(changes = {}) {
+  const counts = {};
+  for (const status of Object.keys(SEEDED)) counts[status] = base[status] + SEEDED[status] + (changes[status] ?? 0);
+  return counts;
+}
+const total = (counts) => counts.todo + counts.in_progress + counts.done;
 
 test('every column shows its tasks and count; overdue dates stand out', async () => {
-  assert.equal(await page.locator('[data-count="in_progress"]').innerText(), '2');
-  assert.equal(await page.locator('[data-count="done"]').innerText(), '1');
+  assert.deepEqual(await columnCounts(page), expected());
   const flaky = column('todo').locator('.card', { hasText: 'Fix flaky login test' });
   assert.match(await flaky.innerText(), /Overdue/);
   assert.match(await flaky.innerText(), /Alan Turing/);
@@ -81,8 +92,7 @@ test('a card can be dragged to another column', async () => {
   const card = column('todo').locator('.card', { hasText: 'Review the onboarding guide' });
   await card.dragTo(page.locator('.column[data-status="in_progress"]'));
   await column('in_progress').locator('.card', { hasText: 'Review the onboarding guide' }).waitFor();
-  assert.equal(await page.locator('[data-count="in_progress"]').innerText(), '3');
-  assert.equal(await page.locator('[data-count="todo"]').innerText(), '2');
+  assert.deepEqual(await columnCounts(page), expected({ todo: -1, in_progress: +1 }));
   const [task] = (await call('GET', '/api/tasks?status=in_progress')).filter((t) => t.title === 'Review the onboarding guide');
   assert.ok(task, 'the move reached the API');
 });
@@ -96,7 +106,7 @@ test('filters by assignee and by status', async () => {
   await page.waitForFunction(() => document.querySelectorAll('.board .card').length === 1);
   assert.equal(await column('in_progress').locator('.card').count(), 1);
   await page.getByRole('button', { name: 'Clear filters' }).click();
-  await page.waitForFunction(() => document.querySelectorAll('.board .card').length === 6);
+  await page.waitForFunction((n) => document.querySelectorAll('.board .card').length === n, total(expected()));
 });
 
 test('screenshots of the board, wide and phone-width', async () => {
@@ -109,19 +119,79 @@ test('screenshots of the board, wide and phone-width', async () => {
   await page.setViewportSize({ width: 1280, height: 860 });
 });
 
+/** A promise and the functions that settle it. */
+function deferred() {
+  const d = {};
+  d.promise = new Promise((resolve, reject) => Object.assign(d, { resolve, reject }));
+  return d;
+}
+
+/** Holds back the answer to the page's next `GET /api/tasks`: the server's
+ *  real answer, fetched at once (so it is the board as it is then), reaches
+ *  the page only on `release()`, which resolves once it has. `answered`
+ *  resolves to that answer; it fails if the page asks nothing within
+ *  Playwright's timeout. Other requests pass untouched. */
+async function holdNextTasksLoad(page) {
+  const isTasks = (url) => url.pathname === '/api/tasks';
+  const isLoad = (request) => request.method() === 'GET' && isTasks(new URL(request.url()));
+  const fetched = deferred();
+  const released = deferred();
+  const delivered = deferred();
+  let taken = false;
+  const handler = async (route) => {
+    if (taken || !isLoad(route.request())) return route.fallback();
+    taken = true;
+    try {
+      const response = await route.fetch();
+      fetched.resolve(response);
+      await released.promise;
+      await route.fulfill({ response });
+      delivered.resolve();
+    } catch (e) {
+      fetched.reject(e);
+      delivered.reject(e);
+    }
+  };
+  await page.route(isTasks, handler);
+  const asked = page.waitForRequest(isLoad);
+  return {
+    answered: Promise.all([asked, fetched.promise]).then(([, response]) => response),
+    async release() {
+      released.resolve();
+      await delivered.promise;
+      await page.unroute(isTasks, handler);
+    },
+  };
+}
+
 test('a session that ends mid-edit loses nothing: sign in again and save', async () => {
+  const title = 'Written while signed out';
   await page.getByRole('button', { name: 'New task' }).click();
   const dialog = page.getByRole('dialog', { name: 'New task' });
-  await dialog.getByLabel('Title').fill('Written while signed out');
-  await dialog.getByLabel('Assignee').selectOption({ label: 'Grace Hopper (grace@example.com)' });
+  await dialog.getByLabel('Title').fill(title);
+  await dialog.getByLabel('Assignee').selectOption({ label: `Grace Hopper (${people.grace.email})` });
   await page.context().clearCookies(); // the session ends
   await dialog.getByRole('button', { name: 'Save task' }).click();
   await page.getByText('Your session has ended').waitFor();
+
+  // Signing in again reloads the board, and saving reloads it once more.
+  // The first load's answer — the board from before the save — is made to
+  // arrive last, after the save's load has shown the new task: it must not
+  // take the task off the board again.
+  const held = await holdNextTasksLoad(page);
   await signIn(page, undefined, app.password);
   await page.locator('#login-dialog').waitFor({ state: 'hidden' });
-  assert.equal(await dialog.getByLabel('Title').inputValue(), 'Written while signed out');
+  const stale = await held.answered;
+  assert.equal(stale.status(), 200);
+  assert.ok(!(await stale.json()).some((t) => t.title === title), 'the held answer is from before the save');
+  assert.equal(await dialog.getByLabel('Title').inputValue(), title);
   await dialog.getByRole('button', { name: 'Save task' }).click();
-  await column('todo').locator('.card', { hasText: 'Written while signed out' }).waitFor();
+  await column('todo').locator('.card', { hasText: title }).waitFor();
+
+  await held.release();
+  await boardSettled(page); // the late answer has been dealt with
+  assert.equal(await column('todo').locator('.card', { hasText: title }).count(), 1,
+    'the older answer, arriving last, took the new task off the board');
 });
 
 test('moving with the keyboard keeps focus on the moved card', async () => {

@@ -3,6 +3,10 @@
 // MTH_URL, MTH_USERNAME (the first admin's email) and MTH_PASSWORD: run the
 // suite with tests/browser/run.sh. The browser is Debian's Chromium, driven
 // by playwright-core.
+//
+// The test files share that one app and its database, and run in any order
+// (or alone): each file makes its own people (emailOf) and tasks, and counts
+// on the board only relative to what was there before it (columnCounts).
 
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -58,4 +62,28 @@ export async function startBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** The email address of a person that test file `file` makes: tagged with
+ *  the file, so that no two files meet each other's people. */
+export function emailOf(name, file) {
+  return `${name}.${file}@example.com`;
+}
+
+/** Waits until the board shows the answer of its newest load and no load is
+ *  out (`aria-busy="false"`, see newestOnly in static/js/ui.js), on whichever
+ *  view. A load that has not started yet is not waited for: wait first for
+ *  the change at hand to show, then for this. */
+export async function boardSettled(page) {
+  await page.locator('#board[aria-busy="false"]').waitFor({ state: 'attached' });
+}
+
+/** The board's column counts, { todo, in_progress, done }, once it has settled. */
+export async function columnCounts(page) {
+  await boardSettled(page);
+  const counts = {};
+  for (const status of ['todo', 'in_progress', 'done']) {
+    counts[status] = Number(await page.locator(`[data-count="${status}"]`).textContent());
+  }
+  return counts;
 }
