@@ -167,12 +167,15 @@ async fn allowed_connection_to_a_dead_server_is_an_error_not_a_trap() {
     app.shutdown().await;
 }
 
-/// What a real Spin 3.6.3 answered for a probe scenario (`spin up -f
-/// tests/fixtures/app.toml`, RUST_BACKTRACE=1, PostgreSQL 15), captured into
-/// `fixtures/spin-3.6.3/<scenario>.json`.
-fn spin_3_6_3(name: &str) -> Value {
+/// What SpinKube's engine (containerd-shim-spin v0.24.0, Spin 3.6.3)
+/// answered for a probe scenario, captured by `tests/fixtures/capture.sh
+/// spinkube-node` (RUST_BACKTRACE=1, PostgreSQL 15, the database's port
+/// written as 55491) into `fixtures/shim-0.24.0/<scenario>.json`. The runner
+/// follows the engine production runs; `spin up` 3.6.3 differs in the first
+/// line of a text error (docs/runner.md).
+fn shim_0_24_0(name: &str) -> Value {
     let path = format!(
-        "{}/tests/fixtures/spin-3.6.3/{name}.json",
+        "{}/tests/fixtures/shim-0.24.0/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -221,9 +224,9 @@ fn normalise_text(s: &str) -> String {
     out
 }
 
-/// Each error path answers as real Spin 3.6.3 did, text for text.
+/// Each error path answers as SpinKube's shim did, text for text.
 #[tokio::test]
-async fn error_paths_answer_like_spin_3_6_3() {
+async fn error_paths_answer_like_the_shim() {
     let pg = Postgres::start();
     let app = start_with(&pg).await;
     for scenario in [
@@ -239,13 +242,13 @@ async fn error_paths_answer_like_spin_3_6_3() {
         "too-big",
     ] {
         let ours = normalise(pg_probe(&app, "/api", scenario).await);
-        assert_eq!(ours, spin_3_6_3(scenario), "scenario {scenario}");
+        assert_eq!(ours, shim_0_24_0(scenario), "scenario {scenario}");
     }
     // `deeper` may reach only db.invalid:5432.
     let ours = normalise(pg_probe(&app, "/api/deeper", "select-one").await);
     // (captured with the database on port 55491)
     let port = pg.host().rsplit(':').next().unwrap().to_owned();
-    let theirs = spin_3_6_3("denied-host")
+    let theirs = shim_0_24_0("denied-host")
         .to_string()
         .replace("55491", &port);
     assert_eq!(ours.to_string(), theirs);
@@ -253,7 +256,8 @@ async fn error_paths_answer_like_spin_3_6_3() {
 }
 
 /// A unique violation raised by `INSERT … RETURNING` reaches the guest only
-/// as text, with no SQLSTATE: the shape `mth-shared` must recognise.
+/// as text, with no SQLSTATE, and (as under SpinKube's shim) the server's
+/// message only under `Caused by:`: the shape `mth-shared` must recognise.
 #[tokio::test]
 async fn unique_violation_while_rows_stream_is_text_without_sqlstate() {
     let pg = Postgres::start();
@@ -267,7 +271,7 @@ async fn unique_violation_while_rows_stream_is_text_without_sqlstate() {
         .unwrap_or_else(|| panic!("not a text error: {err}"));
     assert!(
         text.starts_with(
-            r#"db error: ERROR: duplicate key value violates unique constraint \"probe_unique_email_key\"\nDETAIL: Key (email)=(taken@example.com) already exists.\n\nCaused by:\n    ERROR: duplicate key value violates unique constraint \"probe_unique_email_key\""#
+            r#"db error\n\nCaused by:\n    ERROR: duplicate key value violates unique constraint \"probe_unique_email_key\"\n    DETAIL: Key (email)=(taken@example.com) already exists."#
         ),
         "{text}"
     );
@@ -282,14 +286,14 @@ async fn unique_violation_while_rows_stream_is_text_without_sqlstate() {
     app.shutdown().await;
 }
 
-/// A connection refused at `open` reads as Spin 3.6.3's.
+/// A connection refused at `open` reads as the shim's.
 #[tokio::test]
-async fn dead_server_answers_like_spin_3_6_3() {
+async fn dead_server_answers_like_the_shim() {
     let port = pg_harness::free_port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     let host = format!("127.0.0.1:{port}");
     let app = common::start_app(&[("db_url", &url), ("db_host", &host)]).await;
     let ours = normalise(pg_probe(&app, "/api", "select-one").await);
-    assert_eq!(ours, spin_3_6_3("dead-server"));
+    assert_eq!(ours, shim_0_24_0("dead-server"));
     app.shutdown().await;
 }

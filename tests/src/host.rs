@@ -1,15 +1,18 @@
 //! Which engine runs the app under test: the project's runner, in-process,
-//! or a real Spin CLI (`spin up`) as a child process.
+//! or a real Spin engine as a child process — `spin up`, or SpinKube's own
+//! (containerd + containerd-shim-spin, through `spinkube-node`, which takes
+//! `spin up`'s arguments).
 //!
-//! The choice comes from the environment, so the same suite runs under both:
+//! The choice comes from the environment, so the same suite runs under each:
 //! - `MTH_TEST_HOST=runner`: the runner, even when a Spin is available;
 //! - `MTH_TEST_HOST=spin`: `$SPIN_BIN`, else `spin` on the `PATH` (a test
 //!   fails when there is neither);
+//! - `MTH_TEST_HOST=spinkube`: `$SPINKUBE_BIN` (a test fails without it);
 //! - unset: `$SPIN_BIN` when set, else the runner.
 
 use std::fs::File;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,8 +22,33 @@ use pg_harness::{free_port, repo_root};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
     Runner,
-    /// The `spin` executable to run.
-    Spin(PathBuf),
+    /// A Spin engine, run as a child process.
+    Spin(SpinCli),
+}
+
+/// A command that runs the app as `spin up` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpinCli {
+    pub path: PathBuf,
+    pub engine: Engine,
+}
+
+/// Which Spin engine a [`SpinCli`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// `spin up` (the Spin CLI developers run).
+    SpinUp,
+    /// SpinKube's node: containerd-shim-spin, what production runs.
+    SpinKube,
+}
+
+impl SpinCli {
+    fn spin_up(path: PathBuf) -> Self {
+        Self {
+            path,
+            engine: Engine::SpinUp,
+        }
+    }
 }
 
 impl Host {
@@ -29,29 +57,48 @@ impl Host {
         let spin_bin = spin_bin();
         match std::env::var("MTH_TEST_HOST").as_deref() {
             Ok("runner") => Host::Runner,
-            Ok("spin") => {
-                Host::Spin(spin_bin.or_else(|| find_on_path("spin")).expect(
+            Ok("spin") => Host::Spin(SpinCli::spin_up(
+                spin_bin.or_else(|| find_on_path("spin")).expect(
                     "MTH_TEST_HOST=spin, but SPIN_BIN is unset and no `spin` is on the PATH",
-                ))
-            }
+                ),
+            )),
+            Ok("spinkube") => Host::Spin(
+                Self::available_spinkube()
+                    .expect("MTH_TEST_HOST=spinkube, but SPINKUBE_BIN is unset"),
+            ),
             Ok(other) if !other.is_empty() => {
-                panic!("MTH_TEST_HOST={other}: expected `runner` or `spin`")
+                panic!("MTH_TEST_HOST={other}: expected `runner`, `spin` or `spinkube`")
             }
-            _ => spin_bin.map_or(Host::Runner, Host::Spin),
+            _ => spin_bin.map_or(Host::Runner, |path| Host::Spin(SpinCli::spin_up(path))),
         }
     }
 
     /// A real Spin, if one is available (`$SPIN_BIN` or `spin` on the
     /// `PATH`), whatever `MTH_TEST_HOST` says.
-    pub fn available_spin() -> Option<PathBuf> {
-        spin_bin().or_else(|| find_on_path("spin"))
+    pub fn available_spin() -> Option<SpinCli> {
+        spin_bin()
+            .or_else(|| find_on_path("spin"))
+            .map(SpinCli::spin_up)
+    }
+
+    /// SpinKube's engine, if `$SPINKUBE_BIN` names one.
+    pub fn available_spinkube() -> Option<SpinCli> {
+        Some(SpinCli {
+            path: path_var("SPINKUBE_BIN")?,
+            engine: Engine::SpinKube,
+        })
     }
 }
 
-/// `$SPIN_BIN`; a relative path is taken from the repository root (cargo
-/// runs tests in the package directory).
+/// `$SPIN_BIN`.
 fn spin_bin() -> Option<PathBuf> {
-    let path = PathBuf::from(std::env::var_os("SPIN_BIN").filter(|s| !s.is_empty())?);
+    path_var("SPIN_BIN")
+}
+
+/// A path from the environment; a relative one is taken from the repository
+/// root (cargo runs tests in the package directory).
+fn path_var(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os(name).filter(|s| !s.is_empty())?);
     Some(if path.is_relative() && path.components().count() > 1 {
         repo_root().join(path)
     } else {
@@ -66,9 +113,10 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// `spin up -f <repo>/spin.toml` on a free port, in its own process group,
-/// killed (with everything it started) when dropped.
+/// stopped (with everything it started) when dropped.
 pub struct SpinProcess {
     child: Child,
+    engine: Engine,
     addr: SocketAddr,
     log: PathBuf,
     _log_dir: tempfile::TempDir,
@@ -76,7 +124,7 @@ pub struct SpinProcess {
 
 impl SpinProcess {
     /// Starts Spin with these `--variable`s and waits until it is healthy.
-    pub async fn start(spin: &Path, variables: &[(String, String)]) -> Self {
+    pub async fn start(spin: &SpinCli, variables: &[(String, String)]) -> Self {
         let log_dir = tempfile::Builder::new()
             .prefix("mth-spin-")
             .tempdir()
@@ -85,7 +133,7 @@ impl SpinProcess {
         let out = File::create(&log).expect("the Spin log file");
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
 
-        let mut cmd = Command::new(spin);
+        let mut cmd = Command::new(&spin.path);
         cmd.arg("up")
             .arg("-f")
             .arg(repo_root().join("spin.toml"))
@@ -119,9 +167,10 @@ impl SpinProcess {
             .stdout(out.try_clone().expect("log file handle"))
             .stderr(out)
             .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", spin.display()));
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", spin.path.display()));
         let mut process = Self {
             child,
+            engine: spin.engine,
             addr,
             log,
             _log_dir: log_dir,
@@ -167,11 +216,28 @@ impl SpinProcess {
     }
 
     /// Stops Spin and every process it started (`spin up` runs the app in
-    /// a `spin trigger http` child).
+    /// a `spin trigger http` child). SpinKube's node is asked first: on
+    /// SIGTERM it removes its container, which a kill would leave running
+    /// (the shim outlives `ctr run`).
     pub fn stop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            if self.engine == Engine::SpinKube {
+                let pid = self.child.id().to_string();
+                let _ = Command::new("kill")
+                    .args(["-TERM", &pid])
+                    .stderr(Stdio::null())
+                    .status();
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
             let group = format!("-{}", self.child.id());
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            // (Nothing may be left of the group: that is fine.)
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stderr(Stdio::null())
+                .status();
             let _ = self.child.wait();
         }
     }

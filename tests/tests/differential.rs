@@ -257,42 +257,51 @@ fn looks_like_time(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
 }
 
+/// The runner and each real engine available (`spin up`, SpinKube's node)
+/// answer the script alike.
 #[tokio::test]
 async fn runner_and_spin_give_the_same_answers() {
-    let Some(spin) = Host::available_spin() else {
-        println!("skipped: no spin (set SPIN_BIN or put spin on the PATH)");
+    let engines: Vec<_> = [Host::available_spin(), Host::available_spinkube()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if engines.is_empty() {
+        println!("skipped: no spin (set SPIN_BIN or SPINKUBE_BIN, or put spin on the PATH)");
         return;
-    };
+    }
     if Host::from_env() != Host::Runner {
-        // The suite's Spin pass: this test already ran in the runner pass.
+        // An engine's own pass: this test already ran in the runner pass.
         println!("skipped: the differential test runs in the runner pass");
         return;
     }
     let runner = TestApp::spawn_with(|o| o.host = Host::Runner).await;
-    let spin = TestApp::spawn_with(|o| o.host = Host::Spin(spin)).await;
-    let (under_runner, under_spin) = (run(&runner).await, run(&spin).await);
-
-    let script = script();
-    let differences: Vec<String> = under_runner
-        .iter()
-        .zip(&under_spin)
-        .zip(&script)
-        .filter(|((r, s), _)| r != s)
-        .map(|((r, s), step)| {
-            format!(
-                "{} {}\n  runner: {} {:?} {}\n  spin:   {} {:?} {}",
-                step.method, step.path, r.status, r.total, r.body, s.status, s.total, s.body
-            )
-        })
-        .collect();
-    assert_eq!(under_runner.len(), under_spin.len());
-    assert!(
-        differences.is_empty(),
-        "{} of {} answers differ:\n{}",
-        differences.len(),
-        script.len(),
-        differences.join("\n")
-    );
+    let under_runner = run(&runner).await;
     runner.shutdown().await;
-    spin.shutdown().await;
+    let script = script();
+    for engine in engines {
+        let name = format!("{:?}", engine.engine);
+        let app = TestApp::spawn_with(|o| o.host = Host::Spin(engine)).await;
+        let under_engine = run(&app).await;
+        app.shutdown().await;
+        let differences: Vec<String> = under_runner
+            .iter()
+            .zip(&under_engine)
+            .zip(&script)
+            .filter(|((r, s), _)| r != s)
+            .map(|((r, s), step)| {
+                format!(
+                    "{} {}\n  runner: {} {:?} {}\n  {name}: {} {:?} {}",
+                    step.method, step.path, r.status, r.total, r.body, s.status, s.total, s.body
+                )
+            })
+            .collect();
+        assert_eq!(under_runner.len(), under_engine.len(), "{name}");
+        assert!(
+            differences.is_empty(),
+            "{} of {} answers differ between the runner and {name}:\n{}",
+            differences.len(),
+            script.len(),
+            differences.join("\n")
+        );
+    }
 }

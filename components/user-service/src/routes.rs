@@ -8,7 +8,7 @@ use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
 use crate::domain::{NewUser, UserPatch};
-use crate::store::{self, Deleted};
+use crate::store::{self, Deleted, Updated};
 use crate::tasks;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -67,12 +67,17 @@ fn update(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
     let id = user_id(req, raw_id)?;
     let patch = UserPatch::parse(JsonObject::from_request(req)?)?;
     let db = Db::connect()?;
-    let user = if patch.is_empty() {
-        store::find(&db, id)?
-    } else {
-        store::update(&db, id, &patch)?
-    };
-    Ok(respond::json(200, &user.ok_or_else(|| not_found(id))?))
+    if patch.is_empty() {
+        let user = store::find(&db, id)?.ok_or_else(|| not_found(id))?;
+        return Ok(respond::json(200, &user));
+    }
+    match store::update(&db, id, &patch)? {
+        Updated::Yes(user) => Ok(respond::json(200, &user)),
+        Updated::NoSuchUser => Err(not_found(id)),
+        Updated::EmailTaken => Err(store::email_taken(
+            patch.email.as_ref().map_or("", |e| e.as_str()),
+        )),
+    }
 }
 
 /// A one-time set-password link (an invitation, or a reset), valid 72 hours.

@@ -11,28 +11,22 @@ use crate::domain::{NewUser, User, UserPatch};
 
 const EMAIL_KEY: &str = "users_email_key";
 
-fn email_taken(email: &str) -> ApiError {
+pub fn email_taken(email: &str) -> ApiError {
     ApiError::conflict(format!("A user with the email '{email}' already exists."))
 }
 
+/// Inserts a user; a taken email is an outcome (`ON CONFLICT DO NOTHING`
+/// returns no row), not an error whose wording differs between hosts.
 pub fn insert(db: &Db, new: &NewUser) -> Result<User, ApiError> {
-    let sql =
-        "INSERT INTO users (email, full_name, role, access) VALUES ($1, $2, $3, $4) RETURNING *";
+    let sql = "INSERT INTO users (email, full_name, role, access) VALUES ($1, $2, $3, $4) \
+               ON CONFLICT DO NOTHING RETURNING *";
     let params = [
         new.email.as_str().to_owned().into(),
         new.full_name.as_str().to_owned().into(),
         new.role.as_str().to_owned().into(),
         new.access.as_str().to_owned().into(),
     ];
-    match db.query(sql, &params) {
-        Ok(rows) => {
-            db::first(rows)?.ok_or_else(|| ApiError::internal("The insert returned no row."))
-        }
-        Err(e) if e.violates(sqlstate::UNIQUE_VIOLATION, EMAIL_KEY) => {
-            Err(email_taken(new.email.as_str()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    db::first(db.query(sql, &params)?)?.ok_or_else(|| email_taken(new.email.as_str()))
 }
 
 /// A page of users, newest first, and the total number of users.
@@ -50,18 +44,48 @@ pub fn find(db: &Db, id: Uuid) -> Result<Option<User>, ApiError> {
     db::first(db.query("SELECT * FROM users WHERE id = $1", &[id.into()])?)
 }
 
-/// Applies the fields present in `patch`; `None` when there is no such user.
-/// Deactivating ends the person's sessions in the same statement.
-pub fn update(db: &Db, id: Uuid, patch: &UserPatch) -> Result<Option<User>, ApiError> {
+/// What a [`update`] did.
+pub enum Updated {
+    Yes(User),
+    NoSuchUser,
+    /// Another user has the email the patch asks for.
+    EmailTaken,
+}
+
+/// The one row [`update`]'s statement returns: whether the email was taken,
+/// and the user's columns (all NULL when nothing was updated).
+impl db::FromRow for Updated {
+    fn from_row(row: db::Row<'_>) -> Result<Self, ApiError> {
+        if row.get::<bool>("email_taken")? {
+            return Ok(Updated::EmailTaken);
+        }
+        match row.get::<Option<Uuid>>("id")? {
+            Some(_) => <User as db::FromRow>::from_row(row).map(Updated::Yes),
+            None => Ok(Updated::NoSuchUser),
+        }
+    }
+}
+
+/// Applies the fields present in `patch`. Deactivating ends the person's
+/// sessions in the same statement. A taken email is an outcome of the
+/// statement (the `taken` check uses the unique index's own expression); only
+/// two requests racing for one email meet the index itself, an error
+/// `mth_shared::db` reads as a unique violation whichever host runs us.
+pub fn update(db: &Db, id: Uuid, patch: &UserPatch) -> Result<Updated, ApiError> {
     let text = |v: Option<&str>| v.map_or(ParameterValue::DbNull, |s| s.to_owned().into());
-    let sql = "WITH updated AS ( \
+    let sql = "WITH taken AS ( \
+                 SELECT 1 FROM users WHERE $2::text IS NOT NULL AND id <> $1 \
+                   AND lower(normalize(email, NFC) COLLATE \"und-x-icu\") \
+                     = lower(normalize($2::text, NFC) COLLATE \"und-x-icu\")), \
+               updated AS ( \
                  UPDATE users SET email = COALESCE($2, email), full_name = COALESCE($3, full_name), \
                    role = COALESCE($4, role), access = COALESCE($5, access), \
                    active = COALESCE($6, active) \
-                 WHERE id = $1 RETURNING *), \
+                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM taken) RETURNING *), \
                ended AS (DELETE FROM sessions WHERE user_id = $1 AND $6::boolean IS FALSE \
                  AND EXISTS (SELECT 1 FROM updated)) \
-               SELECT * FROM updated";
+               SELECT updated.*, EXISTS (SELECT 1 FROM taken) AS email_taken \
+               FROM (SELECT 1) AS one LEFT JOIN updated ON true";
     let params = [
         id.into(),
         text(patch.email.as_ref().map(|e| e.as_str())),
@@ -73,10 +97,8 @@ pub fn update(db: &Db, id: Uuid, patch: &UserPatch) -> Result<Option<User>, ApiE
             .map_or(ParameterValue::DbNull, ParameterValue::Boolean),
     ];
     match db.query(sql, &params) {
-        Ok(rows) => db::first(rows),
-        Err(e) if e.violates(sqlstate::UNIQUE_VIOLATION, EMAIL_KEY) => {
-            Err(email_taken(patch.email.as_ref().map_or("", |e| e.as_str())))
-        }
+        Ok(rows) => Ok(db::first(rows)?.unwrap_or(Updated::NoSuchUser)),
+        Err(e) if e.violates(sqlstate::UNIQUE_VIOLATION, EMAIL_KEY) => Ok(Updated::EmailTaken),
         Err(e) => Err(e.into()),
     }
 }

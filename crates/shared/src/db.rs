@@ -351,14 +351,22 @@ mod tests {
 
     #[test]
     fn a_violation_sent_as_text_is_classified_like_a_structured_one() {
-        // Spin 3.6.3's text for a taken email (INSERT ... RETURNING), as captured.
-        let text = include_str!("db/fixtures/spin-3.6.3-unique-returning.txt");
-        let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
-        assert!(
-            e.violates(sqlstate::UNIQUE_VIOLATION, "users_email_lower_key"),
-            "{e:?}"
-        );
-        assert!(!e.violates(sqlstate::FOREIGN_KEY_VIOLATION, "users_email_lower_key"));
+        // The texts for a taken email (INSERT ... RETURNING), as captured from
+        // `spin up` 3.6.3 and from SpinKube's shim v0.24.0.
+        for (text, key) in [
+            (
+                include_str!("db/fixtures/spin-3.6.3-unique-returning.txt"),
+                "users_email_lower_key",
+            ),
+            (
+                include_str!("db/fixtures/shim-0.24.0-unique-returning.txt"),
+                "probe_unique_email_key",
+            ),
+        ] {
+            let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
+            assert!(e.violates(sqlstate::UNIQUE_VIOLATION, key), "{e:?}");
+            assert!(!e.violates(sqlstate::FOREIGN_KEY_VIOLATION, key));
+        }
         // Other texts stay what they were.
         let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(
             "error deserializing column 0".into(),

@@ -1,19 +1,27 @@
 //! Error mapping: driver and pool errors become the WIT `error` in Spin
-//! 3.6.3's shapes — structured `db-error` where Spin has one, else Spin's
-//! `{:?}` text ([`spin_text`]).
-
-mod spin_text;
+//! 3.6.3's shapes — structured `db-error` where Spin has one, else the
+//! `{:?}` text of its `anyhow::Error` ([`debug_text`]).
 
 use crate::bindings::spin::postgres::postgres::{DbError, Error, QueryError};
 
 /// A failure while rows stream: Spin only has its text.
 pub(super) fn streaming_failed(e: &anyhow::Error) -> Error {
-    Error::QueryFailed(QueryError::Text(spin_text::debug(e)))
+    Error::QueryFailed(QueryError::Text(debug_text(e)))
 }
 
 /// A pool that cannot hand out a connection.
 pub(super) fn connection_failed(e: &anyhow::Error) -> Error {
-    Error::ConnectionFailed(spin_text::debug(e))
+    Error::ConnectionFailed(debug_text(e))
+}
+
+/// The error's Display, `Caused by:` with its chain and, when `RUST_BACKTRACE`
+/// is set, a stack trace: the text SpinKube's containerd-shim-spin v0.24.0
+/// gives the guest. Its tokio-postgres (0.7.16), like the runner's, leaves
+/// the server's message to the chain (`db error` / `Caused by: ERROR: …`);
+/// `spin up` 3.6.3 links 0.7.12, which also puts it on the first line. The
+/// runner follows the engine production runs (docs/runner.md).
+fn debug_text(e: &anyhow::Error) -> String {
+    format!("{e:?}")
 }
 
 /// A driver error: structured when the server sent one.

@@ -2,13 +2,22 @@
 //! (`query-error::text`), so a constraint violation is recognised whichever
 //! host runs the component.
 //!
+//! The services make their expected outcomes data (`ON CONFLICT … RETURNING`,
+//! conditional writes): this reader is the fallback for what SQL cannot say
+//! that way, such as two writes racing for the same unique value.
+//!
 //! Hosts differ in what that text holds:
-//! - Spin 3.6.3 (SpinKube) sends an error raised *while rows stream* (an
+//! - Spin 3.6.3 sends an error raised *while rows stream* (an
 //!   `INSERT … RETURNING` hitting a unique index, a foreign key or a check)
-//!   as the `{:?}` of an `anyhow::Error` wrapping the tokio-postgres error:
-//!   `db error: ERROR: <message>`, a `DETAIL:` line, `Caused by:` and, when
-//!   `RUST_BACKTRACE` is set, a stack trace. There is no SQLSTATE in it, so
-//!   the class comes from the server's message.
+//!   as the `{:?}` of an `anyhow::Error` wrapping the tokio-postgres error.
+//!   There is no SQLSTATE in it, so the class comes from the server's
+//!   message, whose place depends on the tokio-postgres version linked:
+//!   - `spin up` 3.6.3 (tokio-postgres 0.7.12): `db error: ERROR: <message>`
+//!     on the first line, a `DETAIL:` line, `Caused by:` and, when
+//!     `RUST_BACKTRACE` is set, a stack trace;
+//!   - SpinKube's containerd-shim-spin v0.24.0 (the same Spin, with
+//!     tokio-postgres 0.7.16): a bare `db error` first line, the server's
+//!     `ERROR: <message>` only as the first line under `Caused by:`.
 //! - Spin 4.x wraps the structured error first: its text is the Debug of the
 //!   WIT `error`, with `code: "23505"` and, inside `as-text`,
 //!   tokio-postgres's own Debug (`code: SqlState(E23505)`).
@@ -89,11 +98,29 @@ fn quoted_field(text: &str, field: &str) -> Option<String> {
     None
 }
 
-/// `<message>` from Spin 3.6.3's `db error: <SEVERITY>: <message>` first line.
+/// `<message>` from Spin 3.6.3's text: the `db error: <SEVERITY>: <message>`
+/// first line (`spin up`), or, after a bare `db error` line, the first cause
+/// under `Caused by:` (the shim; anyhow numbers causes when there are
+/// several: `    0: ERROR: …`).
 fn display_message(text: &str) -> Option<String> {
-    let first_line = text.strip_prefix("db error: ")?.lines().next()?;
-    let (_severity, message) = first_line.split_once(": ")?;
+    let first_line = text.lines().next()?;
+    let server_line = match first_line.strip_prefix("db error: ") {
+        Some(rest) => rest,
+        None if first_line == "db error" => first_cause(text)?,
+        None => return None,
+    };
+    let (_severity, message) = server_line.split_once(": ")?;
     Some(message.to_owned())
+}
+
+/// The first line under anyhow's `Caused by:`, without its indent or number.
+fn first_cause(text: &str) -> Option<&str> {
+    let (_, causes) = text.split_once("\nCaused by:\n")?;
+    let line = causes.lines().next()?.trim_start();
+    Some(match line.split_once(": ") {
+        Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => line,
+    })
 }
 
 /// The integrity-constraint class of a PostgreSQL message (server messages
@@ -120,14 +147,19 @@ mod tests {
     /// user-service got for a second `INSERT INTO users … RETURNING` with a
     /// taken email.
     const SPIN_3_6_3: &str = include_str!("fixtures/spin-3.6.3-unique-returning.txt");
+    /// Captured from containerd-shim-spin v0.24.0 (SpinKube's engine, Spin
+    /// 3.6.3 with tokio-postgres 0.7.16): the same
+    /// violation, the message only under `Caused by:` (RUST_BACKTRACE=1).
+    const SHIM_0_24_0: &str = include_str!("fixtures/shim-0.24.0-unique-returning.txt");
     /// Captured from Spin 3.6.3: `as-text` of the structured error for the
     /// same violation through `execute` — tokio-postgres's Debug.
     const TOKIO_POSTGRES: &str = include_str!("fixtures/tokio-postgres-unique-debug.txt");
 
     #[test]
-    fn spin_3_6_3_text_and_tokio_postgres_debug_give_code_and_message() {
+    fn every_host_text_and_tokio_postgres_debug_give_code_and_message() {
         for (text, constraint) in [
             (SPIN_3_6_3, "users_email_lower_key"),
+            (SHIM_0_24_0, "probe_unique_email_key"),
             (TOKIO_POSTGRES, "probe_unique_email_key"),
         ] {
             let r = rejection(text).expect("a rejection");
@@ -163,6 +195,9 @@ mod tests {
         let check = "db error: ERROR: new row for relation \"tasks\" violates check constraint \
                      \"tasks_open_needs_assignee\"";
         assert_eq!(rejection(check).unwrap().code, "23514");
+        let numbered = "db error\n\nCaused by:\n    0: ERROR: insert or update on table \"tasks\" \
+                        violates foreign key constraint \"tasks_assignee_id_fkey\"\n    1: io";
+        assert_eq!(rejection(numbered).unwrap().code, "23503");
         let unnamed =
             "Error { kind: Db, cause: Some(DbError { code: SqlState(Other(\"XX123\")) }) }";
         assert_eq!(rejection(unnamed).unwrap().code, "XX123");
@@ -175,6 +210,9 @@ mod tests {
             "error deserializing column 0: cannot convert between the Rust type `x` and the Postgres type `timestamptz`",
             "query result exceeds limit of 134217728 bytes",
             "db error: ERROR: syntax error at or near \"SELEC\"",
+            "db error\n\nCaused by:\n    ERROR: syntax error at or near \"SELEC\"",
+            "db error",
+            "not a db error\n\nCaused by:\n    ERROR: duplicate key value violates unique constraint \"k\"",
             "",
         ] {
             assert_eq!(rejection(text), None, "{text}");
