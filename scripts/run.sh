@@ -97,7 +97,9 @@ cat <<MSG
   MicroTaskHub is running at  http://$LISTEN/
   Sign in with                email: $UI_USERNAME   password: $UI_PASSWORD
                               (the first admin; invite the team from the Team page)
-  API (bearer token)          in .local/secrets.env (API_TOKEN)
+  API access                  sign in, open Account (http://$LISTEN/account), create a
+                              personal API token (your password again, an expiry), then
+                              curl -H "Authorization: Bearer mth_pat_…" http://$LISTEN/tasks
   Stop with                   Ctrl-C
 
 MSG

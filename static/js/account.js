@@ -11,19 +11,25 @@ export class Account {
     onSubmit(passwordForm, 'Changing…', async (f) => {
       showNotice($('#password-done'), '');
       requireFields(passwordForm, ['current_password', 'new_password']);
-      await api.changePassword(f.current_password.value, f.new_password.value);
+      const revoke = f.revoke_tokens.checked;
+      await api.changePassword(f.current_password.value, f.new_password.value, revoke);
       passwordForm.reset();
-      showNotice($('#password-done'), 'Your password was changed. Your other sessions were signed out.');
+      showNotice($('#password-done'), `Your password was changed. Your other sessions were signed out${
+        revoke ? ' and your API tokens revoked' : ''}.`);
+      if (revoke) await this.load();
       announce('Password changed.');
     });
     const tokenForm = $('#token-form');
     onSubmit(tokenForm, 'Creating…', async (f) => {
-      requireFields(tokenForm, ['name']);
-      const { data } = await api.createToken(f.name.value);
+      requireFields(tokenForm, ['name', 'password']);
+      const { data } = await api.createToken(f.name.value, f.password.value, Number(f.expires_in_days.value));
       tokenForm.reset();
       await this.load();
       this.showOnce(data.token);
-      announce(`Token “${data.name}” created. Copy it now: it will not be shown again.`);
+      announce(`Token “${data.name}” created, valid until ${formatTime(data.expires_at)}. Copy it now: it will not be shown again.`);
+    }, (e) => {
+      // Not the password (403): ready to type it again.
+      if (e.status === 403) tokenForm.elements.password.select();
     });
   }
 
@@ -58,7 +64,7 @@ export class Account {
     return el('li', { class: 'token', 'data-token-id': token.id },
       el('div', { class: 'token-info' },
         el('p', { class: 'token-name' }, token.name),
-        el('p', { class: 'hint' }, `Created ${formatTime(token.created_at)} · ${used}`),
+        el('p', { class: 'hint' }, `Created ${formatTime(token.created_at)} · ${used} · expires ${formatTime(token.expires_at)}`),
         error),
       el('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', 'aria-label': `Revoke ${token.name}`,
         onclick: (e) => confirmedDelete({

@@ -56,10 +56,11 @@ export const api = {
   login: (email, password) => request('POST', '/auth/login', { email, password }),
   logout: () => request('POST', '/auth/logout'),
   setPassword: (token, password) => request('POST', '/auth/set-password', { token, password }),
-  changePassword: (current_password, new_password) =>
-    request('POST', '/auth/password', { current_password, new_password }),
+  changePassword: (current_password, new_password, revoke_tokens) =>
+    request('POST', '/auth/password', { current_password, new_password, revoke_tokens }),
   tokens: () => request('GET', '/auth/tokens'),
-  createToken: (name) => request('POST', '/auth/tokens', { name }),
+  createToken: (name, password, expires_in_days) =>
+    request('POST', '/auth/tokens', { name, password, expires_in_days }),
   revokeToken: (id) => request('DELETE', `/auth/tokens/${id}`),
   users: () => request('GET', '/api/users?limit=500'),
   createUser: (user) => request('POST', '/api/users', user),

@@ -9,8 +9,9 @@ import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { Team } from './team.js';
 import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
 
-// `me`: who is signed in ({id, email, full_name, access}).
-const state = { me: null, users: [], tasks: [] };
+// `me`: who is signed in ({id, email, full_name, access}); `can`: what the
+// server says they may do (GET /auth/session), so no view re-derives a rule.
+const state = { me: null, can: {}, users: [], tasks: [] };
 const board = new Board(state);
 const team = new Team(state, () => {
   board.renderAssigneeChoices();
@@ -41,6 +42,7 @@ async function loadAll() {
 
 function signedIn(session) {
   state.me = session.user;
+  state.can = session.can || {};
   $('#account-name').textContent = session.user.full_name;
   // If the session ends later, signing in again takes only the password.
   $('#login-email').value = session.user.email;

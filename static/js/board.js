@@ -79,10 +79,10 @@ export class Board {
     return { assignee_id: $('#filter-assignee').value, status: $('#filter-status').value };
   }
 
-  /** Admins change every task; members the tasks assigned to them. */
+  /** What the server said this person may change (`can` of /auth/session). */
   canChange(task) {
-    const { me } = this.state;
-    return me?.access === 'admin' || (Boolean(me) && task.assignee_id === me.id);
+    const { me, can } = this.state;
+    return Boolean(can?.change_any_task || (can?.change_assigned_tasks && me && task.assignee_id === me.id));
   }
 
   /** A name from the team for a user id on a task. */

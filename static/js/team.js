@@ -15,6 +15,9 @@ export class Team {
       title: (user) => (user ? `Edit ${user.full_name}` : 'Add person'),
       focus: 'full_name',
       fill: (f, user) => {
+        // The server refuses to demote the only active admin (409, with its
+        // reason in the form); say so before anyone tries.
+        $('#user-access-last-admin').hidden = !(user && this.isOnlyActiveAdmin(user));
         if (!user) return;
         f.full_name.value = user.full_name;
         f.email.value = user.email;
@@ -49,8 +52,14 @@ export class Team {
     });
   }
 
+  /** Whether the server lets the signed-in person manage people. */
   get isAdmin() {
-    return this.state.me?.access === 'admin';
+    return Boolean(this.state.can?.manage_people);
+  }
+
+  isOnlyActiveAdmin(user) {
+    const admins = this.state.users.filter((u) => u.active && u.access === 'admin');
+    return admins.length === 1 && admins[0].id === user.id;
   }
 
   render() {

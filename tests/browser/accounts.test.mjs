@@ -172,9 +172,14 @@ test('the member changes their password on the account page', async () => {
   assert.equal(await form.getByLabel('Current password').inputValue(), '');
 });
 
-test('a personal API token is shown once, works, and stops working when revoked', async () => {
+test('a personal API token needs the password, is shown once with its expiry, works, and stops working when revoked', async () => {
   const form = member.locator('#token-form');
   await form.getByLabel('Name').fill('Shelf inventory script');
+  await form.getByLabel('Expires after').selectOption('30');
+  await form.getByLabel('Your password').fill('not my password at all');
+  await form.getByRole('button', { name: 'Create token' }).click();
+  await form.getByText('That is not your password, so no token was created.').waitFor();
+  await form.getByLabel('Your password').fill(SECOND_PASSWORD);
   await form.getByRole('button', { name: 'Create token' }).click();
   const shown = member.getByLabel('New token');
   await shown.waitFor();
@@ -184,6 +189,10 @@ test('a personal API token is shown once, works, and stops working when revoked'
   assert.ok(await member.locator('#new-token').getByText('it will not be shown again').isVisible());
   const tokens = member.locator('#tokens');
   await tokens.getByText('Shelf inventory script').waitFor();
+  const [listed] = (await fetchIn(member, 'GET', '/auth/tokens')).body;
+  const days = (Date.parse(listed.expires_at) - Date.now()) / 86400000;
+  assert.ok(days > 29.9 && days <= 30, `expires in ${days} days`);
+  await tokens.getByText(/expires /).waitFor();
   await member.screenshot({ path: `${artifacts}account.png`, fullPage: true });
 
   const asProgram = () => fetch(`${app.url}/tasks?assignee_id=${ids.bea}`, { headers: { authorization: `Bearer ${token}` } });
@@ -230,6 +239,19 @@ test('a deactivated member is signed out at their next action', async () => {
   await member.getByText('Your session has ended').waitFor();
   await signIn(member, undefined, SECOND_PASSWORD);
   await member.getByText('Incorrect email or password.').waitFor();
+});
+
+test('the team page explains why the only admin cannot be made a member', async () => {
+  await admin.getByRole('link', { name: 'Team' }).click();
+  const me = (await call('GET', '/auth/session')).user;
+  await admin.getByRole('button', { name: `Edit ${me.full_name}` }).click();
+  const dialog = admin.getByRole('dialog', { name: `Edit ${me.full_name}` });
+  await dialog.getByText("This is the team's only active admin").waitFor();
+  await dialog.getByLabel('Access').selectOption('member');
+  await dialog.getByRole('button', { name: 'Save person' }).click();
+  await dialog.getByText(/only active admin, so they cannot be made a member/).waitFor();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await call('GET', '/auth/session')).user.access, 'admin');
 });
 
 test('a throttled sign-in shows the server\'s words', async () => {

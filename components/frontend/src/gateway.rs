@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use mth_shared::auth::Person;
+use mth_accounts::Actor;
 use mth_shared::internal::Service;
 use mth_shared::outbound::{CallError, Reply};
 use mth_shared::{ApiError, RequestContext};
@@ -71,7 +71,7 @@ pub fn forward(
     req: &Request,
     ctx: &RequestContext,
     target: Target,
-    person: &Person,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let body = req.body();
     if body.len() > mth_shared::body::MAX_BODY_BYTES {
@@ -79,7 +79,8 @@ pub fn forward(
             mth_shared::body::MAX_BODY_BYTES,
         ));
     }
-    let service = Service::new(target.service, target.url_variable, ctx)?.acting_for(person);
+    let service =
+        Service::new(target.service, target.url_variable, ctx)?.acting_for(actor.header_value());
     let path_and_query = match req.query() {
         "" => target.path,
         query => format!("{}?{query}", target.path),

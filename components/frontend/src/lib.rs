@@ -1,19 +1,14 @@
 //! frontend: the browser's one door to MicroTaskHub (route `/...`).
 //!
-//! Serves the single-page UI from `/static`, signs people in (passwords and
-//! sessions in Postgres), and forwards `/api/users…` and `/api/tasks…` to the
+//! Serves the single-page UI from `/static`, signs people in (through the
+//! `mth-accounts` crate, which owns sessions, passwords and tokens), and forwards `/api/users…` and `/api/tasks…` to the
 //! services with the internal bearer token — which never reaches the browser
 //! — naming the signed-in person, whose permissions the services apply.
 
-mod account;
 pub mod assets;
 pub mod gateway;
-mod password;
 mod routes;
 pub mod security;
-pub mod session;
-mod signin;
-mod throttle;
 
 use spin_sdk::http::{Request, Response};
 
@@ -26,4 +21,70 @@ pub async fn handle_request(req: Request) -> Response {
     response
 }
 
-mth_shared::http_export!(handle_request);
+/// A response's headers as the list wasi-http sends, in a fixed order:
+/// by name, and of the `Set-Cookie` lines the session's first. spin-sdk
+/// keeps headers in a hash map, whose order changes from one request to the
+/// next; clients that read "the" cookie of a sign-in read the session.
+pub fn header_list(response: &Response) -> Vec<(String, Vec<u8>)> {
+    let mut headers: Vec<(String, Vec<u8>)> = response
+        .headers()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
+        .collect();
+    let session_first = |(name, value): &(String, Vec<u8>)| {
+        let is_session = name == "set-cookie"
+            && [
+                mth_accounts::sessions::COOKIE,
+                mth_accounts::sessions::SECURE_COOKIE,
+            ]
+            .iter()
+            .any(|cookie| value.starts_with(format!("{cookie}=").as_bytes()));
+        (name.clone(), !is_session, value.clone())
+    };
+    headers.sort_by_key(session_first);
+    headers
+}
+
+// Not `mth_shared::http_export!`: this component writes its response
+// itself, to send the headers in [`header_list`]'s order.
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(req: Request, response_out: spin_sdk::http::ResponseOutparam) {
+    use spin_sdk::http::{Fields, OutgoingResponse};
+    let response = handle_request(req).await;
+    let fields = Fields::from_list(&header_list(&response)).unwrap_or_else(|_| Fields::new());
+    let outgoing = OutgoingResponse::new(fields);
+    let _ = outgoing.set_status_code(*response.status());
+    if let Err(e) = response_out
+        .set_with_body(outgoing, response.into_body())
+        .await
+    {
+        eprintln!("Could not send the response: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_the_first_set_cookie() {
+        for _ in 0..20 {
+            let mut response = Response::new(200, ());
+            response.set_header("set-cookie", "mth_session=s; Path=/");
+            response.set_header("Set-Cookie", "mth_device=d; Path=/");
+            response.set_header("content-type", "application/json");
+            let names: Vec<String> = header_list(&response)
+                .into_iter()
+                .map(|(name, value)| format!("{name}: {}", String::from_utf8(value).unwrap()))
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    "content-type: application/json",
+                    "set-cookie: mth_session=s; Path=/",
+                    "set-cookie: mth_device=d; Path=/"
+                ]
+            );
+        }
+    }
+}

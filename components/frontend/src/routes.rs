@@ -1,14 +1,15 @@
-//! Dispatch on the full request path (never on `spin-path-info`).
+//! Dispatch on the full request path (never on `spin-path-info`). What
+//! sign-in, sessions and tokens mean is the accounts crate's; this module
+//! only maps routes to it and writes its cookies.
 
-use mth_shared::body::JsonObject;
+use mth_accounts::signin::{self, Browser, SignedIn};
+use mth_accounts::{Session, account, sessions};
 use mth_shared::db::Db;
 use mth_shared::query::parse_uuid;
-use mth_shared::request::header;
 use mth_shared::{ApiError, RequestContext, health, respond};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::session::{self, Session};
-use crate::{account, assets, gateway, security, signin};
+use crate::{assets, gateway, security};
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
     let path = req.path().to_owned();
@@ -27,44 +28,45 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
             let target = gateway::target(&path)
                 .ok_or_else(|| ApiError::not_found("No such API endpoint."))?;
             security::check_origin(&req)?;
-            let session = current_session(&req)?;
-            gateway::forward(&req, &ctx, target, &session.person)
+            let session = browser(&req).session()?;
+            gateway::forward(&req, &ctx, target, &session.actor)
         }
         _ => assets::serve(&req),
     }
 }
 
+fn browser(req: &Request) -> Browser<'_> {
+    Browser {
+        req,
+        https: security::is_https(req),
+    }
+}
+
 /// `/auth/...`: signing in and out, and the signed-in person's own account.
 fn auth(req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
-    let method = req.method();
-    match (method, rest) {
-        (Method::Post, ["login"]) => signed_in(req, signin::sign_in(req)?, 200),
-        (Method::Post, ["logout"]) => logout(req),
-        (Method::Get, ["session"]) => Ok(no_store(respond::json(200, &current_session(req)?))),
-        (Method::Post, ["set-password"]) => signed_in(
-            req,
-            account::set_with_link(JsonObject::from_request(req)?)?,
-            200,
-        ),
+    let browser = browser(req);
+    match (req.method(), rest) {
+        (Method::Post, ["login"]) => signed_in(&browser, signin::sign_in(&browser)?),
+        (Method::Post, ["logout"]) => logout(&browser),
+        (Method::Get, ["session"]) => {
+            Ok(no_store(respond::json(200, &browser.session()?.to_json())))
+        }
+        (Method::Post, ["set-password"]) => signed_in(&browser, account::set_with_link(&browser)?),
         (Method::Post, ["password"]) => {
-            let session = current_session(req)?;
-            signed_in(
-                req,
-                account::change(&session, JsonObject::from_request(req)?)?,
-                200,
-            )
+            let session = browser.session()?;
+            signed_in(&browser, account::change(&browser, &session)?)
         }
         (Method::Get, ["tokens"]) => {
-            let tokens = account::tokens(&current_session(req)?)?;
+            let tokens = account::tokens(&browser.session()?)?;
             Ok(no_store(respond::json(200, &tokens)))
         }
         (Method::Post, ["tokens"]) => {
-            let session = current_session(req)?;
-            let created = account::create_token(&session, JsonObject::from_request(req)?)?;
+            let session: Session = browser.session()?;
+            let created = account::create_token(&browser, &session)?;
             Ok(no_store(respond::json(201, &created)))
         }
         (Method::Delete, ["tokens", id]) => {
-            let session = current_session(req)?;
+            let session = browser.session()?;
             account::revoke_token(&session, parse_uuid("id", id)?)?;
             Ok(respond::no_content())
         }
@@ -87,60 +89,27 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// The answer that signs a browser in: the session, and its cookie.
-fn signed_in(
-    req: &Request,
-    (value, session): (String, Session),
-    status: u16,
-) -> Result<Response, ApiError> {
-    let mut response = no_store(respond::json(status, &session));
-    response.set_header(
-        "set-cookie",
-        session::set_cookie(&value, security::is_https(req)),
-    );
+/// The answer that signs a browser in: the session, and its cookies (the
+/// session's, and the device cookie that marks this browser as one the
+/// person signed in from).
+fn signed_in(browser: &Browser<'_>, signed_in: SignedIn) -> Result<Response, ApiError> {
+    let mut response = no_store(respond::json(200, &signed_in.session.to_json()));
+    let [session, device] = browser.cookies(&signed_in);
+    // spin-sdk keeps response headers in a map keyed by the name as given
+    // and hands every entry to wasi-http's `from-list`, which appends: two
+    // spellings of the name are two `Set-Cookie` lines (one cookie each, as
+    // browsers require), not one overwriting the other.
+    response.set_header("set-cookie", session);
+    response.set_header("Set-Cookie", device);
     Ok(response)
 }
 
-fn signed_out() -> ApiError {
-    ApiError::new(
-        401,
-        "You are not signed in, or your session has ended. Please sign in.",
-    )
-}
-
-fn cookie_values(req: &Request) -> impl Iterator<Item = &str> {
-    session::cookie_values(
-        header(req, "cookie").unwrap_or_default(),
-        session::COOKIE_NAME,
-    )
-    .filter(|v| !v.is_empty())
-}
-
-/// The live session the request's cookie names.
-fn current_session(req: &Request) -> Result<Session, ApiError> {
-    let mut values = cookie_values(req).peekable();
-    if values.peek().is_none() {
-        return Err(signed_out());
-    }
-    let db = Db::connect()?;
-    for value in values {
-        if let Some(session) = session::find(&db, value)? {
-            return Ok(session);
-        }
-    }
-    Err(signed_out())
-}
-
 /// Ends the session on the server, so the cookie is worthless even if kept.
-fn logout(req: &Request) -> Result<Response, ApiError> {
-    let values: Vec<&str> = cookie_values(req).collect();
-    if !values.is_empty() {
-        let db = Db::connect()?;
-        for value in values {
-            session::end(&db, value)?;
-        }
+fn logout(browser: &Browser<'_>) -> Result<Response, ApiError> {
+    if let Some(value) = browser.session_value() {
+        sessions::end(&Db::connect()?, value)?;
     }
     let mut response = no_store(respond::no_content());
-    response.set_header("set-cookie", session::clear_cookie(security::is_https(req)));
+    response.set_header("set-cookie", sessions::clear_cookie(browser.https));
     Ok(response)
 }

@@ -1,6 +1,6 @@
 //! `/tasks` endpoints: authentication, dispatch, and the steps of each operation.
 
-use mth_shared::auth::Actor;
+use mth_accounts::{Actor, TaskScope};
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
@@ -13,26 +13,33 @@ use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
-    route::api(&req, "tasks", "task-service", |method, segments, actor| {
-        let writer = writer(actor);
-        match (method, segments) {
-            (&Method::Post, ["tasks"]) => Some(create(&req, &ctx, writer)),
-            (&Method::Get, ["tasks"]) => Some(list(&req)),
-            (&Method::Get, ["tasks", "stats"]) => Some(stats(&req)),
-            (&Method::Get, ["tasks", id]) => Some(show(&req, &ctx, id)),
-            (&Method::Patch, ["tasks", id]) => Some(update(&req, &ctx, id, writer)),
-            (&Method::Delete, ["tasks", id]) => Some(delete(&req, id, writer)),
-            _ => None,
-        }
-    })
+    let authenticate = mth_accounts::authenticate;
+    route::api(
+        &req,
+        "tasks",
+        "task-service",
+        authenticate,
+        |method, segments, actor| {
+            let writer = writer(actor);
+            match (method, segments) {
+                (&Method::Post, ["tasks"]) => Some(create(&req, &ctx, writer)),
+                (&Method::Get, ["tasks"]) => Some(list(&req)),
+                (&Method::Get, ["tasks", "stats"]) => Some(stats(&req)),
+                (&Method::Get, ["tasks", id]) => Some(show(&req, &ctx, id)),
+                (&Method::Patch, ["tasks", id]) => Some(update(&req, &ctx, id, writer)),
+                (&Method::Delete, ["tasks", id]) => Some(delete(&req, id, writer)),
+                _ => None,
+            }
+        },
+    )
 }
 
-/// Everyone signed in reads every task and creates tasks; admins (and the
-/// services) change any task, members only the tasks assigned to them.
+/// Everyone signed in reads every task and creates tasks; which tasks they
+/// may change is the policy's [`TaskScope`].
 fn writer(actor: Actor) -> Writer {
     Writer {
         person: actor.person_id(),
-        only_assigned_to: actor.person_id().filter(|_| !actor.is_admin()),
+        scope: TaskScope::of(&actor),
     }
 }
 

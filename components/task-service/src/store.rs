@@ -1,5 +1,6 @@
 //! The tasks table. One statement per operation, all parameterised.
 
+use mth_accounts::TaskScope;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db, DbError, Page, PageQuery, constraint, sqlstate};
 use mth_shared::query;
@@ -37,14 +38,13 @@ fn write_error(e: DbError) -> ApiError {
 pub struct Writer {
     /// Recorded as `created_by` / `updated_by` (`None`: a service).
     pub person: Option<Uuid>,
-    /// A member may change only the tasks assigned to them; `None`: any task.
-    pub only_assigned_to: Option<Uuid>,
+    /// The tasks they may change (the policy's rule, as data).
+    pub scope: TaskScope,
 }
 
 impl Writer {
     pub fn may_change(&self, task: &Task) -> bool {
-        self.only_assigned_to
-            .is_none_or(|me| task.assignee_id == Some(me))
+        self.scope.allows(task.assignee_id)
     }
 }
 
@@ -109,7 +109,8 @@ pub enum Changed {
 /// statement that also checks the writer may (so a reassignment cannot slip
 /// between a check and the write).
 pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Changed, ApiError> {
-    let sql = "UPDATE tasks SET \
+    let sql = format!(
+        "UPDATE tasks SET \
            title = COALESCE($2, title), \
            description = CASE WHEN $3 THEN $4 ELSE description END, \
            status = COALESCE($5, status), \
@@ -117,7 +118,9 @@ pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Ch
            assignee_id = COALESCE($8, assignee_id), \
            updated_by = $9, \
            updated_at = (now() AT TIME ZONE 'utc') \
-         WHERE id = $1 AND ($10::uuid IS NULL OR assignee_id = $10) RETURNING *";
+         WHERE id = $1 AND {} RETURNING *",
+        TaskScope::sql_condition("assignee_id", 10)
+    );
     let description = patch.description.as_ref();
     let params = [
         id.into(),
@@ -132,9 +135,9 @@ pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Ch
         opt(patch.due_date.flatten()),
         opt(patch.assignee_id),
         opt(writer.person),
-        opt(writer.only_assigned_to),
+        writer.scope.param(),
     ];
-    match db::first(db.query(sql, &params).map_err(write_error)?)? {
+    match db::first(db.query(&sql, &params).map_err(write_error)?)? {
         Some(task) => Ok(Changed::Yes(Box::new(task))),
         None => why_not_changed(db, id),
     }
@@ -159,9 +162,11 @@ pub enum Deleted {
 /// statement, so a concurrent change cannot slip between check and delete.
 pub fn delete_done(db: &Db, id: Uuid, writer: Writer) -> Result<Deleted, ApiError> {
     let deleted = db.execute(
-        "DELETE FROM tasks WHERE id = $1 AND status = 'done' \
-         AND ($2::uuid IS NULL OR assignee_id = $2)",
-        &[id.into(), opt(writer.only_assigned_to)],
+        &format!(
+            "DELETE FROM tasks WHERE id = $1 AND status = 'done' AND {}",
+            TaskScope::sql_condition("assignee_id", 2)
+        ),
+        &[id.into(), writer.scope.param()],
     )?;
     if deleted > 0 {
         return Ok(Deleted::Yes);

@@ -1,6 +1,6 @@
 //! User fields as domain types: a value of these types is valid by construction.
 
-use mth_shared::auth::Access;
+use mth_accounts::Access;
 use mth_shared::body::{Blank, JsonObject, Lines, boolean, bounded_text, from_string};
 use mth_shared::time::Timestamp;
 use serde::Serialize;

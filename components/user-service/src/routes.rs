@@ -1,9 +1,10 @@
 //! `/users` endpoints: authentication, dispatch, and the steps of each operation.
 
+use mth_accounts::{Actor, Permission, invitations, sessions};
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
-use mth_shared::{ApiError, RequestContext, respond, route, token};
+use mth_shared::{ApiError, RequestContext, respond, route};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
@@ -12,26 +13,33 @@ use crate::store::{self, Deleted, Updated};
 use crate::tasks;
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
-    route::api(&req, "users", "user-service", |method, segments, actor| {
-        // Everyone signed in reads the team; only admins manage people.
-        let admin = |to| actor.require_admin(to);
-        match (method, segments) {
-            (&Method::Post, ["users"]) => Some(admin("add people").and_then(|()| create(&req))),
-            (&Method::Get, ["users"]) => Some(list(&req)),
-            (&Method::Get, ["users", id]) => Some(show(&req, id)),
-            (&Method::Patch, ["users", id]) => {
-                Some(admin("change people").and_then(|()| update(&req, id)))
+    let authenticate = mth_accounts::authenticate;
+    route::api(
+        &req,
+        "users",
+        "user-service",
+        authenticate,
+        |method, segments, actor| {
+            // Everyone signed in reads the team; managing people is a permission.
+            let admin = |to| actor.require(Permission::ManagePeople, to);
+            match (method, segments) {
+                (&Method::Post, ["users"]) => Some(admin("add people").and_then(|()| create(&req))),
+                (&Method::Get, ["users"]) => Some(list(&req)),
+                (&Method::Get, ["users", id]) => Some(show(&req, id)),
+                (&Method::Patch, ["users", id]) => {
+                    Some(admin("change people").and_then(|()| update(&req, id)))
+                }
+                (&Method::Delete, ["users", id]) => {
+                    Some(admin("delete people").and_then(|()| delete(&req, &ctx, id)))
+                }
+                (&Method::Post, ["users", id, "invitation"]) => Some(
+                    admin("invite people or reset passwords")
+                        .and_then(|()| invite(&req, id, &actor)),
+                ),
+                _ => None,
             }
-            (&Method::Delete, ["users", id]) => {
-                Some(admin("delete people").and_then(|()| delete(&req, &ctx, id)))
-            }
-            (&Method::Post, ["users", id, "invitation"]) => Some(
-                admin("invite people or reset passwords")
-                    .and_then(|()| invite(&req, id, actor.person_id())),
-            ),
-            _ => None,
-        }
-    })
+        },
+    )
 }
 
 /// Endpoints on one user take no query parameters.
@@ -72,7 +80,15 @@ fn update(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
         return Ok(respond::json(200, &user));
     }
     match store::update(&db, id, &patch)? {
-        Updated::Yes(user) => Ok(respond::json(200, &user)),
+        Updated::Yes(user) => {
+            if !user.active {
+                // Their sessions would be refused anyway (every lookup
+                // checks `active`); ending them frees the rows at once.
+                sessions::end_all(&db, id)?;
+            }
+            Ok(respond::json(200, &user))
+        }
+        Updated::LastAdmin => Err(last_admin(&patch)),
         Updated::NoSuchUser => Err(not_found(id)),
         Updated::EmailTaken => Err(store::email_taken(
             patch.email.as_ref().map_or("", |e| e.as_str()),
@@ -80,13 +96,24 @@ fn update(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
     }
 }
 
+/// Refused: the team must keep an active admin who can manage it.
+fn last_admin(patch: &UserPatch) -> ApiError {
+    let what = if patch.active == Some(false) {
+        "deactivated"
+    } else {
+        "made a member"
+    };
+    ApiError::conflict(format!(
+        "This is the team's only active admin, so they cannot be {what}. Make someone else an admin first."
+    ))
+}
+
 /// A one-time set-password link (an invitation, or a reset), valid 72 hours.
 /// The token is shown only here; the database keeps its digest.
-fn invite(req: &Request, raw_id: &str, by: Option<Uuid>) -> Result<Response, ApiError> {
+fn invite(req: &Request, raw_id: &str, by: &Actor) -> Result<Response, ApiError> {
     let id = user_id(req, raw_id)?;
-    let token = token::generate("")?;
-    let expires_at = store::invite(&Db::connect()?, id, token::digest(&token), by)?;
-    let Some(expires_at) = expires_at else {
+    let link = invitations::create(&Db::connect()?, id, by)?;
+    let Some(link) = link else {
         return match store::find(&Db::connect()?, id)? {
             None => Err(not_found(id)),
             Some(_) => Err(ApiError::conflict(
@@ -98,8 +125,8 @@ fn invite(req: &Request, raw_id: &str, by: Option<Uuid>) -> Result<Response, Api
         201,
         &serde_json::json!({
             "user_id": id,
-            "path": format!("/set-password#{token}"),
-            "expires_at": expires_at,
+            "path": format!("/set-password#{}", link.token),
+            "expires_at": link.expires_at,
         }),
     ))
 }
@@ -126,6 +153,9 @@ fn delete(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response,
     match store::delete(&Db::connect()?, id)? {
         Deleted::Yes => Ok(respond::no_content()),
         Deleted::NoSuchUser => Err(not_found(id)),
+        Deleted::LastAdmin => Err(ApiError::conflict(
+            "This is the team's only active admin, so they cannot be deleted. Make someone else an admin first.",
+        )),
         Deleted::HasOpenTasks => Err(ApiError::conflict(
             "This user was just given an unfinished task. Finish or reassign it before deleting the user.",
         )),

@@ -3,7 +3,6 @@
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db, Page, PageQuery, constraint, sqlstate};
 use mth_shared::query;
-use mth_shared::time::Timestamp;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
 
@@ -40,6 +39,18 @@ pub fn list(db: &Db, page: query::Page) -> Result<Page<User>, ApiError> {
     })
 }
 
+/// Locks every active admin's row (in id order, so two statements cannot
+/// deadlock) and counts them, apart from user `$1` and as `$1`. A concurrent
+/// demotion waits for the lock and then sees the other's outcome, so two
+/// admins removing each other cannot both succeed.
+const ADMINS: &str = "admins AS (SELECT id FROM users WHERE access = 'admin' AND active \
+                        ORDER BY id FOR UPDATE), \
+                      guard AS (SELECT count(*) FILTER (WHERE id <> $1) AS others, \
+                        count(*) FILTER (WHERE id = $1) AS me FROM admins)";
+
+/// User `$1` is the only active admin (needs [`ADMINS`]).
+const ONLY_ADMIN: &str = "((SELECT me FROM guard) > 0 AND (SELECT others FROM guard) = 0)";
+
 pub fn find(db: &Db, id: Uuid) -> Result<Option<User>, ApiError> {
     db::first(db.query("SELECT * FROM users WHERE id = $1", &[id.into()])?)
 }
@@ -50,6 +61,8 @@ pub enum Updated {
     NoSuchUser,
     /// Another user has the email the patch asks for.
     EmailTaken,
+    /// The patch would leave the team without an active admin.
+    LastAdmin,
 }
 
 /// The one row [`update`]'s statement returns: whether the email was taken,
@@ -59,6 +72,9 @@ impl db::FromRow for Updated {
         if row.get::<bool>("email_taken")? {
             return Ok(Updated::EmailTaken);
         }
+        if row.get::<bool>("last_admin")? {
+            return Ok(Updated::LastAdmin);
+        }
         match row.get::<Option<Uuid>>("id")? {
             Some(_) => <User as db::FromRow>::from_row(row).map(Updated::Yes),
             None => Ok(Updated::NoSuchUser),
@@ -66,26 +82,31 @@ impl db::FromRow for Updated {
     }
 }
 
-/// Applies the fields present in `patch`. Deactivating ends the person's
-/// sessions in the same statement. A taken email is an outcome of the
+/// Applies the fields present in `patch`, unless it would demote or
+/// deactivate the only active admin. A taken email is an outcome of the
 /// statement (the `taken` check uses the unique index's own expression); only
 /// two requests racing for one email meet the index itself, an error
 /// `mth_shared::db` reads as a unique violation whichever host runs us.
 pub fn update(db: &Db, id: Uuid, patch: &UserPatch) -> Result<Updated, ApiError> {
     let text = |v: Option<&str>| v.map_or(ParameterValue::DbNull, |s| s.to_owned().into());
-    let sql = "WITH taken AS ( \
-                 SELECT 1 FROM users WHERE $2::text IS NOT NULL AND id <> $1 \
-                   AND lower(normalize(email, NFC) COLLATE \"und-x-icu\") \
-                     = lower(normalize($2::text, NFC) COLLATE \"und-x-icu\")), \
-               updated AS ( \
-                 UPDATE users SET email = COALESCE($2, email), full_name = COALESCE($3, full_name), \
-                   role = COALESCE($4, role), access = COALESCE($5, access), \
-                   active = COALESCE($6, active) \
-                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM taken) RETURNING *), \
-               ended AS (DELETE FROM sessions WHERE user_id = $1 AND $6::boolean IS FALSE \
-                 AND EXISTS (SELECT 1 FROM updated)) \
-               SELECT updated.*, EXISTS (SELECT 1 FROM taken) AS email_taken \
-               FROM (SELECT 1) AS one LEFT JOIN updated ON true";
+    let sql = format!(
+        "WITH {ADMINS}, \
+           removes_admin AS (SELECT 1 WHERE {ONLY_ADMIN} \
+             AND (($5::text IS NOT NULL AND $5 <> 'admin') OR $6::boolean IS FALSE)), \
+           taken AS ( \
+             SELECT 1 FROM users WHERE $2::text IS NOT NULL AND id <> $1 \
+               AND {same_email}), \
+           updated AS ( \
+             UPDATE users SET email = COALESCE($2, email), full_name = COALESCE($3, full_name), \
+               role = COALESCE($4, role), access = COALESCE($5, access), \
+               active = COALESCE($6, active) \
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM taken) \
+               AND NOT EXISTS (SELECT 1 FROM removes_admin) RETURNING *) \
+         SELECT updated.*, EXISTS (SELECT 1 FROM taken) AS email_taken, \
+           EXISTS (SELECT 1 FROM removes_admin) AS last_admin \
+         FROM (SELECT 1) AS one LEFT JOIN updated ON true",
+        same_email = mth_accounts::email::same_sql("email", 2),
+    );
     let params = [
         id.into(),
         text(patch.email.as_ref().map(|e| e.as_str())),
@@ -96,7 +117,7 @@ pub fn update(db: &Db, id: Uuid, patch: &UserPatch) -> Result<Updated, ApiError>
             .active
             .map_or(ParameterValue::DbNull, ParameterValue::Boolean),
     ];
-    match db.query(sql, &params) {
+    match db.query(&sql, &params) {
         Ok(rows) => Ok(db::first(rows)?.unwrap_or(Updated::NoSuchUser)),
         Err(e) if e.violates(sqlstate::UNIQUE_VIOLATION, EMAIL_KEY) => Ok(Updated::EmailTaken),
         Err(e) => Err(e.into()),
@@ -109,11 +130,24 @@ pub enum Deleted {
     NoSuchUser,
     /// A task that is not done was assigned meanwhile: the database refused.
     HasOpenTasks,
+    /// The user is the only active admin.
+    LastAdmin,
 }
 
+/// Deletes the user unless they are the only active admin, decided in the
+/// statement that deletes, under the admins' row locks (taken first, in id
+/// order, as [`update`] takes them, so the two cannot deadlock).
 pub fn delete(db: &Db, id: Uuid) -> Result<Deleted, ApiError> {
-    match db.execute("DELETE FROM users WHERE id = $1", &[id.into()]) {
-        Ok(0) => Ok(Deleted::NoSuchUser),
+    let sql = "DELETE FROM users WHERE id = $1 AND NOT ( \
+                 SELECT count(*) FILTER (WHERE a.id = $1) > 0 \
+                   AND count(*) FILTER (WHERE a.id <> $1) = 0 \
+                 FROM (SELECT id FROM users WHERE access = 'admin' AND active \
+                   ORDER BY id FOR UPDATE) AS a)";
+    match db.execute(sql, &[id.into()]) {
+        Ok(0) => match find(db, id)? {
+            Some(_) => Ok(Deleted::LastAdmin),
+            None => Ok(Deleted::NoSuchUser),
+        },
         Ok(_) => Ok(Deleted::Yes),
         Err(e)
             if e.violates(
@@ -126,33 +160,3 @@ pub fn delete(db: &Db, id: Uuid) -> Result<Deleted, ApiError> {
         Err(e) => Err(e.into()),
     }
 }
-
-/// A set-password link for an active user: any unused earlier link of theirs
-/// stops working. `None` when there is no such active user.
-pub fn invite(
-    db: &Db,
-    id: Uuid,
-    token_digest: String,
-    by: Option<Uuid>,
-) -> Result<Option<Timestamp>, ApiError> {
-    let rows = db.query(
-        "WITH target AS (SELECT id FROM users WHERE id = $1 AND active), \
-              replaced AS (DELETE FROM invitations WHERE user_id = $1 AND used_at IS NULL \
-                AND EXISTS (SELECT 1 FROM target)) \
-         INSERT INTO invitations (token_hash, user_id, created_by, expires_at) \
-         SELECT $2, id, $3, (now() AT TIME ZONE 'utc') + interval '72 hours' FROM target \
-         RETURNING expires_at",
-        &[
-            id.into(),
-            token_digest.into(),
-            by.map_or(ParameterValue::DbNull, Into::into),
-        ],
-    )?;
-    Ok(db::first::<Invited>(rows)?.map(|i| i.expires_at))
-}
-
-struct Invited {
-    expires_at: Timestamp,
-}
-
-mth_shared::from_row!(Invited { expires_at });

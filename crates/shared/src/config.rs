@@ -25,9 +25,13 @@ enum Rule {
 /// its own component; the component that reads one checks it here.
 const SECRETS: &[(&str, Rule)] = &[
     ("api_token", Rule::MinBytes(32)),
+    ("api_token_previous", Rule::MinBytes(32)),
     ("ui_password", Rule::MinChars(12)),
     ("database_url", Rule::Set),
 ];
+
+/// Secrets that may be empty (read with [`optional_var`]).
+const OPTIONAL_SECRETS: &[&str] = &["api_token_previous"];
 
 /// Markers of the example values of documentation and old manifests
 /// (matched case-insensitively): a value holding one was never generated.
@@ -73,10 +77,26 @@ pub fn var(name: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Reads an optional secret variable: `None` when it is empty, else checked
+/// like [`var`].
+pub fn optional_var(name: &str) -> Result<Option<String>, ApiError> {
+    let value = spin_sdk::variables::get(name).unwrap_or_default();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    var(name).map(Some)
+}
+
 /// Checks that each of `names` reads and passes its rule: the health
 /// endpoints call this with the secrets their component uses.
 pub fn check_secrets(names: &[&str]) -> Result<(), ApiError> {
-    names.iter().try_for_each(|name| var(name).map(drop))
+    names.iter().try_for_each(|name| {
+        if OPTIONAL_SECRETS.contains(name) {
+            optional_var(name).map(drop)
+        } else {
+            var(name).map(drop)
+        }
+    })
 }
 
 /// A base URL variable without its trailing slash, ready for `format!("{base}/path")`.

@@ -18,13 +18,13 @@ use crate::{ApiError, config, respond};
 /// privileges this code needs. Bump it with every migration the code depends
 /// on; a later migration does not make an older component unready, so a
 /// rollback to an earlier image stays ready.
-pub const REQUIRED_SCHEMA_VERSION: &str = "0004_accounts";
+pub const REQUIRED_SCHEMA_VERSION: &str = "0005_identity";
 
 /// SQLSTATE of a missing table: the migrations never ran here.
 const UNDEFINED_TABLE: &str = "42P01";
 
-/// The secrets the two APIs read (the bearer token and their database URL).
-pub const API_SECRETS: &[&str] = &["api_token", "database_url"];
+/// The secrets the two APIs read (the bearer tokens and their database URL).
+pub const API_SECRETS: &[&str] = &["api_token", "api_token_previous", "database_url"];
 
 /// Readiness of an API component: its secrets, the database, the schema version.
 pub fn respond(component: &str) -> Response {
@@ -39,16 +39,31 @@ pub fn respond_with_secrets(component: &str, secrets: &[&str]) -> Response {
     report(component, ready)
 }
 
+/// The answer names what is missing (a variable, the database, the
+/// schema) in our own words; the database's raw error text, which can name
+/// hosts, users and internals, goes only to the log.
 fn report(component: &str, ready: Result<(), ApiError>) -> Response {
     match ready {
         Ok(()) => respond::json(
             200,
             &serde_json::json!({"status": "ok", "component": component}),
         ),
-        Err(e) => respond::json(
-            503,
-            &serde_json::json!({"status": "unavailable", "component": component, "detail": e.detail}),
-        ),
+        Err(e) => {
+            if let Some(cause) = &e.cause {
+                let line = serde_json::json!({
+                    "level": "error",
+                    "component": component,
+                    "path": "health",
+                    "detail": e.detail,
+                    "cause": cause,
+                });
+                eprintln!("{line}");
+            }
+            respond::json(
+                503,
+                &serde_json::json!({"status": "unavailable", "component": component, "detail": e.detail}),
+            )
+        }
     }
 }
 
@@ -70,9 +85,11 @@ fn schema_present(db: &Db) -> Result<(), ApiError> {
                  (the migration Job, or migrations/migrate.sh).",
             ))
         }
-        Err(DbError::Rejected { code, message }) => Err(ApiError::unavailable(format!(
-            "Cannot read schema_migrations ({code} {message})."
-        ))),
+        Err(DbError::Rejected { code, message }) => Err(ApiError::unavailable(
+            "The database refused to show its schema version (schema_migrations): \
+             check the app role's privileges.",
+        )
+        .caused_by(format_args!("reading schema_migrations: {code} {message}"))),
         Err(e) => Err(e.into()),
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::auth::{ACTOR_HEADER, Actor, Person};
+use crate::auth::ACTOR_HEADER;
 use crate::outbound::{Call, CallError, Reply};
 use crate::{ApiError, RequestContext, config, db};
 
@@ -42,10 +42,11 @@ impl Service {
         })
     }
 
-    /// Calls made for a signed-in person: the service applies their
-    /// permissions (see [`crate::auth`]).
-    pub fn acting_for(mut self, person: &Person) -> Self {
-        self.actor = Some(Actor::header_value(person));
+    /// Calls made for a signed-in person, named by their `x-mth-actor`
+    /// value (the accounts crate's `Actor::header_value`): the service
+    /// applies their permissions. `None`: the caller acts for itself.
+    pub fn acting_for(mut self, actor_header: Option<String>) -> Self {
+        self.actor = actor_header;
         self
     }
 

@@ -6,26 +6,27 @@
 
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::auth::{self, Actor};
 use crate::{ApiError, health};
 
 /// Routes a request to the service that owns `/{collection}...`.
-/// `/{collection}/health` answers without a token; everything else needs the
-/// credential (see [`auth::authenticate`]), then goes to `dispatch` with the
-/// actor; `dispatch` returns `None` for what it does not serve: a 405 on the
+/// `/{collection}/health` answers without a token; everything else needs a
+/// credential, which `authenticate` turns into who acts (the accounts
+/// crate's `authenticate`), then goes to `dispatch` with that actor;
+/// `dispatch` returns `None` for what it does not serve: a 405 on the
 /// collection's own paths, a 404 elsewhere.
-pub fn api(
+pub fn api<A>(
     req: &Request,
     collection: &str,
     component: &str,
-    dispatch: impl FnOnce(&Method, &[&str], Actor) -> Option<Result<Response, ApiError>>,
+    authenticate: impl FnOnce(&Request) -> Result<A, ApiError>,
+    dispatch: impl FnOnce(&Method, &[&str], A) -> Option<Result<Response, ApiError>>,
 ) -> Result<Response, ApiError> {
     let path = req.path().trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     if segments.as_slice() == [collection, "health"] {
         return Ok(health::respond(component));
     }
-    let actor = auth::authenticate(req)?;
+    let actor = authenticate(req)?;
     dispatch(req.method(), &segments, actor).unwrap_or_else(|| match segments.as_slice() {
         [c] | [c, _] if *c == collection => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found("No such endpoint.")),

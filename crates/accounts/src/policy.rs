@@ -1,0 +1,167 @@
+//! What each person may do: every permission rule, written once.
+//!
+//! A rule is data ([`GRANTS`], [`TaskScope`]); the Rust check
+//! ([`Actor::may`], [`TaskScope::allows`]), the SQL condition the stores
+//! use ([`TaskScope::sql_condition`]) and what `GET /auth/session` tells the
+//! UI ([`can`]) are all read from it, so they cannot disagree.
+
+use mth_shared::ApiError;
+use serde::Serialize;
+use spin_sdk::pg4::ParameterValue;
+use uuid::Uuid;
+
+use crate::actor::{Access, Actor};
+
+/// Something a person may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Add, change, deactivate and delete people; send set-password links.
+    ManagePeople,
+    /// Change, move and delete any task.
+    ChangeAnyTask,
+    /// Change, move and delete the tasks assigned to oneself.
+    ChangeAssignedTasks,
+}
+
+/// Which access levels hold each permission. Everyone signed in reads every
+/// user and task and creates tasks; that needs no permission.
+pub const GRANTS: &[(Permission, &[Access])] = &[
+    (Permission::ManagePeople, &[Access::Admin]),
+    (Permission::ChangeAnyTask, &[Access::Admin]),
+    (
+        Permission::ChangeAssignedTasks,
+        &[Access::Admin, Access::Member],
+    ),
+];
+
+impl Actor {
+    /// Whether this actor holds `permission`.
+    pub fn may(&self, permission: Permission) -> bool {
+        GRANTS
+            .iter()
+            .any(|(p, levels)| *p == permission && levels.contains(&self.access()))
+    }
+
+    /// 403 unless the actor holds `permission`; `to` completes "Only admins can …".
+    pub fn require(&self, permission: Permission, to: &str) -> Result<(), ApiError> {
+        if self.may(permission) {
+            return Ok(());
+        }
+        let holders: Vec<&str> = GRANTS
+            .iter()
+            .filter(|(p, _)| *p == permission)
+            .flat_map(|(_, levels)| levels.iter().map(|l| l.as_str()))
+            .collect();
+        Err(ApiError::forbidden(format!(
+            "Only {} can {to}.",
+            holders
+                .iter()
+                .map(|h| format!("{h}s"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )))
+    }
+}
+
+/// What `GET /auth/session` says the person may do: one entry per
+/// [`Permission`], so the UI never re-derives a rule from `access`.
+pub fn can(actor: &Actor) -> serde_json::Map<String, serde_json::Value> {
+    GRANTS
+        .iter()
+        .map(|(permission, _)| {
+            let name = serde_json::to_value(permission)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            (name, actor.may(*permission).into())
+        })
+        .collect()
+}
+
+/// The tasks an actor may change (move, edit, delete): a value both the
+/// Rust check and the SQL condition are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskScope {
+    Any,
+    AssignedTo(Uuid),
+    Nothing,
+}
+
+impl TaskScope {
+    /// The rule: any task with [`Permission::ChangeAnyTask`], else the ones
+    /// assigned to the person with [`Permission::ChangeAssignedTasks`].
+    pub fn of(actor: &Actor) -> Self {
+        match actor.person_id() {
+            _ if actor.may(Permission::ChangeAnyTask) => TaskScope::Any,
+            Some(id) if actor.may(Permission::ChangeAssignedTasks) => TaskScope::AssignedTo(id),
+            _ => TaskScope::Nothing,
+        }
+    }
+
+    /// Whether a task with this assignee is in scope.
+    pub fn allows(&self, assignee_id: Option<Uuid>) -> bool {
+        match self {
+            TaskScope::Any => true,
+            TaskScope::AssignedTo(me) => assignee_id == Some(*me),
+            TaskScope::Nothing => false,
+        }
+    }
+
+    /// The same rule as SQL on `column`, using parameter `$param` (bind
+    /// [`TaskScope::param`] there). One text for every scope, so the
+    /// statement's parameters never change shape.
+    pub fn sql_condition(column: &str, param: usize) -> String {
+        format!("(${param}::uuid IS NULL OR {column} = ${param})")
+    }
+
+    /// The value for [`TaskScope::sql_condition`]'s parameter: NULL for any
+    /// task; the nil UUID, which no user has (ids are random v4), for none.
+    pub fn param(&self) -> ParameterValue {
+        match self {
+            TaskScope::Any => ParameterValue::DbNull,
+            TaskScope::AssignedTo(id) => (*id).into(),
+            TaskScope::Nothing => Uuid::nil().into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_change_any_task_members_their_own() {
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let member = Actor::person(me, Access::Member);
+        let admin = Actor::person(me, Access::Admin);
+        assert_eq!(TaskScope::of(&admin), TaskScope::Any);
+        assert_eq!(TaskScope::of(&Actor::SERVICE), TaskScope::Any);
+        assert_eq!(TaskScope::of(&member), TaskScope::AssignedTo(me));
+        assert!(TaskScope::of(&member).allows(Some(me)));
+        assert!(!TaskScope::of(&member).allows(Some(other)));
+        assert!(!TaskScope::of(&member).allows(None));
+        assert!(!TaskScope::Nothing.allows(Some(me)));
+        assert!(matches!(TaskScope::Any.param(), ParameterValue::DbNull));
+        assert_eq!(
+            TaskScope::sql_condition("assignee_id", 10),
+            "($10::uuid IS NULL OR assignee_id = $10)"
+        );
+    }
+
+    #[test]
+    fn people_are_managed_by_admins_only_and_the_session_says_so() {
+        let member = Actor::person(Uuid::new_v4(), Access::Member);
+        let refused = member.require(Permission::ManagePeople, "add people");
+        assert_eq!(refused.unwrap_err().detail, "Only admins can add people.");
+        let member_can = can(&member);
+        assert_eq!(member_can["manage_people"], false);
+        assert_eq!(member_can["change_any_task"], false);
+        assert_eq!(member_can["change_assigned_tasks"], true);
+        assert!(
+            can(&Actor::SERVICE)
+                .values()
+                .all(|v| v == &serde_json::Value::Bool(true))
+        );
+    }
+}
