@@ -4,6 +4,13 @@
 //! ([`Actor::may`], [`TaskScope::allows`]), the SQL condition the stores
 //! use ([`TaskScope::sql_condition`]) and what `GET /auth/session` tells the
 //! UI ([`can`]) are all read from it, so they cannot disagree.
+//!
+//! A new rule touches two files. "Only admins delete tasks": here, a
+//! variant `DeleteTasks` and its line `(Permission::DeleteTasks,
+//! &[Access::Admin])` in [`GRANTS`]; in task-service's `routes.rs`,
+//! `actor.require(Permission::DeleteTasks, "delete tasks")?` in `delete`.
+//! `GET /auth/session` then says `"delete_tasks": false` for members by
+//! itself, and a refused delete shows the 403's reason on the card.
 
 use mth_shared::ApiError;
 use serde::Serialize;
