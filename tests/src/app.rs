@@ -1,16 +1,20 @@
 //! `TestApp`: one migrated database and one running copy of the application.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use runner::{RunnerConfig, RunningApp};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use pg_harness::{PgCluster, free_port, repo_root};
+use pg_harness::{PgCluster, repo_root};
 
 use crate::host::{Host, SpinProcess};
+use crate::wasm;
 
 /// How to start a [`TestApp`].
 pub struct Options {
@@ -40,9 +44,14 @@ pub fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
 }
 
+/// Asserts a response's status, naming the URL it answered.
+fn assert_status(response: &Response, status: StatusCode) {
+    assert_eq!(response.status(), status, "{}", response.url());
+}
+
 /// Asserts a 422 and returns the fields its `errors` name, in order.
 pub async fn error_fields(response: Response) -> Vec<String> {
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_status(&response, StatusCode::UNPROCESSABLE_ENTITY);
     let error = body(response).await;
     assert!(error["detail"].is_string(), "{error}");
     error["errors"]
@@ -55,8 +64,11 @@ pub async fn error_fields(response: Response) -> Vec<String> {
 
 /// Asserts a problem response with `status` and returns its `detail`.
 pub async fn detail(response: Response, status: StatusCode) -> String {
-    assert_eq!(response.status(), status);
-    let problem = body(response).await;
+    let (url, actual) = (response.url().clone(), response.status());
+    let text = response.text().await.expect("a body");
+    assert_eq!(actual, status, "{url}: {text}");
+    let problem: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{url}: the body is not JSON ({e}): {text}"));
     let detail = problem["detail"].as_str();
     detail
         .unwrap_or_else(|| panic!("no detail: {problem}"))
@@ -75,11 +87,6 @@ pub async fn assert_detail(response: Response, status: StatusCode, needle: &str)
 /// The path of a resource in `collection` (`/users`, `/tasks`) that does not exist.
 pub fn unknown(collection: &str) -> String {
     format!("{collection}/{}", uuid::Uuid::new_v4())
-}
-
-/// A URL on which nothing listens: requests to it are refused at once.
-pub fn dead_url() -> String {
-    format!("http://127.0.0.1:{}", free_port())
 }
 
 pub struct TestApp {
@@ -124,6 +131,9 @@ impl TestApp {
             host: Host::from_env(),
         };
         configure(&mut options);
+        tokio::task::spawn_blocking(wasm::ensure_fresh)
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
 
         let cluster = if options.own_cluster {
             let cluster = tokio::task::spawn_blocking(PgCluster::start).await.unwrap();
@@ -172,6 +182,38 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// An HTTP client connecting from `127.0.0.<n>`, which the host reports
+    /// as the peer (`spin-client-addr`): a client address of its own, as the
+    /// throttle counts them. `n` is 1 for [`Self::client`]'s.
+    pub fn client_at(&self, n: u8) -> Client {
+        Client::builder()
+            .no_proxy()
+            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+            .build()
+            .expect("an HTTP client")
+    }
+
+    /// The address the app listens on (`host:port`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sends `request` exactly as written (no client normalises it) on a
+    /// new connection and returns everything the app answers until it
+    /// closes the connection.
+    pub async fn raw_exchange(&self, request: &[u8]) -> String {
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect to the app");
+        stream.write_all(request).await.expect("send the request");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .expect("read the answer");
+        String::from_utf8_lossy(&response).into_owned()
     }
 
     /// A request to the API with the bearer token.
@@ -227,6 +269,16 @@ impl TestApp {
         self.db().await.query_one(&sql, &[]).await.unwrap().get(0)
     }
 
+    /// The one row `sql` returns for one text parameter (`$1`), straight
+    /// from the database.
+    pub async fn row(&self, sql: &str, param: &str) -> tokio_postgres::Row {
+        self.db()
+            .await
+            .query_one(sql, &[&param])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// A direct connection to the test's database, for checks behind the API.
     pub async fn db(&self) -> tokio_postgres::Client {
         let (client, connection) =
@@ -235,6 +287,66 @@ impl TestApp {
                 .expect("connect to the test database");
         tokio::spawn(connection);
         client
+    }
+
+    /// Moves the timestamps `columns` of the `table` rows that match
+    /// `filter` (SQL) back by `interval` (`'8 hours'`): for the app, that
+    /// much time has passed since. Returns how many rows moved.
+    pub async fn move_back(
+        &self,
+        table: &str,
+        columns: &[&str],
+        filter: &str,
+        interval: &str,
+    ) -> u64 {
+        let set: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{c} = {c} - interval '{interval}'"))
+            .collect();
+        let sql = format!("UPDATE {table} SET {} WHERE {filter}", set.join(", "));
+        self.db()
+            .await
+            .execute(&sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Opens a transaction that runs `sql` (statements that take locks) and
+    /// stays open until [`HeldLocks::commit`]: requests that need those
+    /// locks wait meanwhile, so a test can park a request at a precise point.
+    pub async fn hold_locks(&self, sql: &str) -> HeldLocks {
+        let db = self.db().await;
+        db.batch_execute(&format!("BEGIN; {sql}"))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        HeldLocks { db }
+    }
+
+    /// Waits until `count` statements of the app that start with
+    /// `statement` wait for a lock in its database (see [`Self::hold_locks`]).
+    pub async fn wait_until_blocked(&self, statement: &str, count: i64) {
+        const LIMIT: Duration = Duration::from_secs(120);
+        let db = self.db().await;
+        let started = Instant::now();
+        loop {
+            let waiting: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock' AND starts_with(query, $1)",
+                    &[&statement],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiting >= count {
+                return;
+            }
+            assert!(
+                started.elapsed() < LIMIT,
+                "after {LIMIT:?}, {waiting} of {count} `{statement}…` wait for a lock"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Signs in to the frontend with the configured login (the first admin),
@@ -270,6 +382,44 @@ impl TestApp {
             request = request.json(json);
         }
         request.send().await.expect("a browser request")
+    }
+
+    /// A set-password link's token, as an admin (session cookie `admin`)
+    /// gets it for `user_id` (an invitation, or a reset).
+    pub async fn invite(&self, admin: &str, user_id: &str) -> String {
+        let path = format!("/api/users/{user_id}/invitation");
+        let response = self.browse(Method::POST, &path, admin, None).await;
+        assert_status(&response, StatusCode::CREATED);
+        let link = body(response).await;
+        let path = link["path"].as_str().expect("a link");
+        let token = path
+            .strip_prefix("/set-password#")
+            .expect("a set-password link");
+        token.to_owned()
+    }
+
+    /// Sets a password with a link's token, as the browser does.
+    pub async fn set_password(&self, token: &str, password: &str) -> Response {
+        let json = json!({"token": token, "password": password});
+        self.browse(Method::POST, "/auth/set-password", "", Some(&json))
+            .await
+    }
+
+    /// A throttle key's `(failures, seconds blocked after the last failure)`,
+    /// straight from the database (`sign_in_failures`); `None` when it has
+    /// no failures.
+    pub async fn sign_in_failures(&self, key: &str) -> Option<(i32, Option<f64>)> {
+        let row = self
+            .db()
+            .await
+            .query_opt(
+                "SELECT failures, extract(epoch FROM blocked_until - last_failure_at)::float8 \
+                 FROM sign_in_failures WHERE key = $1",
+                &[&key],
+            )
+            .await
+            .unwrap();
+        row.map(|row| (row.get(0), row.get(1)))
     }
 
     /// Signs in as the first admin and returns the session cookie's `name=value`.
@@ -316,6 +466,24 @@ impl TestApp {
             None => {}
         }
     }
+}
+
+/// A transaction holding locks, from [`TestApp::hold_locks`].
+pub struct HeldLocks {
+    db: tokio_postgres::Client,
+}
+
+impl HeldLocks {
+    /// Commits, letting the requests that waited go on.
+    pub async fn commit(self) {
+        self.db.batch_execute("COMMIT").await.expect("COMMIT");
+    }
+}
+
+/// The SHA-256 of `text` in lower-case hex: what the app stores instead of
+/// a secret token.
+pub fn sha256_hex(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
 async fn start_runner(variables: Vec<(String, String)>) -> RunningApp {

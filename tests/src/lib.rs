@@ -1,6 +1,8 @@
 //! The test harness: a throwaway PostgreSQL and the real application, as
 //! compiled `.wasm` components, running in the project's runner or, when
-//! `SPIN_BIN` is set (see [`Host`]), in a real `spin up`.
+//! `SPIN_BIN` is set (see [`Host`]), in a real `spin up`. Components older
+//! than their sources are rebuilt before the first app starts ([`wasm`]),
+//! so a test never runs stale `.wasm`.
 //!
 //! ```no_run
 //! # async fn t() {
@@ -12,11 +14,12 @@
 mod app;
 mod deps;
 mod host;
+pub mod wasm;
 
 pub use app::{
-    Options, TestApp, assert_detail, body, dead_url, detail, error_fields, id, session_cookie,
-    unknown,
+    HeldLocks, Options, TestApp, assert_detail, body, detail, error_fields, id, session_cookie,
+    sha256_hex, unknown,
 };
-pub use deps::{CpuHog, HangingServer};
+pub use deps::{CannedServer, ClosedPort, CpuHog, HangingServer};
 pub use host::{Host, SpinProcess};
 pub use pg_harness::PgCluster;

@@ -1,39 +1,52 @@
 //! Accounts (issue 13), black-box over HTTP against the real components: an
 //! admin invites a member, the member sets a password and signs in, works on
 //! their own tasks, is refused on others', is deactivated and loses access
-//! at once; sign-out, throttled guessing, personal API tokens.
+//! at once; sign-out, throttled guessing, personal API tokens, set-password
+//! links. Where a rule needs time to pass (a link's expiry, a throttle's
+//! wait), the test moves the rows' timestamps back instead of sleeping.
 
-use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie};
-use reqwest::{Method, Response, StatusCode};
+use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie, sha256_hex};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long member passphrase";
+const WRONG: &str = "wrong guess!!";
 
 /// The signed-in admin and a member who accepted an invitation.
 struct Team {
     app: TestApp,
     admin: String,
+    admin_id: String,
     member_id: String,
     member: String,
+    /// The member's invitation token, used up when they set their password.
+    used_link: String,
 }
 
 impl Team {
     async fn new() -> Self {
         let app = TestApp::spawn().await;
         let admin = app.session_cookie().await;
+        let session = app.browse(Method::GET, "/auth/session", &admin, None).await;
+        let admin_id = body(session).await["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let user = app.create_user("mia@example.com").await;
         assert_eq!(
             (user["access"].as_str(), user["active"].as_bool()),
             (Some("member"), Some(true))
         );
         let member_id = id(&user).to_owned();
-        let link = invite(&app, &admin, &member_id).await;
-        let member = session_cookie(set_password(&app, &link, PASSWORD).await);
+        let used_link = app.invite(&admin, &member_id).await;
+        let member = session_cookie(app.set_password(&used_link, PASSWORD).await);
         Team {
             app,
             admin,
+            admin_id,
             member_id,
             member,
+            used_link,
         }
     }
 
@@ -52,26 +65,96 @@ impl Team {
         assert_eq!(created.status(), StatusCode::CREATED);
         id(&body(created).await).to_owned()
     }
+
+    /// A new personal API token of the member's, as created (with its secret).
+    async fn member_token(&self) -> Value {
+        let name = json!({"name": "ci", "password": PASSWORD});
+        let created = self
+            .as_member(Method::POST, "/auth/tokens", Some(&name))
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        body(created).await
+    }
+
+    /// A `users` row's `(access, active)`, straight from the database.
+    async fn stored_user(&self, id: &str) -> (String, bool) {
+        let sql = "SELECT access, active FROM users WHERE id = $1::text::uuid";
+        let row = self.app.row(sql, id).await;
+        (row.get(0), row.get(1))
+    }
 }
 
-/// An invitation link's token, as an admin gets it.
-async fn invite(app: &TestApp, admin: &str, user_id: &str) -> String {
-    let path = format!("/api/users/{user_id}/invitation");
-    let response = app.browse(Method::POST, &path, admin, None).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let link = body(response).await;
-    link["path"]
-        .as_str()
-        .unwrap()
-        .strip_prefix("/set-password#")
-        .unwrap()
-        .to_owned()
+/// A sign-in from client address `127.0.0.<from>` (see [`TestApp::client_at`]).
+async fn sign_in_from(app: &TestApp, from: u8, email: &str, password: &str) -> Response {
+    let request = sign_in_request(app, from, email, password);
+    request.send().await.unwrap()
 }
 
-async fn set_password(app: &TestApp, token: &str, password: &str) -> Response {
-    let json = json!({"token": token, "password": password});
-    app.browse(Method::POST, "/auth/set-password", "", Some(&json))
+/// Seconds until a key's block ends, by the database's clock.
+async fn seconds_blocked(app: &TestApp, key: &str) -> f64 {
+    app.db()
         .await
+        .query_one(
+            "SELECT extract(epoch FROM blocked_until - (now() AT TIME ZONE 'utc'))::float8 \
+             FROM sign_in_failures WHERE key = $1",
+            &[&key],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// Lets `interval` pass for a throttle key (its last failure and its block).
+async fn time_passes_for(app: &TestApp, key: &str, interval: &str) {
+    let filter = format!("key = '{key}'");
+    let columns = ["last_failure_at", "blocked_until"];
+    let moved = app
+        .move_back("sign_in_failures", &columns, &filter, interval)
+        .await;
+    assert_eq!(moved, 1, "{key}");
+}
+
+/// Makes a key's current wait an hour longer, so that it cannot run out
+/// during the checks that follow, however slow the machine.
+async fn prolong_block(app: &TestApp, key: &str) {
+    let prolonged = app
+        .db()
+        .await
+        .execute(
+            "UPDATE sign_in_failures SET blocked_until = blocked_until + interval '1 hour' \
+             WHERE key = $1 AND blocked_until IS NOT NULL",
+            &[&key],
+        )
+        .await
+        .unwrap();
+    assert_eq!(prolonged, 1, "{key} is blocked");
+}
+
+/// Asserts a 429 whose `Retry-After` is the block's remaining time, read
+/// from the database just before (`at_most`) and just after (`at_least`).
+async fn assert_throttled(app: &TestApp, key: &str, attempt: RequestBuilder) {
+    let at_most = seconds_blocked(app, key).await.ceil();
+    let response = attempt.send().await.unwrap();
+    let at_least = seconds_blocked(app, key).await.ceil();
+    let wait: f64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (at_least.max(1.0)..=at_most.max(1.0)).contains(&wait),
+        "Retry-After {wait}, blocked for {at_least}..={at_most} s"
+    );
+    let detail = detail(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(detail.contains("Try again in"), "{detail}");
+}
+
+/// A sign-in request from client address `127.0.0.<from>`, to send later.
+fn sign_in_request(app: &TestApp, from: u8, email: &str, password: &str) -> RequestBuilder {
+    app.client_at(from)
+        .post(app.url("/auth/login"))
+        .header("origin", app.url(""))
+        .json(&json!({"email": email, "password": password}))
 }
 
 #[tokio::test]
@@ -79,8 +162,10 @@ async fn an_invited_member_signs_in_and_works_on_their_own_tasks_only() {
     let team = Team::new().await;
     let app = &team.app;
     // The link was used up; the password signs in; the session says who.
-    let reused = set_password(app, "0".repeat(64).as_str(), PASSWORD).await;
-    detail(reused, StatusCode::GONE).await;
+    let reused = app
+        .set_password(&team.used_link, "a password of an intruder")
+        .await;
+    assert_detail(reused, StatusCode::GONE, "no longer works").await;
     let signed_in = app.sign_in("MIA@example.com", PASSWORD).await;
     let cookie = session_cookie(signed_in);
     let me = body(
@@ -110,11 +195,7 @@ async fn an_invited_member_signs_in_and_works_on_their_own_tasks_only() {
     assert_eq!(created["created_by"], team.member_id.as_str());
 
     // Others' tasks, and people, are refused with 403 and a reason; nothing changes.
-    let admin_id =
-        body(team.as_admin(Method::GET, "/auth/session", None).await).await["user"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let admin_id = team.admin_id.clone();
     let theirs = team.task_for(&admin_id, "done").await;
     for (method, path, json) in [
         (
@@ -212,8 +293,8 @@ async fn deactivation_and_password_changes_end_sessions_at_once() {
         .as_admin(Method::PATCH, &path, Some(&json!({"active": true})))
         .await;
     assert_eq!(on.status(), StatusCode::OK);
-    let token = invite(app, &team.admin, &team.member_id).await;
-    let back = set_password(app, &token, "a brand new passphrase").await;
+    let token = app.invite(&team.admin, &team.member_id).await;
+    let back = app.set_password(&token, "a brand new passphrase").await;
     assert_eq!(back.status(), StatusCode::OK);
 }
 
@@ -232,39 +313,118 @@ async fn sign_out_ends_the_session_everywhere() {
     }
 }
 
+/// The first failures of an email are free; the sixth starts a wait of a
+/// second; while the wait lasts, every attempt gets 429, the right
+/// password too, and is not counted. Unknown emails are treated the same.
 #[tokio::test]
 async fn repeated_failures_are_throttled_alike_for_known_and_unknown_emails() {
     let team = Team::new().await;
     let app = &team.app;
+    let mut refusals = Vec::new();
     for email in ["mia@example.com", "nobody@example.com"] {
-        let mut answers = Vec::new();
-        for _ in 0..8 {
-            answers.push(app.sign_in(email, "wrong guess!!").await);
+        let key = format!("email:{email}");
+        // From a new address each time: this is the email's count.
+        for failures in 1..=6 {
+            let response = sign_in_from(app, 10 + failures as u8, email, WRONG).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{email}");
+            refusals.push(body(response).await);
+            let wait = (failures == 6).then_some(1.0);
+            assert_eq!(
+                app.sign_in_failures(&key).await,
+                Some((failures, wait)),
+                "{email}"
+            );
         }
-        let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
-        // Five free failures, a sixth that starts a wait, then 429s.
-        assert_eq!(&statuses[..6], [401; 6], "{email}: {statuses:?}");
-        assert!(
-            statuses[6..].iter().all(|s| *s == 429),
-            "{email}: {statuses:?}"
+        prolong_block(app, &key).await;
+        for password in [WRONG, PASSWORD] {
+            let attempt = sign_in_request(app, 9, email, password);
+            assert_throttled(app, &key, attempt).await;
+        }
+        assert_eq!(
+            app.sign_in_failures(&key).await.unwrap().0,
+            6,
+            "429s are not counted"
         );
-        let throttled = answers.pop().unwrap();
-        let wait: u64 = throttled.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1..=2).contains(&wait), "Retry-After {wait}");
-        let detail_429 = detail(throttled, StatusCode::TOO_MANY_REQUESTS).await;
-        assert!(detail_429.contains("Try again in"), "{detail_429}");
     }
-    // While throttled, even the right password waits; after the wait it works.
-    let early = app.sign_in("mia@example.com", PASSWORD).await;
-    assert_eq!(early.status(), StatusCode::TOO_MANY_REQUESTS);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert!(refusals.windows(2).all(|w| w[0] == w[1]), "{refusals:?}");
+}
+
+/// Each failure past the allowance doubles the wait, up to 15 minutes; a
+/// day without failures starts over; a success clears the count.
+#[tokio::test]
+async fn each_further_failure_doubles_the_wait_up_to_fifteen_minutes() {
+    let team = Team::new().await;
+    let app = &team.app;
+    let (email, key) = ("mia@example.com", "email:mia@example.com");
+    // From a new address each time, so that only the email's count grows.
+    let from = |n: i32| 10 + n as u8;
+    for failures in 1..=17 {
+        let response = sign_in_from(app, from(failures), email, WRONG).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{failures}");
+        let wait = (failures > 5).then(|| 2f64.powi(failures - 6).min(900.0));
+        assert_eq!(app.sign_in_failures(key).await, Some((failures, wait)));
+        if failures == 16 {
+            // Blocked for 15 minutes: the right password waits too.
+            let attempt = sign_in_request(app, from(100), email, PASSWORD);
+            assert_throttled(app, key, attempt).await;
+            assert_eq!(
+                app.sign_in_failures(key).await,
+                Some((16, wait)),
+                "not counted"
+            );
+        }
+        if let Some(wait) = wait {
+            time_passes_for(app, key, &format!("{wait} seconds")).await;
+        }
+    }
+
+    time_passes_for(app, key, "1 day").await;
+    let fresh = sign_in_from(app, from(101), email, WRONG).await;
+    assert_eq!(fresh.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.sign_in("mia@example.com", PASSWORD).await.status(),
-        StatusCode::OK
+        app.sign_in_failures(key).await,
+        Some((1, None)),
+        "starts over"
+    );
+
+    let signed_in = sign_in_from(app, from(102), email, PASSWORD).await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    assert_eq!(
+        app.sign_in_failures(key).await,
+        None,
+        "a success clears the count"
+    );
+}
+
+/// Twenty failures from one client address, whatever the emails, block
+/// that address (an office shares one) for everyone, and only it; its own
+/// success does not clear its count.
+#[tokio::test]
+async fn failures_from_one_address_past_twenty_throttle_that_address_only() {
+    let team = Team::new().await;
+    let app = &team.app;
+    let (office, key) = (7, "client:127.0.0.7");
+    for n in 1..=21 {
+        let guess = sign_in_from(app, office, &format!("guess{n}@example.com"), WRONG).await;
+        assert_eq!(guess.status(), StatusCode::UNAUTHORIZED, "{n}");
+    }
+    assert_eq!(app.sign_in_failures(key).await, Some((21, Some(1.0))));
+    let one_email = app.sign_in_failures("email:guess21@example.com").await;
+    assert_eq!(one_email, Some((1, None)), "each email failed once");
+
+    prolong_block(app, key).await;
+    let attempt = sign_in_request(app, office, "mia@example.com", PASSWORD);
+    assert_throttled(app, key, attempt).await;
+    let elsewhere = sign_in_from(app, 8, "mia@example.com", PASSWORD).await;
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+
+    time_passes_for(app, key, "2 hours").await;
+    let back = sign_in_from(app, office, "mia@example.com", PASSWORD).await;
+    assert_eq!(back.status(), StatusCode::OK);
+    assert_eq!(
+        app.sign_in_failures(key).await.unwrap().0,
+        21,
+        "the address's count stays"
     );
 }
 
@@ -272,11 +432,7 @@ async fn repeated_failures_are_throttled_alike_for_known_and_unknown_emails() {
 async fn personal_api_tokens_act_with_their_owners_permissions_until_revoked() {
     let team = Team::new().await;
     let app = &team.app;
-    let created = team
-        .as_member(Method::POST, "/auth/tokens", Some(&json!({"name": "ci"})))
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let created = body(created).await;
+    let created = team.member_token().await;
     let secret = created["token"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("mth_pat_"));
     // Listed without the secret, which is stored only as a digest.
@@ -289,7 +445,7 @@ async fn personal_api_tokens_act_with_their_owners_permissions_until_revoked() {
         .await
         .unwrap()
         .get(0);
-    assert!(!stored.contains(&secret[8..]));
+    assert_eq!(stored, sha256_hex(&secret), "stored as its SHA-256 only");
 
     // Straight to the services, with the member's permissions.
     let as_token = |method: Method, path: &str| {
@@ -323,4 +479,182 @@ async fn personal_api_tokens_act_with_their_owners_permissions_until_revoked() {
         team.as_member(Method::DELETE, &revoke, None).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// `x-mth-actor` names a person only on the gateway's own calls (with the
+/// internal token): sent with a personal token, or by a browser, it is
+/// ignored, and the caller keeps their own permissions.
+#[tokio::test]
+async fn an_actor_header_from_outside_grants_nothing() {
+    let team = Team::new().await;
+    let app = &team.app;
+    let forged = format!("{} admin", team.admin_id);
+    let theirs = team.task_for(&team.admin_id, "todo").await;
+    let token = team.member_token().await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let writes = [
+        (
+            Method::POST,
+            "/users".to_owned(),
+            json!({"email": "x@example.com", "full_name": "X"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/tasks/{theirs}"),
+            json!({"status": "done"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/users/{}", team.member_id),
+            json!({"access": "admin"}),
+        ),
+    ];
+    for (method, path, json) in writes {
+        let with_token = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&token);
+        let from_browser = app
+            .client
+            .request(method.clone(), app.url(&format!("/api{path}")))
+            .header("cookie", &team.member)
+            .header("origin", app.url(""));
+        for (via, request) in [("token", with_token), ("browser", from_browser)] {
+            let response = request
+                .header("x-mth-actor", &forged)
+                .json(&json)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{via} {method} {path}"
+            );
+        }
+    }
+    assert_eq!(app.count_rows("users").await, 2);
+    assert_eq!(
+        team.stored_user(&team.member_id).await,
+        ("member".to_owned(), true)
+    );
+    let task = body(
+        team.as_admin(Method::GET, &format!("/api/tasks/{theirs}"), None)
+            .await,
+    )
+    .await;
+    assert_eq!(task["status"], "todo");
+}
+
+/// Only admins change access and deactivate people: a member can do
+/// neither, to themselves or to anyone else.
+#[tokio::test]
+async fn a_member_can_neither_raise_their_own_access_nor_deactivate_anyone() {
+    let team = Team::new().await;
+    for (whom, change) in [
+        (&team.member_id, json!({"access": "admin"})),
+        (&team.member_id, json!({"access": "admin", "role": "lead"})),
+        (&team.admin_id, json!({"active": false})),
+        (&team.member_id, json!({"active": false})),
+    ] {
+        let path = format!("/api/users/{whom}");
+        let refused = team.as_member(Method::PATCH, &path, Some(&change)).await;
+        assert_detail(refused, StatusCode::FORBIDDEN, "Only admins").await;
+    }
+    assert_eq!(
+        team.stored_user(&team.member_id).await,
+        ("member".to_owned(), true)
+    );
+    assert_eq!(
+        team.stored_user(&team.admin_id).await,
+        ("admin".to_owned(), true)
+    );
+    let admin_still = team.as_admin(Method::GET, "/auth/session", None).await;
+    assert_eq!(admin_still.status(), StatusCode::OK);
+}
+
+/// A member's change racing the admin's reassignment of that task away
+/// from them: both wait on the task's row (held by the test); the
+/// reassignment goes first, and the member's change, checked in the same
+/// statement that would write it, is refused and writes nothing.
+#[tokio::test]
+async fn a_members_change_racing_a_reassignment_away_from_them_is_refused() {
+    let team = Team::new().await;
+    let app = &team.app;
+    let task = team.task_for(&team.member_id, "todo").await;
+    let path = format!("/api/tasks/{task}");
+    let send = |cookie: &str, change: Value| {
+        app.client
+            .patch(app.url(&path))
+            .header("cookie", cookie)
+            .header("origin", app.url(""))
+            .json(&change)
+            .send()
+    };
+
+    let held = app
+        .hold_locks(&format!(
+            "SELECT 1 FROM tasks WHERE id = '{task}' FOR UPDATE"
+        ))
+        .await;
+    let reassign = tokio::spawn(send(&team.admin, json!({"assignee_id": team.admin_id})));
+    app.wait_until_blocked("UPDATE tasks", 1).await;
+    let change = tokio::spawn(send(
+        &team.member,
+        json!({"status": "done", "title": "Mine"}),
+    ));
+    app.wait_until_blocked("UPDATE tasks", 2).await;
+    held.commit().await;
+
+    let reassigned = reassign.await.unwrap().unwrap();
+    assert_eq!(reassigned.status(), StatusCode::OK);
+    let refused = change.await.unwrap().unwrap();
+    assert_detail(refused, StatusCode::FORBIDDEN, "assigned to them").await;
+    let stored = body(team.as_admin(Method::GET, &path, None).await).await;
+    assert_eq!(
+        (&stored["assignee_id"], &stored["status"], &stored["title"]),
+        (&json!(team.admin_id), &json!("todo"), &json!("T"))
+    );
+    assert_eq!(stored["updated_by"], team.admin_id.as_str());
+}
+
+/// A set-password link works once, for 72 hours, and only while it is the
+/// person's newest; otherwise 410 and nothing changes. The database keeps
+/// only the link's SHA-256.
+#[tokio::test]
+async fn used_expired_and_replaced_links_are_gone() {
+    let team = Team::new().await;
+    let app = &team.app;
+    let bob = id(&app.create_user("bob@example.com").await).to_owned();
+    let set = |token: String| async move { app.set_password(&token, "bob's own passphrase").await };
+    let bobs_links = format!("user_id = '{bob}'");
+
+    let replaced = app.invite(&team.admin, &bob).await;
+    let sql = "SELECT token_hash FROM invitations WHERE user_id = $1::text::uuid";
+    let stored: String = app.row(sql, &bob).await.get(0);
+    assert_eq!(stored, sha256_hex(&replaced), "stored as its SHA-256 only");
+    let expired = app.invite(&team.admin, &bob).await;
+    assert_detail(set(replaced).await, StatusCode::GONE, "no longer works").await;
+
+    let columns = ["created_at", "expires_at"];
+    app.move_back("invitations", &columns, &bobs_links, "72 hours")
+        .await;
+    assert_detail(set(expired).await, StatusCode::GONE, "no longer works").await;
+
+    let nearly_expired = app.invite(&team.admin, &bob).await;
+    app.move_back("invitations", &columns, &bobs_links, "71 hours")
+        .await;
+    assert_eq!(set(nearly_expired.clone()).await.status(), StatusCode::OK);
+    assert_detail(
+        set(nearly_expired).await,
+        StatusCode::GONE,
+        "no longer works",
+    )
+    .await;
+    // The member's link, used before: gone, and their password unchanged.
+    assert_eq!(set(team.used_link.clone()).await.status(), StatusCode::GONE);
+    let mia = app.sign_in("mia@example.com", PASSWORD).await;
+    assert_eq!(mia.status(), StatusCode::OK);
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use api_tests::{HangingServer, TestApp, assert_detail, body, dead_url, id};
+use api_tests::{ClosedPort, HangingServer, TestApp, assert_detail, body, id};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -47,8 +47,9 @@ async fn database_down_is_503_and_recovers_without_restart() {
 
 #[tokio::test]
 async fn user_service_unreachable_means_no_task_is_written() {
+    let refusing = ClosedPort::bind();
     let app = TestApp::spawn_with(|o| {
-        o.set("user_service_url", dead_url());
+        o.set("user_service_url", refusing.url.clone());
     })
     .await;
     // Seed a user directly: the way to user-service is what is dead.
@@ -75,7 +76,8 @@ async fn user_service_unreachable_means_no_task_is_written() {
 #[tokio::test]
 async fn task_service_unreachable_or_hanging_means_no_user_is_deleted() {
     let hanging = HangingServer::start().await;
-    for task_service in [dead_url(), hanging.url.clone()] {
+    let refusing = ClosedPort::bind();
+    for task_service in [refusing.url.clone(), hanging.url.clone()] {
         let app = TestApp::spawn_with(|o| {
             o.set("task_service_url", task_service.clone());
             o.set("service_timeout_ms", "1000");

@@ -1,7 +1,7 @@
 //! The frontend: sign-in, the session cookie, the gateway to the APIs, the
 //! static UI and the security headers, against the real components.
 
-use api_tests::{TestApp, assert_detail, body, dead_url, detail, id};
+use api_tests::{CannedServer, ClosedPort, TestApp, assert_detail, body, detail, id, sha256_hex};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -244,8 +244,9 @@ async fn cross_origin_writes_are_refused() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_a_json_503() {
+    let refusing = ClosedPort::bind();
     let app = TestApp::spawn_with(|o| {
-        o.set("user_service_url", dead_url());
+        o.set("user_service_url", refusing.url.clone());
     })
     .await;
     let cookie = app.session_cookie().await;
@@ -377,15 +378,11 @@ async fn body_text(response: Response) -> String {
 /// Sends a request line exactly as written (no client normalises `..` away)
 /// and returns the status code and the whole response head.
 async fn raw_get(app: &TestApp, target: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = app.url("");
-    let address = address.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response).into_owned();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        app.addr()
+    );
+    let text = app.raw_exchange(request.as_bytes()).await;
     let status = text
         .split(' ')
         .nth(1)
@@ -458,28 +455,40 @@ async fn sign_in_and_out_are_refused_across_sites_too() {
     assert_eq!(by_fetch_metadata.status(), StatusCode::OK);
 }
 
+/// Writes to things that exist, without a session: 401, and they stay as
+/// they were.
 #[tokio::test]
 async fn writes_without_a_session_change_nothing() {
     let app = TestApp::spawn().await;
-    for (method, path) in [
-        (Method::POST, "/api/users"),
+    let user = app.create_user("kept@example.com").await;
+    let task = app.create_task(id(&user), "done").await;
+    let (user_path, task_path) = (
+        format!("/users/{}", id(&user)),
+        format!("/tasks/{}", id(&task)),
+    );
+    for (method, path, json) in [
+        (
+            Method::POST,
+            "/users".to_owned(),
+            Some(json!({"email": "x@example.com", "full_name": "X"})),
+        ),
         (
             Method::PATCH,
-            "/api/users/00000000-0000-0000-0000-000000000000",
+            user_path.clone(),
+            Some(json!({"full_name": "Changed"})),
         ),
         (
-            Method::DELETE,
-            "/api/tasks/00000000-0000-0000-0000-000000000000",
+            Method::PATCH,
+            task_path.clone(),
+            Some(json!({"title": "Changed"})),
         ),
+        (Method::DELETE, task_path.clone(), None),
+        (Method::DELETE, user_path.clone(), None),
+        (Method::POST, format!("{user_path}/invitation"), None),
     ] {
         let response = app
-            .client
-            .request(method.clone(), app.url(path))
-            .header("origin", origin(&app))
-            .json(&json!({"email": "x@example.com", "full_name": "X"}))
-            .send()
-            .await
-            .unwrap();
+            .browse(method.clone(), &format!("/api{path}"), "", json.as_ref())
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::UNAUTHORIZED,
@@ -487,7 +496,91 @@ async fn writes_without_a_session_change_nothing() {
         );
         assert!(body(response).await["detail"].is_string());
     }
-    assert_eq!(app.count_rows("users").await, 0);
+    assert_eq!(body(app.get(&user_path).await).await, user);
+    let stored = body(app.get(&task_path).await).await;
+    assert_eq!(
+        (&stored["title"], &stored["updated_at"]),
+        (&task["title"], &task["updated_at"])
+    );
+    assert_eq!(app.count_rows("users").await, 1);
+    assert_eq!(app.count_rows("invitations").await, 0);
+}
+
+/// A session in use stays alive past the idle limit: each request moves its
+/// idle clock (8 hours), up to its absolute end. Time passes in the
+/// database, not in the test.
+#[tokio::test]
+async fn a_session_in_use_outlives_the_idle_limit() {
+    let app = TestApp::spawn().await;
+    let cookie = app.session_cookie().await;
+    let value = cookie.split_once('=').unwrap().1;
+    let digest: String = app
+        .db()
+        .await
+        .query_one("SELECT token_hash FROM sessions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(digest, sha256_hex(value), "stored as its SHA-256 only");
+
+    let session_status = || async {
+        let response = app
+            .browse(Method::GET, "/auth/session", &cookie, None)
+            .await;
+        response.status()
+    };
+    let columns = ["created_at", "last_seen_at", "expires_at"];
+    // Used every 7 hours: 14 hours after sign-in it still works.
+    for _ in 0..2 {
+        app.move_back("sessions", &columns, "true", "7 hours").await;
+        assert_eq!(session_status().await, StatusCode::OK);
+    }
+    // Left alone for a moment longer than 8 hours, it ends.
+    app.move_back("sessions", &columns, "true", "8 hours 1 minute")
+        .await;
+    assert_eq!(session_status().await, StatusCode::UNAUTHORIZED);
+}
+
+/// What a service answers that the browser must not get as is: a 401
+/// (the gateway's own token refused: a misconfiguration, not an ended
+/// session) becomes a 502; an error page that is not JSON (a trap, a
+/// proxy) becomes the gateway's JSON 503.
+#[tokio::test]
+async fn the_gateway_translates_what_the_browser_must_not_see() {
+    // Another deployment's user service: its api_token is not ours.
+    let other = TestApp::spawn().await;
+    let error_page = CannedServer::start(500, "text/html", "<h1>Internal Server Error</h1>").await;
+    let app = TestApp::spawn_with(|o| {
+        o.set("user_service_url", other.url(""));
+        o.set("task_service_url", error_page.url.clone());
+    })
+    .await;
+    let cookie = app.session_cookie().await;
+    let json_error = |response: Response, status: StatusCode, needle: &'static str| async move {
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
+        assert_detail(response, status, needle).await;
+    };
+
+    let refused = app.browse(Method::GET, "/api/users", &cookie, None).await;
+    json_error(refused, StatusCode::BAD_GATEWAY, "could not authenticate").await;
+    let still_signed_in = app
+        .browse(Method::GET, "/auth/session", &cookie, None)
+        .await;
+    assert_eq!(still_signed_in.status(), StatusCode::OK);
+
+    let new_task = json!({"title": "T", "assignee_id": uuid::Uuid::new_v4()});
+    let trapped = app
+        .browse(Method::POST, "/api/tasks", &cookie, Some(&new_task))
+        .await;
+    json_error(trapped, StatusCode::SERVICE_UNAVAILABLE, "task service").await;
+    assert_eq!(error_page.hits(), 1, "the error page was what answered");
 }
 
 #[tokio::test]

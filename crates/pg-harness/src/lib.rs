@@ -18,12 +18,48 @@ use std::sync::{Mutex, OnceLock};
 
 use tempfile::TempDir;
 
-/// A free TCP port on 127.0.0.1 (free now; the OS will not hand it out again soon).
+/// A TCP port on 127.0.0.1 that is free now, for a child process (a server)
+/// that must bind it itself.
+///
+/// Chosen at random *below* the kernel's ephemeral range: a port from that
+/// range (what binding port 0 gives) is handed out again as the local port
+/// of outgoing connections, which the tests open by the hundred, so it
+/// could be taken between this check and the child's bind. Below the range
+/// only explicit binds compete; a child that still loses the port retries
+/// (see [`DataDir::start_on_a_free_port`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+    let (low, high) = unclaimed_range();
+    let mut seed = random_seed();
+    for _ in 0..1000 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let port = low + ((seed >> 33) % u64::from(high - low)) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {low}..{high}")
+}
+
+/// Ports outside the ephemeral range, where only explicit binds compete.
+fn unclaimed_range() -> (u16, u16) {
+    const FLOOR: u16 = 10_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    if ephemeral_low > FLOOR + 1000 {
+        (FLOOR, ephemeral_low)
+    } else {
+        // An unusual kernel setting: above the range instead.
+        (61_000, 65_000)
+    }
+}
+
+/// A seed that differs between processes and calls.
+fn random_seed() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
 }
 
 fn running_as_root() -> bool {
@@ -71,6 +107,19 @@ fn must<T>(result: Result<T, String>) -> T {
 /// `'text'` for the shell that `pg_ctl -o` hands its options to.
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// How many ports [`DataDir::start_on_a_free_port`] tries.
+const PORT_ATTEMPTS: usize = 20;
+
+/// What Postgres logs when its port is taken (in English: servers start
+/// with `lc_messages=C`).
+const PORT_TAKEN: &str = "Address already in use";
+
+/// A failed start, and whether it failed because the port was taken.
+struct StartFailed {
+    port_taken: bool,
+    message: String,
 }
 
 /// How much a server cares about its data.
@@ -156,8 +205,40 @@ impl DataDir {
         durability: Durability,
         settings: &[String],
     ) -> Result<(), String> {
+        self.try_start(port, durability, settings)
+            .map_err(|failed| failed.message)
+    }
+
+    /// Starts the server on a port [`free_port`] picks, and on another while
+    /// the one picked turns out to be taken by the time the server binds it
+    /// (Postgres binds its port itself, so the race cannot be closed, only
+    /// retried). Returns the port.
+    pub fn start_on_a_free_port(
+        &self,
+        durability: Durability,
+        settings: &[String],
+    ) -> Result<u16, String> {
+        let mut failure = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port();
+            match self.try_start(port, durability, settings) {
+                Ok(()) => return Ok(port),
+                Err(failed) if failed.port_taken => failure = failed.message,
+                Err(failed) => return Err(failed.message),
+            }
+        }
+        Err(failure)
+    }
+
+    fn try_start(
+        &self,
+        port: u16,
+        durability: Durability,
+        settings: &[String],
+    ) -> Result<(), StartFailed> {
+        let log_before = std::fs::metadata(self.log()).map_or(0, |m| m.len());
         let mut options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {}",
+            "-c listen_addresses=127.0.0.1 -c lc_messages=C -p {port} -k {}",
             shell_quote(&self.path.to_string_lossy())
         );
         if durability == Durability::Throwaway {
@@ -177,7 +258,25 @@ impl DataDir {
             "pg_ctl start",
         )
         .map(drop)
-        .map_err(|e| format!("{e}\n(see {})", self.log().display()))
+        .map_err(|e| {
+            let port_taken = self.log_since(log_before).contains(PORT_TAKEN);
+            let taken = if port_taken {
+                format!("port {port} is taken: ")
+            } else {
+                String::new()
+            };
+            StartFailed {
+                port_taken,
+                message: format!("{taken}{e}\n(see {})", self.log().display()),
+            }
+        })
+    }
+
+    /// What the server wrote to its log after byte `offset`.
+    fn log_since(&self, offset: u64) -> String {
+        let log = std::fs::read(self.log()).unwrap_or_default();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(log.len());
+        String::from_utf8_lossy(&log[start..]).into_owned()
     }
 
     pub fn stop(&self, mode: StopMode) -> Result<(), String> {
@@ -270,7 +369,8 @@ pub fn psql(url: &str, sql: &str) -> Result<String, String> {
 /// a watchdog also stops it if the test process dies without dropping it
 /// (statics).
 pub struct PgCluster {
-    dir: TempDir,
+    /// Deleted (after the server stops) when the cluster is dropped.
+    _dir: TempDir,
     data: DataDir,
     port: u16,
     /// Serialises stop/start of this cluster.
@@ -294,21 +394,14 @@ impl PgCluster {
         }
         let data = DataDir::new(dir.path().join("data"));
         must(data.init(Durability::Throwaway));
-        let cluster = Self {
-            dir,
+        let port = must(data.start_on_a_free_port(Durability::Throwaway, &[]));
+        data.stop_with(std::process::id(), Some(dir.path()));
+        Self {
+            _dir: dir,
             data,
-            port: free_port(),
+            port,
             lifecycle: Mutex::new(()),
-        };
-        cluster.start_server();
-        cluster
-            .data
-            .stop_with(std::process::id(), Some(cluster.dir.path()));
-        cluster
-    }
-
-    fn start_server(&self) {
-        must(self.data.start(self.port, Durability::Throwaway, &[]));
+        }
     }
 
     /// Stops the server (immediately, as a crash would look to clients).
@@ -317,14 +410,31 @@ impl PgCluster {
         must(self.data.stop(StopMode::Immediate));
     }
 
-    /// Starts a stopped server again, on the same port.
+    /// Starts a stopped server again, on the same port (its clients know
+    /// no other). Should a process have taken the port meanwhile, this
+    /// waits for it to let go, and fails after [`PORT_ATTEMPTS`] tries.
     pub fn restart(&self) {
         let _guard = self.lifecycle.lock().unwrap();
-        self.start_server();
+        let mut attempts = 0;
+        loop {
+            match self.data.try_start(self.port, Durability::Throwaway, &[]) {
+                Ok(()) => return,
+                Err(failed) if failed.port_taken && attempts < PORT_ATTEMPTS => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+                Err(failed) => panic!("{}", failed.message),
+            }
+        }
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's log file.
+    pub fn log(&self) -> PathBuf {
+        self.data.log()
     }
 
     /// `host:port`, as `allowed_outbound_hosts` wants it.

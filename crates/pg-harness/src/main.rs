@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pg_harness::{DataDir, Durability, StopMode, free_port, psql, url};
+use pg_harness::{DataDir, Durability, StopMode, psql, url};
 
 #[derive(Parser)]
 #[command(about = "Starts and stops the project's local PostgreSQL servers")]
@@ -98,8 +98,10 @@ fn run(command: Cmd) -> Result<(), String> {
                     if !data.is_initialised() {
                         data.init(durability)?;
                     }
-                    let port = port.unwrap_or_else(free_port);
-                    data.start(port, durability, &settings)?;
+                    let port = match port {
+                        Some(port) => data.start(port, durability, &settings).map(|()| port),
+                        None => data.start_on_a_free_port(durability, &settings),
+                    }?;
                     if let Some(pid) = stop_with {
                         data.stop_with(pid, None);
                     }

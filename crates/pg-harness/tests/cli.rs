@@ -122,3 +122,22 @@ fn a_database_name_must_be_plain() {
     assert!(!out.status.success());
     assert!(!data.exists(), "nothing is created for a refused name");
 }
+
+#[test]
+fn a_taken_port_is_named() {
+    let parent = parent();
+    let data = parent.path().join("pgdata");
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = squatter.local_addr().unwrap().port().to_string();
+    let out = pg_harness(&[
+        "start",
+        "--dir",
+        text(&data),
+        "--port",
+        &port,
+        "--throwaway",
+    ]);
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(error.contains(&format!("port {port} is taken")), "{error}");
+}
