@@ -190,6 +190,14 @@ async fn files_are_mounted_read_only() {
     let app = start_app(&[]).await;
     let read = |path: &str| probe(app.addr(), "/api", format!("file:{path}"));
     assert_eq!(read("/static/hello.txt").await["ok"], "hello from static");
+    // Neither a mounted file nor its directory can be written.
+    let write = |path: &str| probe(app.addr(), "/api", format!("write:{path}"));
+    for path in ["/static/hello.txt", "/static/new.txt"] {
+        let reply = write(path).await;
+        assert!(reply["err"].is_string(), "{path}: {reply}");
+    }
+    assert_eq!(read("/static/hello.txt").await["ok"], "hello from static");
+    assert!(read("/static/new.txt").await["err"].is_string());
     // Glob entries keep their path relative to the manifest.
     assert_eq!(read("/assets/sub/g.txt").await["ok"], "glob file");
     assert!(read("/assets/skip.md").await["err"].is_string());

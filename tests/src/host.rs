@@ -131,14 +131,22 @@ impl SpinProcess {
             .expect("a temporary directory");
         let log = log_dir.path().join("spin.log");
         let out = File::create(&log).expect("the Spin log file");
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        // `spin up` binds a port of its own choosing and says which, so no
+        // other process can take it between a choice and the bind. SpinKube's
+        // node hands the address to the shim inside a container and echoes
+        // it before the bind, so it gets a port that is free now (chosen
+        // below the ephemeral range, see `free_port`).
+        let listen = match spin.engine {
+            Engine::SpinUp => SocketAddr::from(([127, 0, 0, 1], 0)),
+            Engine::SpinKube => SocketAddr::from(([127, 0, 0, 1], free_port())),
+        };
 
         let mut cmd = Command::new(&spin.path);
         cmd.arg("up")
             .arg("-f")
             .arg(repo_root().join("spin.toml"))
             .arg("--listen")
-            .arg(addr.to_string())
+            .arg(listen.to_string())
             // Component stdio goes here too, not into the repo's .spin/.
             .arg("--log-dir")
             .arg(log_dir.path().join("components"));
@@ -171,7 +179,7 @@ impl SpinProcess {
         let mut process = Self {
             child,
             engine: spin.engine,
-            addr,
+            addr: listen,
             log,
             _log_dir: log_dir,
         };
@@ -183,10 +191,10 @@ impl SpinProcess {
         self.addr
     }
 
-    /// Polls Spin's health endpoint; compiling the components takes a few
-    /// seconds on a busy machine.
+    /// Waits for the address Spin serves on (its `Serving http://…` line,
+    /// when it chose the port), then polls its health endpoint; compiling the
+    /// components takes a few seconds on a busy machine.
     async fn wait_healthy(&mut self) {
-        let url = format!("http://{}/.well-known/spin/health", self.addr);
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(180);
         loop {
@@ -196,7 +204,14 @@ impl SpinProcess {
                     self.log_text()
                 );
             }
-            if let Ok(r) = client.get(&url).send().await
+            if self.addr.port() == 0 {
+                if let Some(addr) = serving_addr(&self.log_text()) {
+                    self.addr = addr;
+                }
+            } else if let Ok(r) = client
+                .get(format!("http://{}/.well-known/spin/health", self.addr))
+                .send()
+                .await
                 && r.status().is_success()
             {
                 return;
@@ -254,5 +269,28 @@ impl Drop for SpinProcess {
                 self.log_text()
             );
         }
+    }
+}
+
+/// The address in Spin's `Serving http://127.0.0.1:37517` line.
+fn serving_addr(log: &str) -> Option<SocketAddr> {
+    let rest = &log[log.find("Serving http://")? + "Serving http://".len()..];
+    rest.split_whitespace()
+        .next()?
+        .trim_end_matches('/')
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_address_spin_serves_on() {
+        let log = "Logging component stdio to \"/tmp/x\"\n\nServing http://127.0.0.1:37517\nAvailable Routes:\n";
+        assert_eq!(serving_addr(log), Some(([127, 0, 0, 1], 37517).into()));
+        assert_eq!(serving_addr("Serving http://"), None);
+        assert_eq!(serving_addr("starting"), None);
     }
 }

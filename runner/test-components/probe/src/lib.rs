@@ -31,6 +31,7 @@ async fn handle(req: Request) -> anyhow::Result<Response> {
                 Ok(s) => json!({ "ok": s }),
                 Err(e) => json!({ "err": e.to_string() }),
             },
+            Some(("write", path)) => result(std::fs::write(path, "x").map(|()| "written")),
             Some(("fetch", url)) => fetch(url).await,
             Some(("fetch-within", rest)) => match rest.split_once(':') {
                 Some((ms, url)) => fetch_within(ms.parse().unwrap_or(0), url),
