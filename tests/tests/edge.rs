@@ -174,8 +174,6 @@ async fn request_ids_are_kept_or_made() {
 /// its own (408, JSON) rather than wait for the rest for ever, and write
 /// nothing.
 #[tokio::test]
-#[ignore = "issue 18: both hosts wait for the rest of the body for ever (>90 s); \
-            the components read bodies without a deadline (crates/shared)"]
 async fn a_body_that_stalls_after_the_headers_gets_a_timely_error() {
     /// Far longer than any deadline the app may set for a body.
     const NO_HANG: Duration = Duration::from_secs(120);

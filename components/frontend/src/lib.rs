@@ -48,9 +48,16 @@ pub fn header_list(response: &Response) -> Vec<(String, Vec<u8>)> {
 // itself, to send the headers in [`header_list`]'s order.
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-async fn handle(req: Request, response_out: spin_sdk::http::ResponseOutparam) {
+async fn handle(
+    req: spin_sdk::http::IncomingRequest,
+    response_out: spin_sdk::http::ResponseOutparam,
+) {
     use spin_sdk::http::{Fields, OutgoingResponse};
-    let response = handle_request(req).await;
+    // The body is read under a deadline (`mth_shared::incoming`).
+    let response = match mth_shared::incoming::read(req) {
+        Ok(req) => handle_request(req).await,
+        Err(error) => error.into_response(),
+    };
     let fields = Fields::from_list(&header_list(&response)).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(fields);
     let _ = outgoing.set_status_code(*response.status());

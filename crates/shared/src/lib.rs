@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod hex;
+pub mod incoming;
 pub mod internal;
 pub mod outbound;
 pub mod query;

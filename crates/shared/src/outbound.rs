@@ -151,13 +151,13 @@ fn describe(error: &ErrorCode) -> String {
 }
 
 /// A point in monotonic time and the timer that fires there.
-struct Deadline {
+pub(crate) struct Deadline {
     limit: Duration,
     timer: Pollable,
 }
 
 impl Deadline {
-    fn after(limit: Duration) -> Self {
+    pub(crate) fn after(limit: Duration) -> Self {
         let nanos = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX);
         let at = monotonic_clock::now().saturating_add(nanos);
         Self {
@@ -167,7 +167,7 @@ impl Deadline {
     }
 
     /// Blocks until `ready` fires or the deadline passes.
-    fn wait_for(&self, ready: &Pollable) -> Result<(), CallError> {
+    pub(crate) fn wait_for(&self, ready: &Pollable) -> Result<(), CallError> {
         if ready.ready() {
             return Ok(());
         }

@@ -42,8 +42,12 @@ macro_rules! http_export {
     ($handler:path) => {
         #[cfg(target_arch = "wasm32")]
         #[::spin_sdk::http_component]
-        async fn handle(req: ::spin_sdk::http::Request) -> ::spin_sdk::http::Response {
-            $handler(req).await
+        async fn handle(req: ::spin_sdk::http::IncomingRequest) -> ::spin_sdk::http::Response {
+            // The body is read under a deadline (`mth_shared::incoming`).
+            match $crate::incoming::read(req) {
+                Ok(req) => $handler(req).await,
+                Err(error) => error.into_response(),
+            }
         }
     };
 }

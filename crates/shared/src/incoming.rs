@@ -1,0 +1,71 @@
+//! The request as the component receives it, with its body read under a
+//! deadline.
+//!
+//! spin-sdk's own conversion to a `Request` waits for the whole body for as
+//! long as the client likes: a client that sends its headers and part of a
+//! body, then nothing, held an instance (and, for a sign-in, a place in the
+//! throttle's flow) for ever under every host. Here each wait for more of
+//! the body is bounded: a client silent for [`BODY_IDLE`] gets `408`.
+//! Bodies larger than [`crate::body::MAX_BODY_BYTES`] are not read past that
+//! limit plus one chunk: the handler answers them `413`.
+
+use std::time::Duration;
+
+use spin_sdk::http::{IncomingRequest, Request};
+use wasi::io::streams::StreamError;
+
+use crate::ApiError;
+use crate::body::MAX_BODY_BYTES;
+use crate::outbound::Deadline;
+
+/// How long the body may go without a byte.
+pub const BODY_IDLE: Duration = Duration::from_secs(10);
+
+/// The request with its body, or the error to answer at once.
+pub fn read(request: IncomingRequest) -> Result<Request, ApiError> {
+    let method = request.method();
+    let uri = request.uri();
+    // Copied out first: the header fields are a resource of the request.
+    let headers: Vec<(String, Vec<u8>)> = request.headers().entries();
+    let body = request
+        .consume()
+        .map_err(|()| ApiError::internal("The request body was already taken."))?;
+    let stream = body
+        .stream()
+        .map_err(|()| ApiError::internal("The request body stream was already taken."))?;
+    let mut bytes = Vec::new();
+    loop {
+        match stream.read(64 * 1024) {
+            Ok(chunk) if chunk.is_empty() => {
+                let deadline = Deadline::after(BODY_IDLE);
+                deadline.wait_for(&stream.subscribe()).map_err(|_| {
+                    ApiError::new(
+                        408,
+                        format!(
+                            "The request body stopped arriving: nothing came for {} seconds.",
+                            BODY_IDLE.as_secs()
+                        ),
+                    )
+                })?;
+            }
+            Ok(chunk) => {
+                bytes.extend_from_slice(&chunk);
+                // Enough to know it is too large; the handler says 413.
+                if bytes.len() > MAX_BODY_BYTES {
+                    break;
+                }
+            }
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(ApiError::bad_request("The request body could not be read.")
+                    .caused_by(e.to_debug_string()));
+            }
+        }
+    }
+    Ok(Request::builder()
+        .method(method)
+        .uri(uri)
+        .headers(headers)
+        .body(bytes)
+        .build())
+}
