@@ -502,8 +502,20 @@ async fn start_runner(variables: Vec<(String, String)>) -> RunningApp {
 }
 
 /// The `name=value` of the session cookie a successful sign-in set.
+/// A sign-in also sets the device cookie (`mth_device`); this is the
+/// session's, whichever order the answer lists them in.
 pub fn session_cookie(response: Response) -> String {
     assert_eq!(response.status(), StatusCode::OK, "signing in");
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_owned()
+    let pairs: Vec<&str> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok()?.split(';').next())
+        .collect();
+    let session = pairs
+        .iter()
+        .find(|p| p.starts_with("mth_session=") || p.starts_with("__Host-mth_session="));
+    session
+        .unwrap_or_else(|| panic!("no session cookie in {pairs:?}"))
+        .to_string()
 }
