@@ -180,13 +180,22 @@ impl Deadline {
     }
 }
 
+/// Hands the body to the host. An empty body is only finished: the host may
+/// have completed the request (and dropped its end of the stream) already.
+/// The host closing the stream is not decisive either: it has taken what it
+/// needed, or the connection is gone, and the response says which — a
+/// stream error here once turned a silent service (504) into a 503.
 fn write_body(body: OutgoingBody, bytes: &[u8], deadline: &Deadline) -> Result<(), CallError> {
-    let stream = body
-        .write()
-        .map_err(|()| failed("the request body stream was already taken"))?;
-    write_all(&stream, bytes, deadline)?;
-    drop(stream);
-    OutgoingBody::finish(body, None).map_err(|e| failed(describe(&e)))
+    if !bytes.is_empty() {
+        let stream = body
+            .write()
+            .map_err(|()| failed("the request body stream was already taken"))?;
+        write_all(&stream, bytes, deadline)?;
+        drop(stream);
+    }
+    // A failure to finish shows up as the response's error.
+    let _ = OutgoingBody::finish(body, None);
+    Ok(())
 }
 
 fn write_all(
@@ -194,20 +203,34 @@ fn write_all(
     mut bytes: &[u8],
     deadline: &Deadline,
 ) -> Result<(), CallError> {
-    let broken = |e: StreamError| failed(format!("writing the request body: {e:?}"));
+    let step = |r: Result<(), StreamError>| match r {
+        Ok(()) => Ok(true),
+        Err(StreamError::Closed) => Ok(false),
+        Err(StreamError::LastOperationFailed(e)) => Err(failed(format!(
+            "writing the request body: {}",
+            e.to_debug_string()
+        ))),
+    };
     while !bytes.is_empty() {
-        let room = stream.check_write().map_err(broken)?;
+        let room = match stream.check_write() {
+            Ok(room) => room,
+            Err(e) => return step(Err(e)).map(drop),
+        };
         if room == 0 {
             deadline.wait_for(&stream.subscribe())?;
             continue;
         }
         let n = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        stream.write(&bytes[..n]).map_err(broken)?;
+        if !step(stream.write(&bytes[..n]))? {
+            return Ok(());
+        }
         bytes = &bytes[n..];
     }
-    stream.flush().map_err(broken)?;
+    if !step(stream.flush())? {
+        return Ok(());
+    }
     deadline.wait_for(&stream.subscribe())?;
-    stream.check_write().map(|_| ()).map_err(broken)
+    step(stream.check_write().map(drop)).map(drop)
 }
 
 fn await_response(
