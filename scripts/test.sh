@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # `make test`: installs what the tests need, builds, and runs every suite:
 # formatting and lints, unit tests, the runner's tests, the API end-to-end
-# tests (throwaway PostgreSQL, real components in the runner), the offline
-# Kubernetes checks, and the browser tests (headless Chromium).
-# When a real Spin is available (SPIN_BIN, or `spin` on the PATH), the API
-# suite and the browser tests run again under it; otherwise a visible
-# "skipped: no spin" line says they did not.
+# tests (throwaway PostgreSQL, real components), the offline Kubernetes checks
+# and the browser tests (headless Chromium).
+#
+# The API and browser suites run under each engine available: the project's
+# runner always; a real `spin up` (SPIN_BIN, or `spin` on the PATH); SpinKube's
+# node (SPINKUBE_BIN: containerd + containerd-shim-spin, what production runs).
+# A missing engine is one visible "skipped: …" line.
+#
+# Everything is compiled once (one `cargo test --no-run` for every test
+# binary; the suites then run those binaries), and after the build two lanes
+# run side by side: the API suites (CPU-bound) and the rest (unit tests, the
+# Kubernetes checks, the browser tests, which mostly wait on a browser). Each
+# step's output is shown whole when it ends, and kept in .local/test-logs/.
 # Every suite runs even if an earlier one failed; the exit status is non-zero
 # if any failed. The last line sums the tests of all suites.
 set -uo pipefail
@@ -15,50 +23,50 @@ cd "$ROOT"
 
 LOGS="$ROOT/.local/test-logs"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
-failed_steps=()
-total_passed=0
-total_failed=0
+# One line per finished step: "<status> <passed> <failed> <name>".
+RESULTS="$LOGS/results"
+: >"$RESULTS"
+STARTED=$SECONDS
 
-# Adds the test counts a step printed (cargo's "test result:" lines, node's
-# "# pass"/"# fail", or a plain "N passed, N failed" line) to the totals.
+# The test counts a log shows (cargo's "test result:" lines, node's
+# "# pass"/"# fail", or a plain "N passed, N failed" line): "<passed> <failed>".
 count_tests() {
-  local log=$1 p f
+  local log=$1 p f plain
   p=$(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
   f=$(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
   p=$((p + $(grep -oE '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
   f=$((f + $(grep -oE '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
-  local plain
   plain=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
   if [ -n "$plain" ]; then
     p=$((p + $(echo "$plain" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')))
     f=$((f + $(echo "$plain" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')))
   fi
-  total_passed=$((total_passed + p))
-  total_failed=$((total_failed + f))
+  echo "$p $f"
 }
 
-# timed COMMAND...: runs it and prints how long it took.
-timed() {
-  local start=$SECONDS status
-  "$@"
-  status=$?
-  echo "took $((SECONDS - start)) s"
-  return "$status"
-}
-
-# step NAME COMMAND...: runs one suite, shows its output, never aborts.
+# step NAME COMMAND...: runs one suite into its log, then shows the log whole
+# (steps of the two lanes do not interleave their lines), never aborts.
 step() {
   local name=$1; shift
-  say "$name"
-  local log="$LOGS/${name// /-}.log"
-  "$@" 2>&1 | tee "$log"
-  local status=${PIPESTATUS[0]}
-  count_tests "$log"
-  if [ "$status" -ne 0 ]; then
-    failed_steps+=("$name")
-    printf '\033[31m--- %s failed (exit %s)\033[0m\n' "$name" "$status"
-  fi
+  local log="$LOGS/${name// /-}.log" start=$SECONDS status
+  printf '\033[2m... %s started (%s s in)\033[0m\n' "$name" "$((SECONDS - STARTED))"
+  "$@" >"$log" 2>&1
+  status=$?
+  read -r passed failed < <(count_tests "$log")
+  echo "$status $passed $failed $name" >>"$RESULTS"
+  {
+    flock 9
+    say "$name"
+    cat "$log"
+    if [ "$status" -ne 0 ]; then
+      printf '\033[31m--- %s failed (exit %s)\033[0m\n' "$name" "$status"
+    fi
+    echo "took $((SECONDS - start)) s"
+  } 9>"$LOGS/.print-lock"
+  return 0
 }
+
+skip() { printf '\033[33mskipped: %s\033[0m\n' "$*"; }
 
 say "Checking prerequisites"
 ensure_rust_target
@@ -67,34 +75,86 @@ ensure_apt node nodejs
 ensure_apt npm npm
 ensure_apt curl curl
 
+# The engines besides the runner: absolute paths, or empty.
+absolute() { case "$1" in "" | /*) echo "$1" ;; */*) echo "$ROOT/$1" ;; *) command -v "$1" || true ;; esac; }
+SPIN="$(absolute "${SPIN_BIN:-$(command -v spin || true)}")"
+SPINKUBE="$(absolute "${SPINKUBE_BIN:-}")"
+if [ -n "$SPINKUBE" ] && ! is_root; then
+  warn "SPINKUBE_BIN is set, but SpinKube's node needs root (containerd): not used"
+  SPINKUBE=""
+fi
+export SPIN_BIN="$SPIN" SPINKUBE_BIN="$SPINKUBE"
+
 step "format" cargo fmt --all --check
 # The app's components and the runner's own test components.
 build_all_components() { build_components && scripts/build-test-components.sh; }
 step "build components" build_all_components
 step "clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy wasm" cargo clippy --target wasm32-wasip2 -p frontend -p user-service -p task-service -p mth-shared -- -D warnings
-# The API suite is its own step per host (and timed), so the unit and runner
-# tests run once.
-step "cargo test" env MTH_TEST_HOST=runner cargo test --workspace --exclude api-tests
-step "runner binary" cargo build -p runner
-step "api tests (runner)" timed env MTH_TEST_HOST=runner cargo test -p api-tests
-step "kubernetes" scripts/check-k8s.sh
-step "browser (runner)" env MTH_TEST_HOST=runner tests/browser/run.sh
+# Every test binary, once; the lanes below run them without cargo, so they
+# neither rebuild nor wait for each other on cargo's lock.
+BINARIES="$LOGS/test-binaries.tsv"
+build_tests() {
+  cargo test --workspace --no-run --message-format=json-render-diagnostics \
+    | python3 scripts/test-binaries.py >"$BINARIES"
+}
+step "build tests" build_tests
+# The browser tests start the app from the runner binary and pg-harness.
+step "build binaries" cargo build -p runner -p pg-harness
 
-SPIN="${SPIN_BIN:-$(command -v spin || true)}"
-if [ -n "$SPIN" ]; then
-  case "$SPIN" in /*) ;; */*) SPIN="$ROOT/$SPIN" ;; esac
-  step "api tests (spin)" timed env MTH_TEST_HOST=spin SPIN_BIN="$SPIN" cargo test -p api-tests
-  step "browser (spin)" env MTH_TEST_HOST=spin SPIN_BIN="$SPIN" tests/browser/run.sh
-else
-  printf '\033[33mskipped: no spin\033[0m (API and browser tests under real Spin, and the runner/Spin differential test; set SPIN_BIN to a Spin CLI or put spin on the PATH)\n'
-fi
+# run_binaries api|other: the API suite's test binaries, or every other one,
+# each from its package's directory as cargo runs them. Runs all; fails if
+# any fails.
+run_binaries() {
+  local which=$1 status=0 package dir exe
+  while IFS=$'\t' read -r package dir exe; do
+    if [ "$package" = api-tests ]; then [ "$which" = api ] || continue
+    else [ "$which" = other ] || continue; fi
+    echo "     Running $exe ($package)"
+    (cd "$dir" && "$exe") || status=1
+  done <"$BINARIES"
+  return "$status"
+}
+unit_tests() { run_binaries other && cargo test --workspace --doc; }
+# on HOST COMMAND...: runs COMMAND with the app under HOST (MTH_TEST_HOST).
+on() { (export MTH_TEST_HOST=$1; shift; "$@"); }
+
+api_lane() {
+  step "api tests (runner)" on runner run_binaries api
+  [ -z "$SPIN" ] || step "api tests (spin)" on spin run_binaries api
+  [ -z "$SPINKUBE" ] || step "api tests (spinkube)" on spinkube run_binaries api
+}
+other_lane() {
+  step "unit and runner tests" on runner unit_tests
+  step "kubernetes" scripts/check-k8s.sh
+  step "browser (runner)" on runner tests/browser/run.sh
+  [ -z "$SPIN" ] || step "browser (spin)" on spin tests/browser/run.sh
+  [ -z "$SPINKUBE" ] || step "browser (spinkube)" on spinkube tests/browser/run.sh
+}
+
+[ -n "$SPIN" ] || skip "no spin (API and browser tests under real Spin, and the runner/Spin differential test; set SPIN_BIN to a Spin CLI or put spin on the PATH)"
+[ -n "$SPINKUBE" ] || skip "no spinkube (API and browser tests under SpinKube's engine, containerd-shim-spin; set SPINKUBE_BIN to ../shared/tools/spinkube-node or the like)"
+api_lane &
+api_pid=$!
+other_lane
+wait "$api_pid"
 
 echo
+failed_steps=()
+total_passed=0
+total_failed=0
+while read -r status passed failed name; do
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if [ "$status" -ne 0 ]; then
+    failed_steps+=("$name")
+    # A suite that failed without reporting a failed test still counts as one.
+    [ "$failed" -eq 0 ] && total_failed=$((total_failed + 1))
+  fi
+done <"$RESULTS"
 if [ ${#failed_steps[@]} -gt 0 ]; then
-  printf '\033[31mFailed suites: %s\033[0m\n' "${failed_steps[*]}"
-  # A suite that failed without reporting a failed test still counts as one.
-  [ "$total_failed" -eq 0 ] && total_failed=${#failed_steps[@]}
+  printf '\033[31mFailed suites: %s\033[0m\n' "$(IFS=,; echo "${failed_steps[*]}")"
 fi
+echo "make test took $((SECONDS - STARTED)) s"
 echo "tests: $total_passed passed, $total_failed failed"
 [ ${#failed_steps[@]} -eq 0 ]
