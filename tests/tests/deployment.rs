@@ -67,6 +67,50 @@ async fn short_frontend_secrets_are_refused_and_do_not_concern_the_apis() {
     }
 }
 
+/// During a rotation of `api_token` (docs/deploy.md), the services accept
+/// `api_token_previous` as well, so pods of the old and the new rollout
+/// accept each other; nothing else is accepted, and a short previous token
+/// is refused like a short current one.
+#[tokio::test]
+async fn the_services_accept_the_previous_token_during_a_rotation() {
+    let previous = format!("previous-{}", uuid::Uuid::new_v4().simple());
+    let app = TestApp::spawn_with(|o| {
+        o.set("api_token_previous", previous.clone());
+    })
+    .await;
+    let with = |token: &str| {
+        let request = app.client.get(app.url("/users")).bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(with(&app.api_token).await, StatusCode::OK);
+    assert_eq!(with(&previous).await, StatusCode::OK);
+    let other = format!("other-{}", uuid::Uuid::new_v4().simple());
+    assert_eq!(with(&other).await, StatusCode::UNAUTHORIZED);
+    for path in HEALTH {
+        assert_eq!(get(&app, path).await.status(), StatusCode::OK, "{path}");
+    }
+
+    let short = TestApp::spawn_with(|o| {
+        o.set("api_token_previous", "too-short");
+    })
+    .await;
+    for path in ["/users/health", "/tasks/health"] {
+        assert_refused(
+            get(&short, path).await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_token_previous",
+        )
+        .await;
+    }
+    // Without a previous token (the default), only the current one works.
+    let plain = TestApp::spawn().await;
+    let request = plain.client.get(plain.url("/users")).bearer_auth(&previous);
+    assert_eq!(
+        request.send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 #[tokio::test]
 async fn good_secrets_make_every_component_ready() {
     let app = TestApp::spawn().await;
