@@ -223,8 +223,14 @@ test('after signing out, a kept copy of the cookie is refused', async () => {
   await member.getByRole('heading', { name: 'Sign in' }).waitFor();
   assert.equal(await member.locator('#topbar').isVisible(), false);
 
+  // Signing in starts loadAll() (team, board, then tokens). The next test
+  // ends this session: a load still out then would meet the ended session
+  // before the action that test makes, so wait for the last one's answer.
+  const lastLoad = member.waitForResponse(
+    (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/auth/tokens');
   await signIn(member, BEA.email, SECOND_PASSWORD);
   await member.getByRole('heading', { name: 'Board' }).waitFor();
+  assert.equal((await lastLoad).status(), 200);
 });
 
 test('a deactivated member is signed out at their next action', async () => {
