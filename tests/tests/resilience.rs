@@ -277,6 +277,10 @@ async fn postgres_restarting_under_load_loses_nothing_and_invents_nothing() {
         .iter()
         .map(|row| row.get(0))
         .collect();
+    // 201 was stored; 503 ("nothing was changed": the connection was refused)
+    // was not; 504 (the connection was lost while the INSERT was out) may be
+    // either. Every stored row was answered 201 or 504.
+    let mut answered = HashSet::new();
     for (email, outcome) in &outcomes {
         let status = outcome
             .as_ref()
@@ -286,12 +290,16 @@ async fn postgres_restarting_under_load_loses_nothing_and_invents_nothing() {
             StatusCode::SERVICE_UNAVAILABLE => {
                 assert!(!stored.contains(email), "{email} answered 503")
             }
+            StatusCode::GATEWAY_TIMEOUT => {}
             other => panic!("{email}: {other}"),
         }
+        if matches!(*status, StatusCode::CREATED | StatusCode::GATEWAY_TIMEOUT) {
+            answered.insert(email.clone());
+        }
     }
-    assert_eq!(
-        stored.len(),
-        tally.count(StatusCode::CREATED),
-        "every stored row was answered 201"
+    let invented: Vec<_> = stored.difference(&answered).collect();
+    assert!(
+        invented.is_empty(),
+        "stored but answered neither 201 nor 504: {invented:?}"
     );
 }

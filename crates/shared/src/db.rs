@@ -30,8 +30,14 @@ pub mod constraint {
 /// Why a statement failed, in the terms the services decide on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {
-    /// The database could not be reached or went away: 503, retry later.
+    /// The database could not be reached before the statement was sent:
+    /// nothing was changed, so 503 and retry later.
     Unavailable(String),
+    /// The connection was lost while a statement was out. The server may have
+    /// committed it and lost only the answer, so the outcome is unknown: 504,
+    /// like the gateway's answer for a silent service (a 503 here once
+    /// reported "nothing was changed" for a row that was stored).
+    Interrupted(String),
     /// The server refused the statement with this SQLSTATE and message.
     Rejected { code: String, message: String },
     /// Anything else (a bug on our side).
@@ -44,16 +50,25 @@ impl DbError {
         matches!(self, DbError::Rejected { code: c, message } if c == code && message.contains(constraint))
     }
 
+    /// A failure of `open`: no statement was sent.
+    fn at_connect(error: PgError) -> Self {
+        match Self::from_pg(error) {
+            DbError::Interrupted(m) => DbError::Unavailable(m),
+            other => other,
+        }
+    }
+
+    /// A failure of a statement: a lost connection leaves its outcome unknown.
     fn from_pg(error: PgError) -> Self {
         match error {
-            PgError::ConnectionFailed(m) => DbError::Unavailable(m),
+            PgError::ConnectionFailed(m) => DbError::Interrupted(m),
             PgError::QueryFailed(QueryError::DbError(e)) => Self::from_code(e.code, e.message),
             // Spin 3.6.3 sends a server error raised while rows stream (e.g. a
             // unique violation by INSERT ... RETURNING) only as text; without
             // structured info, a lost connection also shows up only there.
             PgError::QueryFailed(QueryError::Text(m)) => match text_error::rejection(&m) {
                 Some(r) => Self::from_code(r.code, r.message),
-                None if looks_like_lost_connection(&m) => DbError::Unavailable(m),
+                None if looks_like_lost_connection(&m) => DbError::Interrupted(m),
                 None => DbError::Other(m),
             },
             PgError::BadParameter(m) | PgError::ValueConversionFailed(m) | PgError::Other(m) => {
@@ -64,9 +79,13 @@ impl DbError {
 
     fn from_code(code: String, message: String) -> Self {
         // Class 08 is "connection exception"; 57P0x is a server shutting down
-        // or starting; 53300 is "too many connections". All are transient.
-        if code.starts_with("08") || code.starts_with("57P") || code == "53300" {
+        // or starting; 53300 is "too many connections". All are transient,
+        // but only "too many connections" and "cannot connect now" (57P03)
+        // say for certain that the statement never ran.
+        if code == "53300" || code == "57P03" {
             DbError::Unavailable(message)
+        } else if code.starts_with("08") || code.starts_with("57P") {
+            DbError::Interrupted(message)
         } else {
             DbError::Rejected { code, message }
         }
@@ -94,6 +113,14 @@ impl From<DbError> for ApiError {
                 "The database is unavailable; nothing was changed. Try again shortly.",
             )
             .caused_by(format_args!("database unavailable: {message}")),
+            DbError::Interrupted(message) => ApiError::new(
+                504,
+                "The connection to the database was lost during the request. \
+                 A change may or may not have been applied: reload before trying again.",
+            )
+            .caused_by(format_args!(
+                "database connection lost mid-statement: {message}"
+            )),
             DbError::Rejected { code, message } => {
                 ApiError::internal("The database refused the operation.").caused_by(format_args!(
                     "database rejected a statement: {code} {message}"
@@ -127,7 +154,7 @@ impl Db {
     /// Connects with the `database_url` variable.
     pub fn connect() -> Result<Self, ApiError> {
         let url = config::var("database_url")?;
-        let conn = Connection::open(&url).map_err(|e| ApiError::from(DbError::from_pg(e)))?;
+        let conn = Connection::open(&url).map_err(|e| ApiError::from(DbError::at_connect(e)))?;
         OPEN.fetch_add(1, Ordering::Relaxed);
         Ok(Self { conn })
     }
@@ -401,20 +428,41 @@ mod tests {
     }
 
     #[test]
-    fn connection_problems_are_unavailable_and_map_to_503() {
+    fn a_refused_connection_changed_nothing_and_maps_to_503() {
         for e in [
             PgError::ConnectionFailed("refused".into()),
+            db_error("57P03", "the database system is starting up"),
+            db_error("53300", "too many connections"),
+            db_error("57P01", "terminating connection"),
+        ] {
+            let e = DbError::at_connect(e);
+            assert!(matches!(e, DbError::Unavailable(_)), "{e:?}");
+            let api = ApiError::from(e);
+            assert_eq!(api.status, 503);
+            assert!(api.detail.contains("nothing was changed"), "{api:?}");
+        }
+    }
+
+    #[test]
+    fn a_connection_lost_during_a_statement_leaves_the_outcome_unknown() {
+        for e in [
             db_error(
                 "57P01",
                 "terminating connection due to administrator command",
             ),
             db_error("08006", "connection failure"),
             PgError::QueryFailed(QueryError::Text("connection closed".into())),
+            PgError::ConnectionFailed("connection reset".into()),
         ] {
             let e = DbError::from_pg(e);
-            assert!(matches!(e, DbError::Unavailable(_)), "{e:?}");
-            assert_eq!(ApiError::from(e).status, 503);
+            assert!(matches!(e, DbError::Interrupted(_)), "{e:?}");
+            let api = ApiError::from(e);
+            assert_eq!(api.status, 504);
+            assert!(api.detail.contains("may or may not"), "{api:?}");
         }
+        // Refusals that say the statement never ran stay 503.
+        let e = DbError::from_pg(db_error("53300", "too many connections"));
+        assert!(matches!(e, DbError::Unavailable(_)), "{e:?}");
         assert_eq!(
             ApiError::from(DbError::from_pg(db_error("42601", "syntax"))).status,
             500
