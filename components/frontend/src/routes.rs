@@ -3,7 +3,7 @@
 //! only maps routes to it and writes its cookies.
 
 use mth_accounts::signin::{self, Browser, SignedIn};
-use mth_accounts::{Session, account, sessions};
+use mth_accounts::{Session, account, oidc, sessions};
 use mth_shared::db::Db;
 use mth_shared::query::parse_uuid;
 use mth_shared::{ApiError, RequestContext, health, respond};
@@ -17,15 +17,18 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
     match segments.as_slice() {
         ["health"] => only(&req, &[Method::Get, Method::Head]).map(|()| {
             // A malformed trusted_proxies would fail every sign-in: unready.
-            let proxies = mth_accounts::client::trusted_proxies().map(drop);
+            // So would a bad OIDC setting (which also names its secret).
+            let own = mth_accounts::client::trusted_proxies()
+                .map(drop)
+                .and_then(|()| oidc::settings::check());
             let secrets = ["database_url", "api_token", "ui_password"];
-            health::respond_with_checks("frontend", &secrets, proxies)
+            health::respond_with_checks("frontend", &secrets, own)
         }),
         ["auth", ..] => {
             if req.method() != &Method::Get {
                 security::check_origin(&req)?;
             }
-            auth(&req, &segments[1..])
+            auth(&req, &ctx, &segments[1..])
         }
         ["api", ..] => {
             let target = gateway::target(&path)
@@ -46,11 +49,14 @@ fn browser(req: &Request) -> Browser<'_> {
 }
 
 /// `/auth/...`: signing in and out, and the signed-in person's own account.
-fn auth(req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
+fn auth(req: &Request, ctx: &RequestContext, rest: &[&str]) -> Result<Response, ApiError> {
     let browser = browser(req);
     match (req.method(), rest) {
         (Method::Post, ["login"]) => signed_in(&browser, signin::sign_in(&browser)?),
         (Method::Post, ["logout"]) => logout(&browser),
+        (Method::Get, ["methods"]) => Ok(no_store(respond::json(200, &oidc::methods()?))),
+        (Method::Get, ["oidc", "start"]) => oidc_start(&browser),
+        (Method::Get, ["oidc", "callback"]) => Ok(oidc_callback(&browser, ctx)),
         (Method::Get, ["session"]) => {
             Ok(no_store(respond::json(200, &browser.session()?.to_json())))
         }
@@ -73,8 +79,13 @@ fn auth(req: &Request, rest: &[&str]) -> Result<Response, ApiError> {
             account::revoke_token(&session, parse_uuid("id", id)?)?;
             Ok(respond::no_content())
         }
-        (_, ["login" | "logout" | "session" | "set-password" | "password" | "tokens"])
-        | (_, ["tokens", _]) => Err(ApiError::method_not_allowed()),
+        (
+            _,
+            ["login" | "logout" | "session" | "set-password" | "password" | "tokens" | "methods"],
+        )
+        | (_, ["tokens", _] | ["oidc", "start" | "callback"]) => {
+            Err(ApiError::method_not_allowed())
+        }
         _ => Err(ApiError::not_found("No such endpoint.")),
     }
 }
@@ -97,22 +108,98 @@ fn no_store(mut response: Response) -> Response {
 /// person signed in from).
 fn signed_in(browser: &Browser<'_>, signed_in: SignedIn) -> Result<Response, ApiError> {
     let mut response = no_store(respond::json(200, &signed_in.session.to_json()));
-    let [session, device] = browser.cookies(&signed_in);
-    // spin-sdk keeps response headers in a map keyed by the name as given
-    // and hands every entry to wasi-http's `from-list`, which appends: two
-    // spellings of the name are two `Set-Cookie` lines (one cookie each, as
-    // browsers require), not one overwriting the other.
-    response.set_header("set-cookie", session);
-    response.set_header("Set-Cookie", device);
+    set_cookies(&mut response, browser.cookies(&signed_in));
     Ok(response)
 }
 
+/// Spellings of `Set-Cookie`: spin-sdk keeps response headers in a map
+/// keyed by the name as given and hands every entry to wasi-http's
+/// `from-list`, which appends: each spelling is one more `Set-Cookie` line
+/// (one cookie each, as browsers require), not one overwriting the other.
+const SET_COOKIE: [&str; 3] = ["set-cookie", "Set-Cookie", "SET-COOKIE"];
+
+fn set_cookies<const N: usize>(response: &mut Response, cookies: [String; N]) {
+    for (name, cookie) in SET_COOKIE.iter().zip(cookies) {
+        response.set_header(*name, cookie);
+    }
+}
+
+/// `https://host[:port]` as the browser addressed us.
+fn origin(req: &Request) -> Result<String, ApiError> {
+    let host = security::request_host(req)
+        .ok_or_else(|| ApiError::bad_request("The request names no host."))?;
+    let scheme = if security::is_https(req) {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{host}"))
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = no_store(Response::new(303, ()));
+    response.set_header("location", location);
+    response
+}
+
+/// `GET /auth/oidc/start`: off to the identity provider.
+fn oidc_start(browser: &Browser<'_>) -> Result<Response, ApiError> {
+    let started = oidc::begin(browser, &origin(browser.req)?)?;
+    let mut response = redirect(&started.location);
+    set_cookies(&mut response, [started.state_cookie]);
+    Ok(response)
+}
+
+/// `GET /auth/oidc/callback`: back from the provider. Signed in: to the
+/// board. Refused: a browser (it accepts `text/html`) is sent to the
+/// sign-in page, which shows why; any other client gets the JSON error.
+fn oidc_callback(browser: &Browser<'_>, ctx: &RequestContext) -> Response {
+    let clear_state = oidc::clear_state_cookie(browser.https);
+    match oidc::finish(browser, browser.req.query()) {
+        Ok(signed_in) => {
+            let mut response = redirect("/");
+            let [session, device] = browser.cookies(&signed_in);
+            set_cookies(&mut response, [session, device, clear_state]);
+            response
+        }
+        Err(error) => {
+            let wants_html = mth_shared::request::header(browser.req, "accept")
+                .is_some_and(|accept| accept.contains("text/html"));
+            if !wants_html {
+                let mut response = error.into_response();
+                set_cookies(&mut response, [clear_state]);
+                return response;
+            }
+            // Not through `serve`'s error log (this is a redirect): here.
+            ctx.warn(&format!(
+                "OIDC sign-in refused ({}): {} {}",
+                error.status,
+                error.detail,
+                error.cause.as_deref().unwrap_or_default()
+            ));
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("sign_in_error", &error.detail)
+                .finish();
+            let mut response = redirect(&format!("/?{query}"));
+            set_cookies(&mut response, [clear_state]);
+            response
+        }
+    }
+}
+
 /// Ends the session on the server, so the cookie is worthless even if kept.
+/// With an identity provider that has an end-session endpoint, answers 200
+/// with `end_session_url`, which the UI offers (ending the provider's own
+/// session is the person's choice: it signs them out of other apps too).
 fn logout(browser: &Browser<'_>) -> Result<Response, ApiError> {
     if let Some(value) = browser.session_value() {
         sessions::end(&Db::connect()?, value)?;
     }
-    let mut response = no_store(respond::no_content());
+    let end_session = oidc::end_session_url()?;
+    let mut response = no_store(match end_session {
+        Some(url) => respond::json(200, &serde_json::json!({ "end_session_url": url })),
+        None => respond::no_content(),
+    });
     response.set_header("set-cookie", sessions::clear_cookie(browser.https));
     Ok(response)
 }

@@ -1,61 +1,13 @@
 //! User fields as domain types: a value of these types is valid by construction.
 
 use mth_accounts::Access;
-use mth_shared::body::{Blank, JsonObject, Lines, boolean, bounded_text, from_string};
+use mth_shared::body::{JsonObject, boolean, from_string};
 use mth_shared::time::Timestamp;
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
-/// An email address: trimmed, in Unicode NFC, at most 254 characters,
-/// `local@domain.tld`. NFC makes `é` one code point however it was typed, so
-/// look-alikes are one address (the database compares them case-folded too).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let email: String = raw.trim().nfc().collect();
-        let email = email.as_str();
-        let invalid = || "must be a valid email address, like ada@example.com".to_owned();
-        if email.is_empty() || email.chars().count() > 254 {
-            return Err(invalid());
-        }
-        let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains('@')
-            && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
-        let labels: Vec<&str> = domain.split('.').collect();
-        let domain_ok = labels.len() >= 2
-            && labels.iter().all(|label| {
-                !label.is_empty()
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-            });
-        if local_ok && domain_ok {
-            Ok(Self(email.to_owned()))
-        } else {
-            Err(invalid())
-        }
-    }
-}
-
-/// Trimmed text of bounded length in characters.
-fn bounded(raw: &str, max: usize) -> Result<String, String> {
-    let text = raw.trim();
-    bounded_text(text, max, Lines::Single, Blank::Refused).map(|()| text.to_owned())
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FullName(String);
-
-impl FullName {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded(raw, 255).map(Self)
-    }
-}
+use mth_accounts::person::bounded;
+pub use mth_accounts::person::{Email, FullName};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role(String);
@@ -69,7 +21,7 @@ impl Role {
     }
 }
 
-mth_shared::text_type!(Email, FullName, Role);
+mth_shared::text_type!(Role);
 
 /// The body of `POST /users`.
 #[derive(Debug, PartialEq, Eq)]

@@ -36,6 +36,10 @@ fn deactivated() -> ApiError {
 /// out whoever had the account), and this browser is signed in. Throttled
 /// per client address: a bad link counts as a failure.
 pub fn set_with_link(browser: &Browser<'_>) -> Result<SignedIn, ApiError> {
+    // A password that could not be used to sign in is not set either.
+    if !crate::oidc::settings::password_sign_in()? {
+        return Err(signin::password_sign_in_off()?);
+    }
     let mut body = JsonObject::from_request(browser.req)?;
     let link = body.required("token", string);
     let password = body.required("password", new_password);

@@ -36,6 +36,14 @@ fn admin_exists(db: &Db) -> Result<bool, ApiError> {
     Ok(db::first::<Exists>(rows)?.is_some_and(|e| e.exists))
 }
 
+/// Whether `typed_email` is the first admin's (`ui_username`): that
+/// account keeps password sign-in when it is turned off for everyone else,
+/// so that an admin can always get in (recovery).
+pub fn is_first_admin(typed_email: &str) -> Result<bool, ApiError> {
+    let username = config::var("ui_username")?;
+    Ok(typed_email.trim().to_lowercase() == username.trim().to_lowercase())
+}
+
 /// Makes `email` the first admin if these are the variables' credentials
 /// and no active admin has a password; otherwise does nothing.
 pub fn first_admin(typed_email: &str, given_password: &str) -> Result<(), ApiError> {

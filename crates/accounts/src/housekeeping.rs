@@ -12,7 +12,7 @@ use mth_shared::ApiError;
 use mth_shared::db::{self, Db};
 use serde::Serialize;
 
-use crate::{api_tokens, invitations, sessions, throttle};
+use crate::{api_tokens, invitations, oidc, sessions, throttle};
 
 /// How many rows one run deleted, per table.
 #[derive(Debug, Default, Serialize)]
@@ -21,6 +21,7 @@ pub struct Deleted {
     pub api_tokens: u64,
     pub invitations: u64,
     pub sign_in_failures: u64,
+    pub oidc_logins: u64,
 }
 
 struct Claimed {
@@ -70,5 +71,6 @@ pub fn run(db: &Db) -> Result<Deleted, ApiError> {
         api_tokens: api_tokens::delete_dead(db)?,
         invitations: invitations::delete_spent(db)?,
         sign_in_failures: throttle::delete_stale(db)?,
+        oidc_logins: oidc::logins::delete_expired(db)?,
     })
 }

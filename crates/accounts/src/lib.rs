@@ -11,10 +11,14 @@
 //! | `api_tokens`       | [`api_tokens`]  |
 //! | `sign_in_failures` | [`throttle`]    |
 //! | `housekeeping`     | [`housekeeping`]|
+//! | `oidc_logins`      | [`oidc::logins`]|
+//! | `oidc_identities`  | [`oidc::identities`] |
+//! | `oidc_providers`   | [`oidc::provider`] |
 //!
 //! `users` belongs to user-service; this crate only reads it (whether a
 //! person is active, their access) — except [`bootstrap`], the first
-//! admin's one statement, which explains why. The permission rules are in [`policy`]:
+//! admin's one statement, and [`oidc::identities`], which creates a person
+//! at their first sign-in with the identity provider; both explain why. The permission rules are in [`policy`]:
 //! each is written once and gives both the Rust check and the SQL condition.
 //! The components call the flows ([`signin`], [`account`]) and never write
 //! these tables themselves.
@@ -54,7 +58,9 @@ pub mod device;
 pub mod email;
 pub mod housekeeping;
 pub mod invitations;
+pub mod oidc;
 pub mod password;
+pub mod person;
 pub mod policy;
 pub mod sessions;
 pub mod signin;

@@ -197,8 +197,19 @@ pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 /// `Set-Cookie` for a cookie of ours (`HttpOnly`, `SameSite=Strict`,
 /// `Path=/`, `Secure` over HTTPS).
 pub fn set_cookie(name: &str, value: &str, max_age: i64, https: bool) -> String {
+    cookie_with(name, value, max_age, https, "Strict")
+}
+
+/// [`set_cookie`] with `SameSite=Lax`: for the one cookie that must come
+/// back on a cross-site navigation (the identity provider's redirect back
+/// to us, see [`crate::oidc::STATE_COOKIE`]).
+pub fn set_lax_cookie(name: &str, value: &str, max_age: i64, https: bool) -> String {
+    cookie_with(name, value, max_age, https, "Lax")
+}
+
+fn cookie_with(name: &str, value: &str, max_age: i64, https: bool, same_site: &str) -> String {
     let secure = if https { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+    format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
 }
 
 /// `Set-Cookie` for a new session, kept by the browser until its absolute end.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::device::{self, Device};
 use crate::sessions::{self, Session};
 use crate::throttle::{self, Key};
-use crate::{bootstrap, client, credentials, housekeeping, password};
+use crate::{bootstrap, client, credentials, housekeeping, oidc, password};
 
 /// The browser a request comes from: its cookies, and whether it came over
 /// HTTPS (which names the cookies `__Host-…`).
@@ -20,7 +20,7 @@ pub struct Browser<'a> {
 }
 
 impl<'a> Browser<'a> {
-    fn cookie(&self, plain: &str, secure: &str) -> Option<&'a str> {
+    pub(crate) fn cookie(&self, plain: &str, secure: &str) -> Option<&'a str> {
         let name = if self.https { secure } else { plain };
         sessions::cookie_value(request::header(self.req, "cookie")?, name)
     }
@@ -119,6 +119,15 @@ fn keys(
     Ok(keys)
 }
 
+/// The answer to a password sign-in while only the provider signs people in.
+pub fn password_sign_in_off() -> Result<ApiError, ApiError> {
+    let provider = oidc::Settings::load()?.map(|s| s.provider_name);
+    Ok(ApiError::forbidden(format!(
+        "Password sign-in is turned off here: sign in with {}.",
+        provider.as_deref().unwrap_or("your identity provider")
+    )))
+}
+
 fn incorrect() -> ApiError {
     ApiError::new(401, "Incorrect email or password.")
 }
@@ -132,6 +141,9 @@ pub fn sign_in(browser: &Browser<'_>) -> Result<SignedIn, ApiError> {
     let password = body.required("password", string);
     let (email, password) = body.finish(|| Some((email?, password?)))?;
     let device = browser.device()?;
+    if !oidc::settings::password_sign_in()? && !bootstrap::is_first_admin(&email)? {
+        return Err(password_sign_in_off()?);
+    }
     bootstrap::first_admin(&email, &password)?;
 
     let (account, keys) = {

@@ -28,6 +28,7 @@ const SECRETS: &[(&str, Rule)] = &[
     ("api_token_previous", Rule::MinBytes(32)),
     ("ui_password", Rule::MinChars(12)),
     ("database_url", Rule::Set),
+    ("oidc_client_secret", Rule::Set),
 ];
 
 /// Secrets that may be empty (read with [`optional_var`]).

@@ -134,9 +134,10 @@ impl From<DbError> for ApiError {
 
 /// How many [`Db`]s this instance holds now. Spin gives each request its own
 /// instance, so this counts the connections of the current request; an
-/// internal call refuses to start while it is not zero (see
-/// [`crate::internal`]), which turns "a connection held across a call to
-/// another service" — a deadlock under load — into an immediate, loud 500.
+/// outbound call (to a service, or to the identity provider) refuses to
+/// start while it is not zero (see [`crate::outbound::Call::send`]), which
+/// turns "a connection held across a call" — a deadlock under load — into
+/// an immediate, loud 500.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
 
 /// Connections the current request holds.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::auth::ACTOR_HEADER;
 use crate::outbound::{Call, CallError, Reply};
-use crate::{ApiError, RequestContext, config, db};
+use crate::{ApiError, RequestContext, config};
 
 /// Used when the component has no `service_timeout_ms` variable.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -64,13 +64,6 @@ impl Service {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<Reply, CallError> {
-        if db::open_connections() > 0 {
-            return Err(CallError::NotSent(format!(
-                "bug: a database connection is held across a call to the {} \
-                 (under load this deadlocks Spin's shared connection pool)",
-                self.name
-            )));
-        }
         let authorization = format!("Bearer {}", self.token);
         let mut headers = vec![
             ("authorization", authorization.as_str()),
@@ -131,8 +124,9 @@ impl Service {
     }
 }
 
-/// The component's `service_timeout_ms`, or the default when it has none.
-fn timeout() -> Result<Duration, ApiError> {
+/// The component's `service_timeout_ms`, or the default when it has none:
+/// the deadline of every outbound call the component makes.
+pub fn timeout() -> Result<Duration, ApiError> {
     let Ok(raw) = spin_sdk::variables::get("service_timeout_ms") else {
         return Ok(DEFAULT_TIMEOUT);
     };

@@ -72,7 +72,19 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     /// Sends the request and reads the whole response, or gives up at the deadline.
+    ///
+    /// Refused (`NotSent`) while the request holds a database connection:
+    /// under load, connections held across calls deadlock Spin's shared
+    /// pool — the other side (a service, or the identity provider's slow
+    /// answer) waits on a connection that the waiting caller holds.
     pub fn send(&self) -> Result<Reply, CallError> {
+        if crate::db::open_connections() > 0 {
+            return Err(CallError::NotSent(format!(
+                "bug: a database connection is held across a call to {} \
+                 (under load this deadlocks Spin's shared connection pool)",
+                self.url.split('?').next().unwrap_or_default()
+            )));
+        }
         let deadline = Deadline::after(self.timeout);
         let request = self.outgoing_request()?;
         let outgoing_body = request
