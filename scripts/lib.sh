@@ -83,6 +83,19 @@ ensure_pg_harness() {
   cargo build --quiet -p pg-harness || die "could not build pg-harness (crates/pg-harness)"
 }
 
+# ensure_test_node_packages: the npm packages the tests use, pinned in
+# tests/browser/package-lock.json — playwright-core (the browser tests) and
+# oidc-provider (the identity provider of the browser and API tests) —
+# installed with `npm ci` when one is missing or the lock file changed.
+ensure_test_node_packages() {
+  local dir="$_LIB_ROOT/tests/browser"
+  if [ ! -d "$dir/node_modules/playwright-core" ] || [ ! -d "$dir/node_modules/oidc-provider" ] \
+    || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "Installing the test packages (npm ci in tests/browser)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/browser"
+  fi
+}
+
 # pg_harness start|stop|url --dir DIR ...: see `target/debug/pg-harness --help`.
 pg_harness() {
   "$_LIB_ROOT/target/debug/pg-harness" "$@"

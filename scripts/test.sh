@@ -74,6 +74,8 @@ ensure_postgres
 ensure_apt node nodejs
 ensure_apt npm npm
 ensure_apt curl curl
+# The API tests' identity provider (oidc-provider) and the browser tests' driver.
+ensure_test_node_packages
 
 # The engines besides the runner: absolute paths, or empty.
 absolute() { case "$1" in "" | /*) echo "$1" ;; */*) echo "$ROOT/$1" ;; *) command -v "$1" || true ;; esac; }

@@ -54,6 +54,7 @@ export async function request(method, path, body) {
 export const api = {
   session: () => request('GET', '/auth/session'),
   login: (email, password) => request('POST', '/auth/login', { email, password }),
+  methods: () => request('GET', '/auth/methods'),
   logout: () => request('POST', '/auth/logout'),
   setPassword: (token, password) => request('POST', '/auth/set-password', { token, password }),
   changePassword: (current_password, new_password, revoke_tokens) =>

@@ -77,7 +77,13 @@ $('#login-dialog').addEventListener('cancel', (event) => event.preventDefault())
 
 $('#sign-out').addEventListener('click', async (event) => {
   try {
-    await busy(event.currentTarget, 'Signing out…', () => api.logout());
+    const { data } = await busy(event.currentTarget, 'Signing out…', () => api.logout());
+    // Our session is over; the provider's is the person's to end (it
+    // signs them out of their other apps too): offered, not done.
+    if (data?.end_session_url) {
+      $('#end-session-link').href = data.end_session_url;
+      $('#end-session').hidden = false;
+    }
   } catch {
     // Signed out or not, show the sign-in screen.
   }
@@ -100,7 +106,37 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => showView(currentView()));
 
+/** The ways to sign in this server offers: the identity provider's button
+ *  ("Sign in with <name>"), the password form, or both. A refused sign-in
+ *  with the provider comes back as ?sign_in_error=…, shown here once. */
+async function showSignInMethods() {
+  const params = new URLSearchParams(location.search);
+  const error = params.get('sign_in_error');
+  if (error !== null) {
+    params.delete('sign_in_error');
+    const query = params.toString();
+    history.replaceState({}, '', `${location.pathname}${query ? `?${query}` : ''}`);
+  }
+  let methods = { password: true, oidc: null };
+  try {
+    ({ data: methods } = await api.methods());
+  } catch {
+    // Unknown: the password form, as before.
+  }
+  if (methods.oidc) {
+    $('#login-oidc-link').textContent = `Sign in with ${methods.oidc.name}`;
+    $('#login-oidc-link').href = methods.oidc.start;
+    $('#login-oidc').hidden = false;
+    $('#login-or').hidden = !methods.password;
+    $('#login-oidc-error').textContent = error || '';
+  } else if (error) {
+    $('#login-form-error').textContent = error;
+  }
+  loginForm.hidden = !methods.password;
+}
+
 whenSignedOut(() => askToSignIn('Your session has ended. Sign in again to carry on.'));
+showSignInMethods();
 enableCopyButtons();
 
 if (location.pathname === SET_PASSWORD_PATH) {

@@ -76,8 +76,8 @@ const provider = new Provider(issuer, {
   features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
   ttl: { IdToken: 300, AccessToken: 300, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
   async findAccount(_ctx, sub) {
-    // The browser's login form takes the email as the login.
-    const account = accounts.get(sub) || [...accounts.values()].find((a) => a.email === sub);
+    // The login form's "login" is the account's subject (a user name).
+    const account = accounts.get(sub);
     if (!account) return undefined;
     return {
       accountId: account.sub,
@@ -166,5 +166,6 @@ provider.use(async (ctx, next) => {
   }
 });
 
+provider.on('server_error', (_ctx, error) => console.error('server_error', error));
 server.on('request', provider.callback());
 console.log(`listening ${issuer}`);

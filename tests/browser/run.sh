@@ -27,10 +27,7 @@ ensure_apt chromium chromium
 ensure_apt curl curl
 ensure_apt python3 python3
 ensure_pg_harness
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  say "Installing the browser test packages (npm ci)"
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-fi
+ensure_test_node_packages
 
 # The host: the same rules as the API suite (tests/src/host.rs).
 case "${MTH_TEST_HOST:-}" in
@@ -52,6 +49,7 @@ if [ "$HOST" = runner ]; then cargo build --quiet -p runner; fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mth-browser.XXXXXX")"
 PGDATA_DIR="$TMP/pgdata"
 app_pid=""
+idp_pid=""
 db_started=""
 cleanup() {
   local status=$?
@@ -62,6 +60,10 @@ cleanup() {
     # it running); wait lets it finish.
     kill -TERM "$app_pid" 2>/dev/null || true
     wait "$app_pid" 2>/dev/null || true
+  fi
+  if [ -n "$idp_pid" ]; then
+    kill -TERM "$idp_pid" 2>/dev/null || true
+    wait "$idp_pid" 2>/dev/null || true
   fi
   if [ -n "$db_started" ]; then
     pg_harness stop --dir "$PGDATA_DIR" --immediate >/dev/null 2>&1 || true
@@ -84,18 +86,38 @@ sh migrations/migrate.sh "$DB_URL" >/dev/null
 
 APP_PORT="$(free_port)"
 export MTH_URL="http://127.0.0.1:$APP_PORT"
+
+# The identity provider the app signs people in with (OpenID Connect):
+# oidc-provider from npm (tests/browser/idp.mjs); the tests add its accounts.
+IDP_PORT="$(free_port)"
+export MTH_IDP_URL="http://127.0.0.1:$IDP_PORT"
+IDP_SECRET="$(random_secret)"
+say "Starting the identity provider on $MTH_IDP_URL"
+IDP_CONFIG="{\"port\": $IDP_PORT, \"client_id\": \"microtaskhub\", \"client_secret\": \"$IDP_SECRET\",
+  \"redirect_uris\": [\"$MTH_URL/auth/oidc/callback\"], \"alg\": \"ES256\", \"accounts\": []}" \
+  node tests/browser/idp.mjs >"$ARTIFACTS/idp.log" 2>&1 &
+idp_pid=$!
+for _ in $(seq 1 150); do
+  curl -fsS "$MTH_IDP_URL/.well-known/openid-configuration" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "$MTH_IDP_URL/.well-known/openid-configuration" >/dev/null \
+  || { cat "$ARTIFACTS/idp.log" >&2; die "the identity provider did not start"; }
+OIDC_VARIABLES=(--variable "oidc_issuer=$MTH_IDP_URL" --variable "oidc_client_id=microtaskhub"
+  --variable "oidc_provider_name=Test IdP" --variable "oidc_outbound_host=$MTH_IDP_URL")
 export MTH_USERNAME="admin@example.com"
 MTH_PASSWORD="$(random_secret | head -c 20)"
 export MTH_PASSWORD
 # Secrets travel in the environment (SPIN_VARIABLE_*), not on the command
 # line, so they do not show up in the process list.
 export SPIN_VARIABLE_DATABASE_URL="$DB_URL" SPIN_VARIABLE_API_TOKEN="$(random_secret)" \
-  SPIN_VARIABLE_UI_PASSWORD="$MTH_PASSWORD" SPIN_VARIABLE_SESSION_SECRET="$(random_secret)"
+  SPIN_VARIABLE_UI_PASSWORD="$MTH_PASSWORD" SPIN_VARIABLE_SESSION_SECRET="$(random_secret)" \
+  SPIN_VARIABLE_OIDC_CLIENT_SECRET="$IDP_SECRET"
 
 say "Starting the app on $MTH_URL under $HOST"
 if [ "$HOST" = runner ]; then
   target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
-    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
+    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" "${OIDC_VARIABLES[@]}" \
     >"$ARTIFACTS/app.log" 2>&1 &
 elif [ "$HOST" = spinkube ]; then
   # spinkube-node hands the container only the variables given as
@@ -106,12 +128,13 @@ elif [ "$HOST" = spinkube ]; then
     --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
     --variable "database_url=$SPIN_VARIABLE_DATABASE_URL" --variable "api_token=$SPIN_VARIABLE_API_TOKEN" \
     --variable "ui_password=$SPIN_VARIABLE_UI_PASSWORD" --variable "session_secret=$SPIN_VARIABLE_SESSION_SECRET" \
+    --variable "oidc_client_secret=$IDP_SECRET" "${OIDC_VARIABLES[@]}" \
     >"$ARTIFACTS/app.log" 2>&1 &
 else
   # Its own process group (setsid), so the cleanup stops `spin up` and the
   # `spin trigger http` it starts; component logs stay out of the repo.
   setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
-    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
+    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" "${OIDC_VARIABLES[@]}" \
     >"$ARTIFACTS/app.log" 2>&1 &
 fi
 app_pid=$!
