@@ -5,8 +5,10 @@
 #   OVERLAY/secrets/app-role.env      the application role microtaskhub_app (username, password)
 #   OVERLAY/secrets/app.env           the SpinApps' variables: database_url (as the
 #                                     application role), api_token, api_token_previous
-#                                     (empty unless a rotation is under way), and the
-#                                     first admin: ui_username (an email) and ui_password
+#                                     (empty unless a rotation is under way), the
+#                                     first admin: ui_username (an email) and ui_password,
+#                                     and oidc_client_secret (the identity provider's client
+#                                     secret, from OIDC_CLIENT_SECRET; empty: no provider)
 #   OVERLAY/secrets/object-store.env  the backup bucket's keys (overlays that back up to
 #                                     object storage): from OBJECT_STORE_ACCESS_KEY_ID and
 #                                     OBJECT_STORE_SECRET_ACCESS_KEY
@@ -138,6 +140,15 @@ ui_username=$admin_email
 ui_password=$(hex 12)
 ENV
   echo "wrote $dir/app.env (first sign-in as $admin_email, password: grep ui_password $dir/app.env)"
+fi
+# The identity provider's client secret (docs/deploy.md, "Sign-in with your
+# identity provider"): added to an app.env that predates it, set from
+# OIDC_CLIENT_SECRET when given.
+grep -q '^oidc_client_secret=' "$dir/app.env" || echo "oidc_client_secret=" >>"$dir/app.env"
+if [[ -n "${OIDC_CLIENT_SECRET:-}" ]]; then
+  [[ "$OIDC_CLIENT_SECRET" != *"|"* ]] || { echo "OIDC_CLIENT_SECRET must not contain |" >&2; exit 1; }
+  set_value app.env oidc_client_secret "$OIDC_CLIENT_SECRET"
+  echo "set oidc_client_secret in $dir/app.env"
 fi
 if uses object-store.env && [[ ! -e "$dir/object-store.env" ]]; then
   if [[ -n "${OBJECT_STORE_ACCESS_KEY_ID:-}" && -n "${OBJECT_STORE_SECRET_ACCESS_KEY:-}" ]]; then

@@ -155,7 +155,11 @@ class Manifest:
         if var is None or "value" in var:
             return var and var["value"]
         ref = one(var, "valueFrom.secretKeyRef")
-        return (self.secret(ref["name"]) or {}).get(ref["key"])
+        if ref is not None:
+            return (self.secret(ref["name"]) or {}).get(ref["key"])
+        ref = one(var, "valueFrom.configMapKeyRef")
+        config_map = ref and self.named("ConfigMap", ref["name"])
+        return ((config_map or {}).get("data") or {}).get(ref["key"]) if ref else None
 
     def pods(self) -> list[dict]:
         """The pods the manifests lead to: {name, ns, labels, ports}."""

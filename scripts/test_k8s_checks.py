@@ -292,4 +292,7 @@ def test_old_secrets_are_converted_with_their_values(tmp_path):
     got = secrets(overlay)
     assert got["owner.env"] == {"username": "microtaskhub", "password": "a" * 48}
     assert got["app-role.env"] == {"username": "microtaskhub_app", "password": "b" * 48}
-    assert got["app.env"] == {"api_token": "c" * 64, "api_token_previous": ""}
+    assert got["app.env"] == {"api_token": "c" * 64, "api_token_previous": "", "oidc_client_secret": ""}
+    # The identity provider's client secret, given later, lands in app.env alone.
+    k8s_secrets(overlay, OIDC_CLIENT_SECRET="s" * 40)
+    assert secrets(overlay)["app.env"] == got["app.env"] | {"oidc_client_secret": "s" * 40}
