@@ -390,3 +390,30 @@ async fn without_a_provider_the_routes_say_so() {
     let response = app.browse(Method::POST, "/auth/oidc/start", "", None).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// A provider set up without its secret: readiness names the variable
+/// (never its value), starting a sign-in with it is a 500 that says so,
+/// and the first admin's password (the way back in, with password sign-in
+/// off) is not taken down with it.
+#[tokio::test]
+async fn a_misconfigured_provider_is_named_and_the_first_admin_still_gets_in() {
+    let app = TestApp::spawn_with(|o| {
+        idp::configure(o, "http://127.0.0.1:9");
+        o.set("oidc_client_secret", "")
+            .set("password_sign_in", "false");
+    })
+    .await;
+    assert_detail(
+        app.get("/health").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "oidc_client_secret",
+    )
+    .await;
+    assert_detail(
+        app.get("/auth/oidc/start").await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "variable 'oidc_client_secret' is not set",
+    )
+    .await;
+    assert_eq!(app.login().await.status(), StatusCode::OK);
+}

@@ -127,9 +127,13 @@ fn host_of(url: &str) -> &str {
 /// default). Off only counts while OIDC is configured: turning it off
 /// without another way in would lock everyone out. The first admin
 /// (`ui_username`) keeps their password either way, for recovery.
+///
+/// Reads only whether an issuer is set, not the other settings: a provider
+/// misconfigured (say, its secret missing) must not take password sign-in
+/// down with it.
 pub fn password_sign_in() -> Result<bool, ApiError> {
     let on = flag("password_sign_in", true)?;
-    Ok(on || Settings::load()?.is_none())
+    Ok(on || text("oidc_issuer").is_empty())
 }
 
 /// The variables' problems, for the health check.
