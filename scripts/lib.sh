@@ -37,6 +37,38 @@ ensure_apt() {
 }
 
 # ensure_postgres: the server binaries (initdb, pg_ctl) and psql.
+# containerd for SpinKube's node (../shared/tools/spinkube-node), started
+# once, in a session of its own. The node starts one itself when none runs,
+# but inside its own process group: the test harness stops an app by killing
+# that group, which then took containerd down under every other app of the
+# run ("connection refused" on containerd.sock). Started here, it outlives
+# every app, and the node finds it running.
+ensure_containerd() {
+  ensure_apt containerd containerd
+  if ! ctr version >/dev/null 2>&1; then
+    local cache="${XDG_CACHE_HOME:-$HOME/.cache}/spinkube-node"
+    mkdir -p "$cache/bin"
+    # The node's shim lives in $cache/bin; containerd looks for it on its PATH.
+    PATH="$cache/bin:$PATH" setsid nohup containerd >>"$cache/containerd.log" 2>&1 </dev/null &
+    local i
+    for i in $(seq 1 300); do
+      ctr version >/dev/null 2>&1 && break
+      [ "$i" -lt 300 ] || die "containerd did not start within 60 s (see $cache/containerd.log)"
+      sleep 0.2
+    done
+  fi
+  # Containers left by nodes that were killed outright (named app-<pid>-…):
+  # a node that meets one it cannot remove exits at once, without a word.
+  local c pid
+  for c in $(ctr -n spinkube-node container ls -q 2>/dev/null); do
+    pid=${c#app-}; pid=${pid%%-*}
+    kill -0 "$pid" 2>/dev/null && continue
+    ctr -n spinkube-node task kill -s SIGKILL "$c" >/dev/null 2>&1 || true
+    ctr -n spinkube-node task delete --force "$c" >/dev/null 2>&1 || true
+    ctr -n spinkube-node container rm "$c" >/dev/null 2>&1 || true
+  done
+}
+
 ensure_postgres() {
   if ! command -v initdb >/dev/null 2>&1; then
     local bin

@@ -85,9 +85,9 @@ if [ -n "$SPINKUBE" ] && ! is_root; then
   warn "SPINKUBE_BIN is set, but SpinKube's node needs root (containerd): not used"
   SPINKUBE=""
 fi
-# SpinKube's node runs the app under Debian's containerd: installed here, once,
-# before the lanes start (both use it).
-[ -z "$SPINKUBE" ] || ensure_apt containerd containerd
+# SpinKube's node runs the app under Debian's containerd: installed and
+# started here, once, before the lanes start (both use it; see lib.sh).
+[ -z "$SPINKUBE" ] || ensure_containerd
 export SPIN_BIN="$SPIN" SPINKUBE_BIN="$SPINKUBE"
 
 step "format" cargo fmt --all --check

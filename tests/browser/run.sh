@@ -37,7 +37,7 @@ case "${MTH_TEST_HOST:-}" in
   spinkube) HOST=spinkube; SPIN="${SPINKUBE_BIN:-}"
         [ -n "$SPIN" ] || die "MTH_TEST_HOST=spinkube, but SPINKUBE_BIN is unset"
         is_root || die "MTH_TEST_HOST=spinkube needs root (it runs the app under containerd)"
-        ensure_apt containerd containerd ;;
+        ensure_containerd ;;
   "") if [ -n "${SPIN_BIN:-}" ]; then HOST=spin; SPIN="$SPIN_BIN"; else HOST=runner; fi ;;
   *) die "MTH_TEST_HOST=$MTH_TEST_HOST: expected runner, spin or spinkube" ;;
 esac

@@ -112,6 +112,24 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Starts containerd once per test process, outside every app's process
+/// group (scripts/lib.sh `ensure_containerd`): SpinKube's node would start
+/// it inside its own group, which [`SpinProcess::stop`] kills, taking
+/// containerd away from every other app of the run.
+fn ensure_containerd() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let status = Command::new("bash")
+            .args(["-c", ". scripts/lib.sh && ensure_containerd"])
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .expect("bash runs scripts/lib.sh");
+        assert!(status.success(), "containerd could not be started");
+    });
+}
+
 /// `spin up -f <repo>/spin.toml` on a free port, in its own process group,
 /// stopped (with everything it started) when dropped.
 pub struct SpinProcess {
@@ -140,6 +158,9 @@ impl SpinProcess {
             Engine::SpinUp => SocketAddr::from(([127, 0, 0, 1], 0)),
             Engine::SpinKube => SocketAddr::from(([127, 0, 0, 1], free_port())),
         };
+        if spin.engine == Engine::SpinKube {
+            ensure_containerd();
+        }
 
         let mut cmd = Command::new(&spin.path);
         cmd.arg("up")
