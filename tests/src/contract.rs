@@ -76,19 +76,27 @@ impl Contract {
     }
 
     /// The path template of the operation that serves `method` on `path`
-    /// (a request's path, trailing slash ignored as the services do): a
-    /// fixed segment wins over a template (`/tasks/stats`, `/tasks/{id}`).
+    /// (a request's path, trailing slash ignored as the services do). As
+    /// in the components' route tables (`mth_shared::route::find`), a path
+    /// belongs to its most specific templates: `/tasks/stats`, not
+    /// `/tasks/{id}`, whatever the method.
     pub fn operation(&self, method: &str, path: &str) -> Option<&str> {
         let path = match path.trim_end_matches('/') {
             "" => "/",
             trimmed => trimmed,
         };
-        let method = method.to_ascii_lowercase();
-        self.operations
+        let params = |template: &str| template.matches('{').count();
+        let fitting: Vec<&(String, String)> = self
+            .operations
             .iter()
-            .filter(|(m, template)| *m == method && fits(template, path))
+            .filter(|(_, template)| fits(template, path))
+            .collect();
+        let fewest = fitting.iter().map(|(_, t)| params(t)).min()?;
+        let method = method.to_ascii_lowercase();
+        fitting
+            .into_iter()
+            .find(|(m, template)| *m == method && params(template) == fewest)
             .map(|(_, template)| template.as_str())
-            .min_by_key(|template| template.matches('{').count())
     }
 
     /// Follows a `$ref` within the document: the object and its pointer.
@@ -220,6 +228,7 @@ mod tests {
         assert_eq!(c.operation("GET", "/tasks/abc/"), Some("/tasks/{id}"));
         assert_eq!(c.operation("GET", "/users/"), Some("/users"));
         assert_eq!(c.operation("GET", "/static/js/app.js"), None);
+        assert_eq!(c.operation("PATCH", "/tasks/stats"), None);
     }
 
     #[test]

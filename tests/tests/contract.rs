@@ -179,3 +179,59 @@ async fn the_app_serves_the_document_and_its_page() {
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
     app.shutdown().await;
 }
+
+/// A method a path does not take is a 405 that names the ones it does
+/// (`Allow`, RFC 9110), on the services, through the gateway and on the
+/// frontend's own paths. (Found by Schemathesis: 405s had no `Allow`.)
+#[tokio::test]
+async fn undeclared_methods_are_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let admin = app.session_cookie().await;
+    let id = uuid::Uuid::new_v4();
+    let cases = [
+        (app.api(reqwest::Method::PUT, "/tasks"), "POST, GET"),
+        // Not a task id refused: /tasks/stats is the stats' path.
+        (app.api(reqwest::Method::PATCH, "/tasks/stats"), "GET"),
+        (
+            app.api(reqwest::Method::PUT, &format!("/users/{id}")),
+            "GET, PATCH, DELETE",
+        ),
+        (
+            app.api(reqwest::Method::GET, &format!("/users/{id}/invitation")),
+            "POST",
+        ),
+        (app.api(reqwest::Method::POST, "/tasks/health"), "GET, HEAD"),
+        (
+            app.client
+                .request(reqwest::Method::PUT, app.url("/api/tasks/stats"))
+                .header("cookie", &admin)
+                .header("origin", app.url("")),
+            "GET",
+        ),
+        (
+            app.client
+                .post(app.url("/api/openapi.json"))
+                .header("origin", app.url("")),
+            "GET",
+        ),
+        (
+            app.client
+                .delete(app.url("/auth/tokens"))
+                .header("origin", app.url("")),
+            "GET, POST",
+        ),
+        (
+            app.client
+                .post(app.url("/board"))
+                .header("origin", app.url("")),
+            "GET, HEAD",
+        ),
+    ];
+    for (request, allow) in cases {
+        let response = request.send().await.unwrap();
+        let what = format!("{}", response.url());
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{what}");
+        assert_eq!(response.headers()["allow"], allow, "{what}");
+    }
+    app.shutdown().await;
+}

@@ -81,7 +81,7 @@ fn not_found() -> ApiError {
 pub fn serve(req: &Request) -> Result<Response, ApiError> {
     let file = resolve(req.path()).ok_or_else(not_found)?;
     if !matches!(req.method(), Method::Get | Method::Head) {
-        return Err(ApiError::method_not_allowed());
+        return Err(ApiError::method_not_allowed(&[Method::Get, Method::Head]));
     }
     serve_file(req, &file)
 }

@@ -2,7 +2,7 @@
 //! shared bearer token, which never reaches the browser.
 //!
 //! Method, path, query, body, status and JSON pass through unchanged; of the
-//! response headers only `content-type`, `x-total-count` and `location`
+//! response headers only `content-type`, `x-total-count`, `allow` and `location`
 //! (moved under `/api`) are kept.
 
 use std::time::Duration;
@@ -16,7 +16,7 @@ use spin_sdk::http::{Request, Response};
 use mth_shared::request::header;
 
 /// Response headers passed back to the browser; everything else is dropped.
-const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count"];
+const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count", "allow"];
 
 /// A service behind the gateway and the path to call on it.
 #[derive(Debug, Clone, PartialEq, Eq)]

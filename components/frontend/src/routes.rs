@@ -50,7 +50,7 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     match route::find(ROUTES, req.method(), &segments) {
         Found::Op(op, params) => serve(&req, op, &params),
-        Found::WrongMethod => Err(ApiError::method_not_allowed()),
+        Found::WrongMethod(allowed) => Err(ApiError::method_not_allowed(&allowed)),
         Found::Nothing => match segments.as_slice() {
             ["auth", ..] => Err(ApiError::not_found("No such endpoint.")),
             ["api", ..] => {

@@ -24,7 +24,7 @@ pub enum Op {
     Delete,
 }
 
-/// `/tasks/stats` comes before `/tasks/{id}`, which would match it too.
+/// `/tasks/stats` is the stats' path, though `/tasks/{id}` fits it too (see route::find).
 pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Post, "/tasks", Op::Create),
     Route::new(Method::Get, "/tasks", Op::List),

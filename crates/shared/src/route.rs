@@ -33,33 +33,41 @@ impl<Op> Route<Op> {
 pub enum Found<'p, Op> {
     /// The operation, and the values of the path's `{…}` segments in order.
     Op(Op, Vec<&'p str>),
-    /// The path is served, not with this method: 405.
-    WrongMethod,
+    /// The path is served, not with this method but these: 405.
+    WrongMethod(Vec<Method>),
     /// Nothing here: 404.
     Nothing,
 }
 
-/// The first route of `routes` that matches; earlier routes win, so a fixed
-/// segment (`/tasks/stats`) is listed before a template (`/tasks/{id}`).
+/// The route of `routes` for a request. A path that fits several
+/// templates belongs to the most specific ones, those with the fewest
+/// `{…}` segments: `/tasks/stats` is the stats' path, not a task's (so
+/// `PATCH /tasks/stats` is a 405, not a task id refused).
 pub fn find<'p, Op: Copy>(
     routes: &[Route<Op>],
     method: &Method,
     segments: &[&'p str],
 ) -> Found<'p, Op> {
-    let mut path_served = false;
-    for route in routes {
-        if let Some(params) = matches(route.path, segments) {
-            if &route.method == method {
-                return Found::Op(route.op, params);
-            }
-            path_served = true;
+    let fitting: Vec<(&Route<Op>, Vec<&'p str>)> = routes
+        .iter()
+        .filter_map(|route| Some((route, matches(route.path, segments)?)))
+        .collect();
+    let Some(fewest) = fitting.iter().map(|(_, params)| params.len()).min() else {
+        return Found::Nothing;
+    };
+    let mut allowed = Vec::new();
+    for (route, params) in fitting {
+        if params.len() != fewest {
+            continue;
+        }
+        if &route.method == method {
+            return Found::Op(route.op, params);
+        }
+        if !allowed.contains(&route.method) {
+            allowed.push(route.method.clone());
         }
     }
-    if path_served {
-        Found::WrongMethod
-    } else {
-        Found::Nothing
-    }
+    Found::WrongMethod(allowed)
 }
 
 /// The values of the `{…}` segments if `segments` fit `template`.
@@ -110,13 +118,13 @@ pub fn api<A, Op: Copy>(
         return if HEALTH_METHODS.contains(req.method()) {
             Ok(health::respond(component))
         } else {
-            Err(ApiError::method_not_allowed())
+            Err(ApiError::method_not_allowed(&HEALTH_METHODS))
         };
     }
     let actor = authenticate(req)?;
     match find(routes, req.method(), &segments) {
         Found::Op(op, params) => dispatch(op, &params, actor),
-        Found::WrongMethod => Err(ApiError::method_not_allowed()),
+        Found::WrongMethod(allowed) => Err(ApiError::method_not_allowed(&allowed)),
         Found::Nothing => Err(ApiError::not_found("No such endpoint.")),
     }
 }
@@ -151,7 +159,7 @@ mod tests {
     ];
 
     #[test]
-    fn fixed_segments_win_over_templates_listed_later() {
+    fn fixed_segments_win_over_templates() {
         assert_eq!(
             find(ROUTES, &Method::Get, &["tasks", "stats"]),
             Found::Op(1, vec![])
@@ -170,11 +178,15 @@ mod tests {
     fn other_methods_are_405_other_paths_404() {
         assert_eq!(
             find(ROUTES, &Method::Delete, &["tasks", "x"]),
-            Found::WrongMethod
+            Found::WrongMethod(vec![Method::Get])
+        );
+        assert_eq!(
+            find(ROUTES, &Method::Patch, &["tasks", "stats"]),
+            Found::WrongMethod(vec![Method::Get])
         );
         assert_eq!(
             find(ROUTES, &Method::Get, &["users", "u", "invitation"]),
-            Found::WrongMethod
+            Found::WrongMethod(vec![Method::Post])
         );
         assert_eq!(
             find(ROUTES, &Method::Get, &["tasks", "x", "y"]),
