@@ -29,6 +29,9 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+say "Building the contract checker (check-answers)"
+cargo build --quiet -p api-tests --bin check-answers
+
 # The app: scripts/with-app.sh starts it (under MTH_TEST_HOST's engine)
 # and runs the tests against it.
 export APP_ARTIFACTS="$ARTIFACTS"

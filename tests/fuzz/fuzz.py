@@ -12,10 +12,12 @@ operation that ignores its credentials, a resource that stays reachable
 after its DELETE or is not reachable after its POST, and anything that leaks
 between people (tests/fuzz/hooks.py).
 
-Prints one line per run and, last, "fuzz: N passed, N failed" (runs).
+Prints one line per run and, last, "fuzz: N passed, N failed" (runs);
+each run's whole report is in $APP_ARTIFACTS/fuzz/.
 """
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -27,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 URL = os.environ["MTH_URL"].rstrip("/")
 SEED = 20261207
-EXAMPLES = int(os.environ.get("MTH_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("MTH_FUZZ_EXAMPLES", "20"))
 REPORTS = Path(os.environ.get("APP_ARTIFACTS", ROOT / ".local/app-artifacts")) / "fuzz"
 # Checks: all of Schemathesis's but two that do not fit an API whose rules
 # go beyond what JSON Schema says (a valid email, lengths after trimming,
@@ -79,6 +81,13 @@ def main():
         "member": personal_token(member, member_password, "fuzz member"),
         "bystander": personal_token(bystander, bystander_password, "fuzz bystander"),
     }
+    # Work to find: tasks for each person, in every status, so that lists,
+    # links from them and the answers' schemas meet real tasks.
+    for who, session in (("member", member), ("bystander", bystander), ("admin", admin)):
+        me = session.get(f"{URL}/auth/session").json()["user"]["id"]
+        for status in ("todo", "in_progress", "done"):
+            task = {"title": f"{who}'s {status} task", "assignee_id": me, "status": status, "due_date": "2026-12-24"}
+            session.post(f"{URL}/api/tasks", json=task).raise_for_status()
     sessions = {"admin": cookie(admin), "member": cookie(member), "bystander": cookie(bystander)}
     passwords = {"admin": admin_password, "member": member_password, "bystander": bystander_password}
 
@@ -103,13 +112,17 @@ def main():
     # The session's own end (logout) comes last, so the runs before keep it.
     auth = "^/auth/(?!logout$)"
     rest = "^/(health$|api/(openapi.json|docs)$|auth/logout$)"
+    # Members first, and each person's /auth before their services: an
+    # admin's run may deactivate or delete the people it finds (never
+    # itself: the last admin stays), the member among them. Sign-out last.
     runs = [
-        ("admin, personal token", "admin", bearer("admin"), services),
         ("member, personal token", "member", bearer("member"), services),
-        ("admin, session (gateway)", "admin", browser_of("admin"), gateway),
         ("member, session (gateway)", "member", browser_of("member"), gateway),
         ("member, session (/auth)", "member", browser_of("member"), auth),
-        ("member, health, document, sign-out", "member", browser_of("member"), rest),
+        ("admin, session (/auth)", "admin", browser_of("admin"), auth),
+        ("admin, personal token", "admin", bearer("admin"), services),
+        ("admin, session (gateway)", "admin", browser_of("admin"), gateway),
+        ("admin, health, document, sign-out", "admin", browser_of("admin"), rest),
     ]
     REPORTS.mkdir(parents=True, exist_ok=True)
     passed = failed = 0
@@ -117,7 +130,7 @@ def main():
         # Stateful sequences follow links; the last run's operations have none.
         phases = "examples,coverage,fuzzing" + ("" if paths == rest else ",stateful")
         started = time.monotonic()
-        slug = name.split(" (")[0].replace(", ", "-").replace(" ", "-") + "-" + paths.strip("^$()/|").split("/")[0]
+        slug = re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
         command = [
             sys.executable, "-m", "schemathesis.cli", "run", str(ROOT / "docs/openapi.json"),
             "--url", URL, "--include-path-regex", paths,
@@ -133,14 +146,17 @@ def main():
             command += ["-H", header]
         env = dict(os.environ, SCHEMATHESIS_HOOKS="hooks", MTH_FUZZ_SECRETS=json.dumps(secrets(who)),
                    PYTHONPATH=str(Path(__file__).parent))
-        result = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        result = subprocess.run(command, env=env, cwd=REPORTS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         took = time.monotonic() - started
         ok = result.returncode == 0
         passed, failed = passed + ok, failed + (not ok)
+        (REPORTS / f"{slug}.log").write_text(result.stdout)
         if not ok:
             print(result.stdout)
-        summary = [l for l in result.stdout.splitlines() if l.strip()][-1:] or [""]
-        print(f"{'ok    ' if ok else 'FAILED'} {name}: {paths} ({took:.0f} s) {summary[0].strip('= ')}", flush=True)
+        lines = [l.strip() for l in result.stdout.splitlines() if l.strip()]
+        cases = next((l for l in lines if re.match(r"^\d+ generated", l)), "no test cases")
+        summary = lines[-1:] or [""]
+        print(f"{'ok    ' if ok else 'FAILED'} {name}: {paths} ({took:.0f} s; {cases}) {summary[0].strip('= ')}", flush=True)
     print(f"fuzz: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

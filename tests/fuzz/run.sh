@@ -16,8 +16,5 @@ sys.exit(any(version(n) != v for n, v in (p.split("==") for p in sys.argv[1:])))
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PINS[@]}"
 fi
 
-say "Building the components"
-build_components
-cargo build --quiet -p runner -p pg-harness
 APP_ARTIFACTS="${APP_ARTIFACTS:-$ROOT/.local/app-artifacts}" \
   exec scripts/with-app.sh "$VENV/bin/python" tests/fuzz/fuzz.py
