@@ -6,7 +6,7 @@ with a personal API token (the services) and with a session (the gateway and
 /auth). A fixed seed and a bounded number of examples per operation make it
 deterministic and a few minutes long.
 
-It fails on any 5xx, any answer the document contradicts (status, content
+It fails on a document that is not valid OpenAPI 3.1, on any 5xx, any answer the document contradicts (status, content
 type, headers, schema), a request the document forbids that is accepted, an
 operation that ignores its credentials, a resource that stays reachable
 after its DELETE or is not reachable after its POST, and anything that leaks
@@ -71,7 +71,22 @@ def personal_token(session, password, name):
     return answer.json()
 
 
+def valid_document():
+    """Whether docs/openapi.json is valid OpenAPI 3.1 (openapi-spec-validator)."""
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    try:
+        validate(read_from_filename(str(ROOT / "docs/openapi.json"))[0])
+    except Exception as e:  # the validator's own error names the place
+        print(f"FAILED docs/openapi.json is not valid OpenAPI 3.1: {e}")
+        return False
+    print("ok     docs/openapi.json is valid OpenAPI 3.1")
+    return True
+
+
 def main():
+    document_ok = valid_document()
     admin_email, admin_password = os.environ["MTH_USERNAME"], os.environ["MTH_PASSWORD"]
     admin = browser(admin_email, admin_password)
     member, _, member_password = person(admin, "fuzz-member")
@@ -125,7 +140,7 @@ def main():
         ("admin, health, document, sign-out", "admin", browser_of("admin"), rest),
     ]
     REPORTS.mkdir(parents=True, exist_ok=True)
-    passed = failed = 0
+    passed, failed = int(document_ok), int(not document_ok)
     for name, who, headers, paths in runs:
         # Stateful sequences follow links; the last run's operations have none.
         phases = "examples,coverage,fuzzing" + ("" if paths == rest else ",stateful")

@@ -8,7 +8,7 @@ cd "$ROOT"
 . scripts/lib.sh
 
 VENV="$ROOT/.local/fuzz-venv"
-PINS=(schemathesis==4.32.5)
+PINS=(schemathesis==4.32.5 openapi-spec-validator==0.9.0)
 if ! "$VENV/bin/python" -c 'import sys; from importlib.metadata import version
 sys.exit(any(version(n) != v for n, v in (p.split("==") for p in sys.argv[1:])))' "${PINS[@]}" 2>/dev/null; then
   say "Setting up $VENV (${PINS[*]})"
