@@ -10,6 +10,8 @@
 # containerd-shim-spin; needs root).
 # Arguments, if any, name the test files to run, in that order (all of them,
 # by name, by default): tests/browser/run.sh showcase.test.mjs board.test.mjs
+# scripts/with-app.sh starts the app; run-tests.sh runs the tests, then
+# checks every API answer they received against docs/openapi.json.
 # Installs Chromium and the npm packages if missing. Everything started here
 # is stopped and deleted on exit, failed or not. Screenshots and the app's log
 # land in tests/browser/artifacts/ (git-ignored).
