@@ -1,5 +1,5 @@
 # MicroTaskHub — the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test build bench bench-profile bench-runner k8s-check clean-local
+.PHONY: run test build fuzz bench bench-profile bench-runner k8s-check clean-local
 
 run:            ## build, start a local database and the app; prints URL and login
 	scripts/run.sh
@@ -9,6 +9,9 @@ test:           ## install what the tests need, build, run every suite
 
 build:          ## the three components (.wasm) and the runner
 	scripts/build.sh
+
+fuzz:           ## Schemathesis against docs/openapi.json (MTH_TEST_HOST=runner|spin; part of make test)
+	tests/fuzz/run.sh
 
 bench:          ## API benchmark, under Spin (if found) and the runner (see docs/benchmarks.md)
 	scripts/bench.sh

@@ -2,7 +2,8 @@
 # `make test`: installs what the tests need, builds, and runs every suite:
 # formatting and lints, unit tests, the runner's tests, the API end-to-end
 # tests (throwaway PostgreSQL, real components), the offline Kubernetes checks
-# and the browser tests (headless Chromium).
+# the browser tests (headless Chromium) and the fuzzer (Schemathesis against
+# docs/openapi.json).
 #
 # The API and browser suites run under each engine available: the project's
 # runner always; a real `spin up` (SPIN_BIN, or `spin` on the PATH); SpinKube's
@@ -135,9 +136,11 @@ other_lane() {
   step "browser (runner)" on runner tests/browser/run.sh
   [ -z "$SPIN" ] || step "browser (spin)" on spin tests/browser/run.sh
   [ -z "$SPINKUBE" ] || step "browser (spinkube)" on spinkube tests/browser/run.sh
+  step "fuzz (runner)" on runner tests/fuzz/run.sh
+  [ -z "$SPIN" ] || step "fuzz (spin)" on spin tests/fuzz/run.sh
 }
 
-[ -n "$SPIN" ] || skip "no spin (API and browser tests under real Spin, and the runner/Spin differential test; set SPIN_BIN to a Spin CLI or put spin on the PATH)"
+[ -n "$SPIN" ] || skip "no spin (API and browser tests and the fuzzer under real Spin, and the runner/Spin differential test; set SPIN_BIN to a Spin CLI or put spin on the PATH)"
 [ -n "$SPINKUBE" ] || skip "no spinkube (API and browser tests under SpinKube's engine, containerd-shim-spin; set SPINKUBE_BIN to ../shared/tools/spinkube-node or the like)"
 api_lane &
 api_pid=$!

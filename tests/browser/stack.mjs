@@ -9,7 +9,39 @@
 // on the board only relative to what was there before it (columnCounts).
 
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+
+// Every answer of the API the browser and the tests' own calls receive is
+// recorded here (one JSON line each), and run-tests.sh checks them all
+// against docs/openapi.json afterwards, with the API suites' own checker
+// (tests/src/contract.rs, through the check-answers binary).
+const ANSWERS = process.env.MTH_ANSWERS;
+const API_PATH = /^\/(api|auth|users|tasks|health)(\/|$)/;
+
+/** Records one answer (a Playwright Response or APIResponse) of `method`. */
+async function record(method, response) {
+  if (!ANSWERS) return;
+  const url = new URL(response.url());
+  if (!API_PATH.test(url.pathname)) return;
+  let body = '';
+  try {
+    body = (await response.body()).toString('base64');
+  } catch {
+    return; // a page that navigated away before its answer's body was read
+  }
+  const line = {
+    test: process.argv[1]?.split('/').pop(),
+    method, path: url.pathname, status: response.status(), headers: response.headers(), body,
+  };
+  appendFileSync(ANSWERS, `${JSON.stringify(line)}\n`);
+}
+
+/** Has `context` record every answer its pages receive. */
+function recordAnswers(context) {
+  context.on('response', (response) => record(response.request().method(), response));
+  return context;
+}
 
 export async function startApp() {
   if (!process.env.MTH_URL) {
@@ -31,6 +63,7 @@ export function apiAs(page, url) {
     const response = await page.request.fetch(`${url}${path}`, {
       method, data, headers: { origin: new URL(url).origin },
     });
+    await record(method, response);
     assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`);
     return response.status() === 204 ? null : response.json();
   };
@@ -56,12 +89,22 @@ export async function startSignedIn() {
   return { app, browser, page, call: apiAs(page, app.url) };
 }
 
+/** Headless Chromium; every page's answers are recorded (see record). */
 export async function startBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => recordAnswers(await newContext(options));
+  browser.newPage = async (options) => {
+    const page = await browser.newContext(options).then((context) => context.newPage());
+    // As Playwright's own newPage: closing the page closes its context.
+    page.on('close', () => page.context().close().catch(() => {}));
+    return page;
+  };
+  return browser;
 }
 
 /** The email address of a person that test file `file` makes: tagged with

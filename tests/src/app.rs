@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use runner::{RunnerConfig, RunningApp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use pg_harness::{PgCluster, repo_root};
 
+use crate::client::{Client, RequestBuilder};
 use crate::host::{Host, SpinProcess};
 use crate::wasm;
 
@@ -167,7 +168,11 @@ impl TestApp {
 
         let var = |name: &str| options.variables[name].clone();
         Self {
-            client: Client::builder().no_proxy().build().unwrap(),
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .into(),
             api_token: var("api_token"),
             ui_username: var("ui_username"),
             ui_password: var("ui_password"),
@@ -188,11 +193,12 @@ impl TestApp {
     /// as the peer (`spin-client-addr`): a client address of its own, as the
     /// throttle counts them. `n` is 1 for [`Self::client`]'s.
     pub fn client_at(&self, n: u8) -> Client {
-        Client::builder()
+        reqwest::Client::builder()
             .no_proxy()
             .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
             .build()
             .expect("an HTTP client")
+            .into()
     }
 
     /// The address the app listens on (`host:port`).

@@ -12,6 +12,8 @@
 //! ```
 
 mod app;
+mod client;
+pub mod contract;
 mod deps;
 mod host;
 pub mod idp;
@@ -21,6 +23,7 @@ pub use app::{
     HeldLocks, Options, TestApp, assert_detail, body, detail, error_fields, id, session_cookie,
     sha256_hex, unknown,
 };
+pub use client::{Client, RequestBuilder};
 pub use deps::{CannedServer, ClosedPort, CpuHog, HangingServer};
 pub use host::{Host, SpinProcess};
 pub use pg_harness::PgCluster;

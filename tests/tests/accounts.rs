@@ -5,8 +5,9 @@
 //! links. Where a rule needs time to pass (a link's expiry, a throttle's
 //! wait), the test moves the rows' timestamps back instead of sleeping.
 
+use api_tests::RequestBuilder;
 use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie, sha256_hex};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long member passphrase";

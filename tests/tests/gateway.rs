@@ -1,8 +1,9 @@
 //! The frontend: sign-in, the session cookie, the gateway to the APIs, the
 //! static UI and the security headers, against the real components.
 
+use api_tests::RequestBuilder;
 use api_tests::{CannedServer, ClosedPort, TestApp, assert_detail, body, detail, id, sha256_hex};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 /// The app's own origin, as a browser would send it in `Origin`.

@@ -4,8 +4,9 @@
 //! reports as the peer (`spin-client-addr`); time passes by moving rows'
 //! timestamps back, never by sleeping.
 
+use api_tests::Client;
 use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie};
-use reqwest::{Client, Method, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long member passphrase";
@@ -38,7 +39,7 @@ impl<'a> Browser<'a> {
         pairs.join("; ")
     }
 
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    fn request(&self, method: Method, path: &str) -> api_tests::RequestBuilder {
         let mut request = self
             .client
             .request(method, self.app.url(path))

@@ -15,6 +15,9 @@ use mth_shared::request::header;
 pub const ROOT: &str = "/static";
 /// The single page: every client-side route of the app gets it.
 pub const INDEX: &str = "/static/index.html";
+/// The API reference page (`GET /api/docs`): Swagger UI, vendored in
+/// `static/vendor/swagger-ui/`, showing `/api/openapi.json`.
+pub const API_DOCS: &str = "/static/api-docs.html";
 /// The app's own client-side routes.
 pub const APP_ROUTES: &[&str] = &["/", "/board", "/team", "/account", "/set-password"];
 
@@ -70,40 +73,51 @@ pub fn not_modified(if_none_match: &str, etag: &str) -> bool {
         .any(|tag| tag.trim() == "*" || bare(tag) == bare(etag))
 }
 
+fn not_found() -> ApiError {
+    ApiError::not_found("Nothing here: no such page or file.")
+}
+
 /// Serves a GET or HEAD for a file or app route.
 pub fn serve(req: &Request) -> Result<Response, ApiError> {
-    let not_found = || ApiError::not_found("Nothing here: no such page or file.");
     let file = resolve(req.path()).ok_or_else(not_found)?;
     if !matches!(req.method(), Method::Get | Method::Head) {
-        return Err(ApiError::method_not_allowed());
+        return Err(ApiError::method_not_allowed(&[Method::Get, Method::Head]));
     }
-    let content = match std::fs::read(&file) {
+    serve_file(req, &file)
+}
+
+/// Serves a GET or HEAD with one guest file (a path under [`ROOT`]).
+pub fn serve_file(req: &Request, file: &str) -> Result<Response, ApiError> {
+    let content = match std::fs::read(file) {
         Ok(content) => content,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
         // A directory, or anything else that is not a readable file.
-        Err(_) if std::fs::metadata(&file).is_ok_and(|m| m.is_dir()) => return Err(not_found()),
+        Err(_) if std::fs::metadata(file).is_ok_and(|m| m.is_dir()) => return Err(not_found()),
         Err(e) => {
             return Err(ApiError::internal(format!(
                 "Could not read a UI file: {e}."
             )));
         }
     };
+    Ok(cacheable(req, content, content_type(file)))
+}
+
+/// A 200 with `content` (or a 304 when the browser has it), revalidated on
+/// every use (`no-cache`: names are not fingerprinted).
+pub fn cacheable(req: &Request, content: Vec<u8>, content_type: &str) -> Response {
     let tag = etag(&content);
     let mut builder = Response::builder();
     builder
         .header("etag", tag.clone())
-        // Names are not fingerprinted: let browsers keep files but revalidate each use.
         .header("cache-control", "no-cache");
     if header(req, "if-none-match").is_some_and(|inm| not_modified(inm, &tag)) {
-        return Ok(builder.status(304).build());
+        return builder.status(304).build();
     }
-    builder
-        .status(200)
-        .header("content-type", content_type(&file));
+    builder.status(200).header("content-type", content_type);
     if *req.method() == Method::Head {
-        return Ok(builder.build());
+        return builder.build();
     }
-    Ok(builder.body(content).build())
+    builder.body(content).build()
 }
 
 #[cfg(test)]

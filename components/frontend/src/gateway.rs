@@ -2,7 +2,7 @@
 //! shared bearer token, which never reaches the browser.
 //!
 //! Method, path, query, body, status and JSON pass through unchanged; of the
-//! response headers only `content-type`, `x-total-count` and `location`
+//! response headers only `content-type`, `x-total-count`, `allow` and `location`
 //! (moved under `/api`) are kept.
 
 use std::time::Duration;
@@ -16,7 +16,7 @@ use spin_sdk::http::{Request, Response};
 use mth_shared::request::header;
 
 /// Response headers passed back to the browser; everything else is dropped.
-const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count"];
+const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count", "allow"];
 
 /// A service behind the gateway and the path to call on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,16 +27,20 @@ pub struct Target {
     pub path: String,
 }
 
+/// The services behind the gateway: `(collection, service, URL variable)`.
+/// `/api{path}` is forwarded for every path under a collection; the contract
+/// test expects each route of that service under `/api` in the document.
+pub const SERVICES: &[(&str, &str, &str)] = &[
+    ("/users", "user service", "user_service_url"),
+    ("/tasks", "task service", "task_service_url"),
+];
+
 /// The service for an `/api/...` path, or `None` if it is not one we forward.
 pub fn target(path: &str) -> Option<Target> {
     let rest = path.strip_prefix("/api")?;
-    let (service, url_variable, collection) = if is_under(rest, "/users") {
-        ("user service", "user_service_url", "/users")
-    } else if is_under(rest, "/tasks") {
-        ("task service", "task_service_url", "/tasks")
-    } else {
-        return None;
-    };
+    let &(collection, service, url_variable) = SERVICES
+        .iter()
+        .find(|(collection, ..)| is_under(rest, collection))?;
     // Dot segments (plain or escaped) and backslashes could make the service's
     // URL parser resolve to some other path: refuse them.
     let odd = rest[collection.len()..].split('/').any(|segment| {
@@ -61,9 +65,11 @@ pub fn rewrite_location(location: &str) -> Option<String> {
         Some((_, rest)) => &rest[rest.find('/')?..],
         None => location,
     };
-    (is_under(path.split('?').next().unwrap_or_default(), "/users")
-        || is_under(path.split('?').next().unwrap_or_default(), "/tasks"))
-    .then(|| format!("/api{path}"))
+    let path_only = path.split('?').next().unwrap_or_default();
+    SERVICES
+        .iter()
+        .any(|(collection, ..)| is_under(path_only, collection))
+        .then(|| format!("/api{path}"))
 }
 
 /// Forwards the request and relays the answer.

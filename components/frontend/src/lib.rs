@@ -7,7 +7,8 @@
 
 pub mod assets;
 pub mod gateway;
-mod routes;
+pub mod openapi;
+pub mod routes;
 pub mod security;
 
 use spin_sdk::http::{Request, Response};

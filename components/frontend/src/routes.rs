@@ -6,38 +6,117 @@ use mth_accounts::signin::{self, Browser, SignedIn};
 use mth_accounts::{Session, account, oidc, sessions};
 use mth_shared::db::Db;
 use mth_shared::query::parse_uuid;
+use mth_shared::route::{self, Found, Route};
 use mth_shared::{ApiError, RequestContext, health, respond};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::{assets, gateway, security};
+use crate::{assets, gateway, openapi, security};
+
+/// What the frontend serves itself (besides the UI's files and the
+/// gateway's `/api/users…` and `/api/tasks…`, which are the services'
+/// tables under `/api`). The contract test compares it with docs/openapi.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Health,
+    Login,
+    Logout,
+    Session,
+    SetPassword,
+    ChangePassword,
+    ListTokens,
+    CreateToken,
+    RevokeToken,
+    SignInMethods,
+    OidcStart,
+    OidcCallback,
+    OpenApi,
+    ApiDocs,
+}
+
+pub const ROUTES: &[Route<Op>] = &[
+    Route::new(Method::Get, "/health", Op::Health),
+    Route::new(Method::Head, "/health", Op::Health),
+    Route::new(Method::Post, "/auth/login", Op::Login),
+    Route::new(Method::Post, "/auth/logout", Op::Logout),
+    Route::new(Method::Get, "/auth/session", Op::Session),
+    Route::new(Method::Post, "/auth/set-password", Op::SetPassword),
+    Route::new(Method::Post, "/auth/password", Op::ChangePassword),
+    Route::new(Method::Get, "/auth/tokens", Op::ListTokens),
+    Route::new(Method::Post, "/auth/tokens", Op::CreateToken),
+    Route::new(Method::Delete, "/auth/tokens/{id}", Op::RevokeToken),
+    Route::new(Method::Get, "/auth/methods", Op::SignInMethods),
+    Route::new(Method::Get, "/auth/oidc/start", Op::OidcStart),
+    Route::new(Method::Get, "/auth/oidc/callback", Op::OidcCallback),
+    Route::new(Method::Get, "/api/openapi.json", Op::OpenApi),
+    Route::new(Method::Get, "/api/docs", Op::ApiDocs),
+];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
     let path = req.path().to_owned();
     let segments: Vec<&str> = path.split('/').skip(1).collect();
-    match segments.as_slice() {
-        ["health"] => only(&req, &[Method::Get, Method::Head]).map(|()| {
+    match route::find(ROUTES, req.method(), &segments) {
+        Found::Op(op, params) => serve(&req, &ctx, op, &params),
+        Found::WrongMethod(allowed) => Err(ApiError::method_not_allowed(&allowed)),
+        Found::Nothing => match segments.as_slice() {
+            ["auth", ..] => Err(ApiError::not_found("No such endpoint.")),
+            ["api", ..] => {
+                let target = gateway::target(&path)
+                    .ok_or_else(|| ApiError::not_found("No such API endpoint."))?;
+                security::check_origin(&req)?;
+                let session = browser(&req).session()?;
+                gateway::forward(&req, &ctx, target, &session.actor)
+            }
+            _ => assets::serve(&req),
+        },
+    }
+}
+
+fn serve(
+    req: &Request,
+    ctx: &RequestContext,
+    op: Op,
+    params: &[&str],
+) -> Result<Response, ApiError> {
+    // Writes only from our own pages (reads pass: see check_origin).
+    security::check_origin(req)?;
+    let browser = browser(req);
+    match op {
+        Op::Health => {
             // A malformed trusted_proxies would fail every sign-in: unready.
             // So would a bad OIDC setting (which also names its secret).
             let own = mth_accounts::client::trusted_proxies()
                 .map(drop)
                 .and_then(|()| oidc::settings::check());
             let secrets = ["database_url", "api_token", "ui_password"];
-            health::respond_with_checks("frontend", &secrets, own)
-        }),
-        ["auth", ..] => {
-            if req.method() != &Method::Get {
-                security::check_origin(&req)?;
-            }
-            auth(&req, &ctx, &segments[1..])
+            Ok(health::respond_with_checks("frontend", &secrets, own))
         }
-        ["api", ..] => {
-            let target = gateway::target(&path)
-                .ok_or_else(|| ApiError::not_found("No such API endpoint."))?;
-            security::check_origin(&req)?;
-            let session = browser(&req).session()?;
-            gateway::forward(&req, &ctx, target, &session.actor)
+        Op::Login => signed_in(&browser, signin::sign_in(&browser)?),
+        Op::Logout => logout(&browser),
+        Op::Session => Ok(no_store(respond::json(200, &browser.session()?.to_json()))),
+        Op::SetPassword => signed_in(&browser, account::set_with_link(&browser)?),
+        Op::ChangePassword => {
+            let session = browser.session()?;
+            signed_in(&browser, account::change(&browser, &session)?)
         }
-        _ => assets::serve(&req),
+        Op::ListTokens => {
+            let tokens = account::tokens(&browser.session()?)?;
+            Ok(no_store(respond::json(200, &tokens)))
+        }
+        Op::CreateToken => {
+            let session: Session = browser.session()?;
+            let created = account::create_token(&browser, &session)?;
+            Ok(no_store(respond::json(201, &created)))
+        }
+        Op::RevokeToken => {
+            let session = browser.session()?;
+            account::revoke_token(&session, parse_uuid("id", params[0])?)?;
+            Ok(respond::no_content())
+        }
+        Op::SignInMethods => Ok(no_store(respond::json(200, &oidc::methods()?))),
+        Op::OidcStart => oidc_start(&browser),
+        Op::OidcCallback => Ok(oidc_callback(&browser, ctx)),
+        Op::OpenApi => Ok(openapi::document(req)),
+        Op::ApiDocs => assets::serve_file(req, assets::API_DOCS),
     }
 }
 
@@ -45,56 +124,6 @@ fn browser(req: &Request) -> Browser<'_> {
     Browser {
         req,
         https: security::is_https(req),
-    }
-}
-
-/// `/auth/...`: signing in and out, and the signed-in person's own account.
-fn auth(req: &Request, ctx: &RequestContext, rest: &[&str]) -> Result<Response, ApiError> {
-    let browser = browser(req);
-    match (req.method(), rest) {
-        (Method::Post, ["login"]) => signed_in(&browser, signin::sign_in(&browser)?),
-        (Method::Post, ["logout"]) => logout(&browser),
-        (Method::Get, ["methods"]) => Ok(no_store(respond::json(200, &oidc::methods()?))),
-        (Method::Get, ["oidc", "start"]) => oidc_start(&browser),
-        (Method::Get, ["oidc", "callback"]) => Ok(oidc_callback(&browser, ctx)),
-        (Method::Get, ["session"]) => {
-            Ok(no_store(respond::json(200, &browser.session()?.to_json())))
-        }
-        (Method::Post, ["set-password"]) => signed_in(&browser, account::set_with_link(&browser)?),
-        (Method::Post, ["password"]) => {
-            let session = browser.session()?;
-            signed_in(&browser, account::change(&browser, &session)?)
-        }
-        (Method::Get, ["tokens"]) => {
-            let tokens = account::tokens(&browser.session()?)?;
-            Ok(no_store(respond::json(200, &tokens)))
-        }
-        (Method::Post, ["tokens"]) => {
-            let session: Session = browser.session()?;
-            let created = account::create_token(&browser, &session)?;
-            Ok(no_store(respond::json(201, &created)))
-        }
-        (Method::Delete, ["tokens", id]) => {
-            let session = browser.session()?;
-            account::revoke_token(&session, parse_uuid("id", id)?)?;
-            Ok(respond::no_content())
-        }
-        (
-            _,
-            ["login" | "logout" | "session" | "set-password" | "password" | "tokens" | "methods"],
-        )
-        | (_, ["tokens", _] | ["oidc", "start" | "callback"]) => {
-            Err(ApiError::method_not_allowed())
-        }
-        _ => Err(ApiError::not_found("No such endpoint.")),
-    }
-}
-
-fn only(req: &Request, methods: &[Method]) -> Result<(), ApiError> {
-    if methods.contains(req.method()) {
-        Ok(())
-    } else {
-        Err(ApiError::method_not_allowed())
     }
 }
 

@@ -4,7 +4,7 @@
 //! which bypasses it, so routing is on the full request path.
 
 mod domain;
-mod routes;
+pub mod routes;
 mod store;
 mod tasks;
 

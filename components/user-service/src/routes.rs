@@ -4,7 +4,8 @@ use mth_accounts::{Actor, Permission, invitations, sessions};
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::query::{Query, parse_uuid};
-use mth_shared::{ApiError, RequestContext, respond, route};
+use mth_shared::route::{self, Route};
+use mth_shared::{ApiError, RequestContext, respond};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
@@ -12,31 +13,46 @@ use crate::domain::{NewUser, UserPatch};
 use crate::store::{self, Deleted, Updated};
 use crate::tasks;
 
+/// What user-service serves (the contract test compares it with docs/openapi.json).
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    Create,
+    List,
+    Show,
+    Update,
+    Delete,
+    Invite,
+}
+
+pub const ROUTES: &[Route<Op>] = &[
+    Route::new(Method::Post, "/users", Op::Create),
+    Route::new(Method::Get, "/users", Op::List),
+    Route::new(Method::Get, "/users/{id}", Op::Show),
+    Route::new(Method::Patch, "/users/{id}", Op::Update),
+    Route::new(Method::Delete, "/users/{id}", Op::Delete),
+    Route::new(Method::Post, "/users/{id}/invitation", Op::Invite),
+];
+
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
     let authenticate = mth_accounts::authenticate;
     route::api(
         &req,
         "users",
         "user-service",
+        ROUTES,
         authenticate,
-        |method, segments, actor| {
+        |op, params, actor| {
             // Everyone signed in reads the team; managing people is a permission.
             let admin = |to| actor.require(Permission::ManagePeople, to);
-            match (method, segments) {
-                (&Method::Post, ["users"]) => Some(admin("add people").and_then(|()| create(&req))),
-                (&Method::Get, ["users"]) => Some(list(&req)),
-                (&Method::Get, ["users", id]) => Some(show(&req, id)),
-                (&Method::Patch, ["users", id]) => {
-                    Some(admin("change people").and_then(|()| update(&req, id)))
-                }
-                (&Method::Delete, ["users", id]) => {
-                    Some(admin("delete people").and_then(|()| delete(&req, &ctx, id)))
-                }
-                (&Method::Post, ["users", id, "invitation"]) => Some(
-                    admin("invite people or reset passwords")
-                        .and_then(|()| invite(&req, id, &actor)),
-                ),
-                _ => None,
+            let id = || params[0];
+            match op {
+                Op::Create => admin("add people").and_then(|()| create(&req)),
+                Op::List => list(&req),
+                Op::Show => show(&req, id()),
+                Op::Update => admin("change people").and_then(|()| update(&req, id())),
+                Op::Delete => admin("delete people").and_then(|()| delete(&req, &ctx, id())),
+                Op::Invite => admin("invite people or reset passwords")
+                    .and_then(|()| invite(&req, id(), &actor)),
             }
         },
     )

@@ -30,6 +30,8 @@ pub struct ApiError {
     pub cause: Option<String>,
     /// For a 429: when to try again, in seconds (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// For a 405: the methods the path takes (`Allow`, as RFC 9110 requires).
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -40,6 +42,7 @@ impl ApiError {
             errors: Vec::new(),
             cause: None,
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -82,8 +85,13 @@ impl ApiError {
         Self::new(404, detail)
     }
 
-    pub fn method_not_allowed() -> Self {
-        Self::new(405, "This method is not allowed on this path.")
+    /// 405, with the methods the path does take (`Allow`).
+    pub fn method_not_allowed<M: std::fmt::Display>(allowed: &[M]) -> Self {
+        let allow = allowed.iter().map(ToString::to_string).collect::<Vec<_>>();
+        Self {
+            allow: Some(allow.join(", ")),
+            ..Self::new(405, "This method is not allowed on this path.")
+        }
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
@@ -147,6 +155,9 @@ impl ApiError {
         }
         if let Some(seconds) = self.retry_after {
             builder.header("retry-after", seconds.to_string());
+        }
+        if let Some(allow) = &self.allow {
+            builder.header("allow", allow);
         }
         builder.body(self.to_json().to_string()).build()
     }
