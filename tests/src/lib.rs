@@ -14,6 +14,7 @@
 mod app;
 mod deps;
 mod host;
+pub mod team;
 pub mod wasm;
 
 pub use app::{
