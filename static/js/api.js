@@ -6,6 +6,8 @@ export class ApiError extends Error {
     super((body && body.detail) || `Request failed (${status}).`);
     this.status = status;
     this.errors = (body && Array.isArray(body.errors)) ? body.errors : [];
+    // A 412 carries the current task: what someone else saved meanwhile.
+    this.current = (body && body.current) || null;
   }
 }
 
@@ -20,8 +22,11 @@ export function whenSignedOut(handler) {
   onSignedOut = handler;
 }
 
-export async function request(method, path, body) {
+/** Sends one request. `version`: the version of the thing it changes, as
+ *  loaded (`If-Match`), so that a change made meanwhile is not overwritten. */
+export async function request(method, path, body, version) {
   const options = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  if (version !== undefined) options.headers['If-Match'] = `"${version}"`;
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
@@ -74,6 +79,6 @@ export const api = {
     return request('GET', `/api/tasks?${query}`);
   },
   createTask: (task) => request('POST', '/api/tasks', task),
-  updateTask: (id, changes) => request('PATCH', `/api/tasks/${id}`, changes),
-  deleteTask: (id) => request('DELETE', `/api/tasks/${id}`),
+  updateTask: (id, changes, version) => request('PATCH', `/api/tasks/${id}`, changes, version),
+  deleteTask: (id, version) => request('DELETE', `/api/tasks/${id}`, undefined, version),
 };

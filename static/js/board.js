@@ -11,6 +11,15 @@ export const STATUSES = [
   { id: 'done', label: 'Done' },
 ];
 const label = (status) => STATUSES.find((s) => s.id === status)?.label ?? status;
+
+/** The task dialog's fields, in the order a conflict lists them. */
+const TASK_FIELDS = [
+  { name: 'title', label: 'Title' },
+  { name: 'description', label: 'Description' },
+  { name: 'assignee_id', label: 'Assignee' },
+  { name: 'due_date', label: 'Due date' },
+  { name: 'status', label: 'Status' },
+];
 const statusOptions = () => STATUSES.map((s) => el('option', { value: s.id }, s.label));
 
 /** A board column: its title with the task count, and the list of cards. */
@@ -183,7 +192,7 @@ export class Board {
   /** Moves a task to another column; `button` shows progress (none for a drop). */
   async move(task, status, button, error) {
     if (error) error.textContent = '';
-    const work = () => api.updateTask(task.id, { status });
+    const work = () => api.updateTask(task.id, { status }, task.version);
     try {
       await (button ? busy(button, 'Moving…', work) : work());
       announce(`“${task.title}” moved to ${label(status)}.`);
@@ -192,15 +201,33 @@ export class Board {
       if (button) document.querySelector(`[data-task-id="${task.id}"] .card-actions button`)?.focus();
     } catch (e) {
       document.querySelector(`[data-task-id="${task.id}"]`)?.classList.remove('moving');
+      if (e.status === 412 && e.current) return this.movedMeanwhile(e.current, status);
       if (error && !e.signedOut) error.textContent = e.message;
     }
+  }
+
+  /** A move refused because someone changed the task since this board
+   *  loaded it: the board shows the task as it now is, and its card says
+   *  what happened, so the person can decide again. */
+  async movedMeanwhile(current, wanted) {
+    await this.load();
+    const message = `Not moved: ${this.whoChanged(current)} changed this task meanwhile (it is now in ${label(current.status)}).`
+      + (current.status === wanted ? '' : ` Move it again to put it in ${label(wanted)}.`);
+    const error = document.querySelector(`[data-task-id="${current.id}"] .card-error`);
+    if (error) error.textContent = message;
+    announce(message);
+  }
+
+  /** "Ada" (who saved `task` last), or "someone". */
+  whoChanged(task) {
+    return task.updated_by ? this.nameOf(task.updated_by) : 'someone';
   }
 
   remove(task, button, error) {
     return confirmedDelete({
       button, error,
       confirm: ['Delete this task?', `“${task.title}” will be deleted for good.`, 'Delete task'],
-      send: () => api.deleteTask(task.id),
+      send: () => api.deleteTask(task.id, task.version),
       done: `“${task.title}” deleted.`,
       reload: () => this.load(),
     });
@@ -208,6 +235,8 @@ export class Board {
 
   /** The task dialog's fields: the team to choose from, and the task's values. */
   fill(f, task) {
+    $('#task-conflict').hidden = true;
+    $('#task-conflict-fields').replaceChildren();
     const select = $('#task-assignee');
     select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
       ...this.state.users.filter((u) => u.active || u.id === task?.assignee_id)
@@ -233,10 +262,61 @@ export class Board {
     if (f.assignee_id.value) body.assignee_id = f.assignee_id.value;
     else if (!task) throw { errors: [{ field: 'assignee_id', message: 'is required: choose a person' }], message: '' };
     if (task) {
-      await api.updateTask(task.id, body);
+      try {
+        await api.updateTask(task.id, body, task.version);
+      } catch (e) {
+        if (e.status !== 412 || !e.current) throw e;
+        this.conflict(f, task, e.current);
+        throw { errors: [], message: '' }; // the dialog stays open, as typed
+      }
       return 'Task saved.';
     }
     await api.createTask(body);
     return 'Task created.';
+  }
+
+  /** A save refused because someone saved the task since the dialog opened
+   *  (`base`): what they changed is taken into the form where this person
+   *  had left the field alone; where both changed a field, the person sees
+   *  both values and keeps theirs or takes the other's. The dialog now edits
+   *  `current`, so saving again applies the form as it then is. */
+  conflict(f, base, current) {
+    this.dialog.item = current;
+    const shown = (name, value) => {
+      if (value === null || value === undefined || value === '') return '(empty)';
+      if (name === 'assignee_id') return this.nameOf(value);
+      if (name === 'status') return label(value);
+      if (name === 'due_date') return formatDate(value);
+      return `“${value}”`;
+    };
+    const normal = (value) => value ?? '';
+    const rows = [];
+    for (const { name, label: field } of TASK_FIELDS) {
+      const theirs = normal(current[name]);
+      const mine = f[name].value;
+      if (theirs === normal(base[name]) || theirs === mine) continue;
+      if (mine === normal(base[name])) {
+        f[name].value = theirs; // untouched here: take theirs
+        rows.push(el('li', {}, el('span', { class: 'theirs' }, `${field}: now ${shown(name, theirs)} (taken; you had not changed it).`)));
+        continue;
+      }
+      const take = el('button', { type: 'button', class: 'btn btn-small',
+        onclick: () => {
+          f[name].value = theirs;
+          take.disabled = true;
+          take.textContent = 'Theirs taken';
+        } }, 'Use theirs');
+      rows.push(el('li', { 'data-field': name },
+        el('span', { class: 'theirs' }, `${field}: theirs ${shown(name, theirs)}, yours ${shown(name, mine)}.`), take));
+    }
+    const who = this.whoChanged(current);
+    $('#task-conflict-note').textContent = rows.length
+      ? `${who} saved this task while you were editing. Nothing of yours was saved yet: check the fields below, keep yours or use theirs, then save again.`
+      : `${who} saved this task while you were editing, with the same values as yours. Save again to confirm.`;
+    $('#task-conflict-fields').replaceChildren(...rows);
+    const section = $('#task-conflict');
+    section.hidden = false;
+    section.focus();
+    announce(`${who} changed this task while you were editing it.`);
   }
 }

@@ -17,6 +17,7 @@ pub mod contract;
 mod deps;
 mod host;
 pub mod idp;
+pub mod team;
 pub mod wasm;
 
 pub use app::{

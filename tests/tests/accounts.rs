@@ -6,84 +6,12 @@
 //! wait), the test moves the rows' timestamps back instead of sleeping.
 
 use api_tests::RequestBuilder;
+use api_tests::team::{PASSWORD, Team};
 use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie, sha256_hex};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "a long member passphrase";
 const WRONG: &str = "wrong guess!!";
-
-/// The signed-in admin and a member who accepted an invitation.
-struct Team {
-    app: TestApp,
-    admin: String,
-    admin_id: String,
-    member_id: String,
-    member: String,
-    /// The member's invitation token, used up when they set their password.
-    used_link: String,
-}
-
-impl Team {
-    async fn new() -> Self {
-        let app = TestApp::spawn().await;
-        let admin = app.session_cookie().await;
-        let session = app.browse(Method::GET, "/auth/session", &admin, None).await;
-        let admin_id = body(session).await["user"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let user = app.create_user("mia@example.com").await;
-        assert_eq!(
-            (user["access"].as_str(), user["active"].as_bool()),
-            (Some("member"), Some(true))
-        );
-        let member_id = id(&user).to_owned();
-        let used_link = app.invite(&admin, &member_id).await;
-        let member = session_cookie(app.set_password(&used_link, PASSWORD).await);
-        Team {
-            app,
-            admin,
-            admin_id,
-            member_id,
-            member,
-            used_link,
-        }
-    }
-
-    async fn as_admin(&self, method: Method, path: &str, json: Option<&Value>) -> Response {
-        self.app.browse(method, path, &self.admin, json).await
-    }
-
-    async fn as_member(&self, method: Method, path: &str, json: Option<&Value>) -> Response {
-        self.app.browse(method, path, &self.member, json).await
-    }
-
-    /// A task assigned to `assignee`, created by the admin.
-    async fn task_for(&self, assignee: &str, status: &str) -> String {
-        let new = json!({"title": "T", "assignee_id": assignee, "status": status});
-        let created = self.as_admin(Method::POST, "/api/tasks", Some(&new)).await;
-        assert_eq!(created.status(), StatusCode::CREATED);
-        id(&body(created).await).to_owned()
-    }
-
-    /// A new personal API token of the member's, as created (with its secret).
-    async fn member_token(&self) -> Value {
-        let name = json!({"name": "ci", "password": PASSWORD});
-        let created = self
-            .as_member(Method::POST, "/auth/tokens", Some(&name))
-            .await;
-        assert_eq!(created.status(), StatusCode::CREATED);
-        body(created).await
-    }
-
-    /// A `users` row's `(access, active)`, straight from the database.
-    async fn stored_user(&self, id: &str) -> (String, bool) {
-        let sql = "SELECT access, active FROM users WHERE id = $1::text::uuid";
-        let row = self.app.row(sql, id).await;
-        (row.get(0), row.get(1))
-    }
-}
 
 /// A sign-in from client address `127.0.0.<from>` (see [`TestApp::client_at`]).
 async fn sign_in_from(app: &TestApp, from: u8, email: &str, password: &str) -> Response {

@@ -172,7 +172,8 @@ async fn request_ids_are_kept_or_made() {
 /// A request that sends its headers and part of its body, then nothing
 /// more. Each component that reads bodies must answer it with an error of
 /// its own (408, JSON) rather than wait for the rest for ever, and write
-/// nothing.
+/// nothing. The answer is one like any other: tagged with a request id and,
+/// from the frontend, with the UI's security headers.
 #[tokio::test]
 async fn a_body_that_stalls_after_the_headers_gets_a_timely_error() {
     /// Far longer than any deadline the app may set for a body.
@@ -196,6 +197,14 @@ async fn a_body_that_stalls_after_the_headers_gets_a_timely_error() {
         let answer = answer.unwrap_or_else(|_| panic!("POST {path}: no answer in {NO_HANG:?}"));
         assert!(answer.starts_with("HTTP/1.1 408"), "POST {path}: {answer}");
         assert!(answer.contains("\"detail\""), "POST {path}: {answer}");
+        let head = answer.to_ascii_lowercase();
+        assert!(head.contains("\r\nx-request-id: "), "POST {path}: {answer}");
+        if path != "/users" {
+            assert!(
+                head.contains("\r\ncontent-security-policy: "),
+                "POST {path}: {answer}"
+            );
+        }
     }
     assert_eq!(app.count_rows("users").await, 0);
 }

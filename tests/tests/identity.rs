@@ -5,11 +5,11 @@
 //! timestamps back, never by sleeping.
 
 use api_tests::Client;
+use api_tests::team::{MEMBER, PASSWORD, Team};
 use api_tests::{TestApp, assert_detail, body, detail, id, session_cookie};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "a long member passphrase";
 const WRONG: &str = "wrong guess!!";
 
 /// A browser on its own loopback address, keeping the cookies the app sets
@@ -84,86 +84,12 @@ impl<'a> Browser<'a> {
     }
 }
 
-/// An app with the first admin signed in (from 127.0.0.1) and a member
-/// with a password.
-struct Team {
-    app: TestApp,
-    admin: String,
-    admin_id: String,
-    member_id: String,
-}
-
-const MEMBER: &str = "mia@example.com";
-
-impl Team {
-    async fn new() -> Self {
-        Self::with(TestApp::spawn().await).await
-    }
-
-    async fn with(app: TestApp) -> Self {
-        let admin = app.session_cookie().await;
-        let session = app.browse(Method::GET, "/auth/session", &admin, None).await;
-        let admin_id = body(session).await["user"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let member_id = id(&app.create_user(MEMBER).await).to_owned();
-        let link = app.invite(&admin, &member_id).await;
-        let set = app.set_password(&link, PASSWORD).await;
-        assert_eq!(set.status(), StatusCode::OK);
-        Team {
-            app,
-            admin,
-            admin_id,
-            member_id,
-        }
-    }
-
-    async fn as_admin(&self, method: Method, path: &str, json: Option<&Value>) -> Response {
-        self.app.browse(method, path, &self.admin, json).await
-    }
-
-    /// The member, signed in on a browser of their own at `127.0.0.<n>`.
-    async fn member_browser(&self, n: u8) -> Browser<'_> {
-        let mut browser = Browser::at(&self.app, n);
-        let signed_in = browser.sign_in(MEMBER, PASSWORD).await;
-        assert_eq!(signed_in.status(), StatusCode::OK);
-        browser
-    }
-
-    /// A throttle key's failure count, straight from the database.
-    async fn failures(&self, key: &str) -> Option<i32> {
-        self.app.sign_in_failures(key).await.map(|(count, _)| count)
-    }
-
-    /// Makes every current wait an hour longer, so that it cannot run out
-    /// during the checks that follow, however slow the machine.
-    async fn prolong(&self) {
-        self.app
-            .db()
-            .await
-            .execute(
-                "UPDATE sign_in_failures SET blocked_until = blocked_until + interval '1 hour' \
-                 WHERE blocked_until IS NOT NULL",
-                &[],
-            )
-            .await
-            .unwrap();
-    }
-
-    /// Lets every wait of the throttle run out (and a second more).
-    async fn waits_end(&self) {
-        self.app
-            .db()
-            .await
-            .execute(
-                "UPDATE sign_in_failures SET blocked_until = (now() AT TIME ZONE 'utc') \
-                 - interval '1 second' WHERE blocked_until IS NOT NULL",
-                &[],
-            )
-            .await
-            .unwrap();
-    }
+/// The member, signed in on a browser of their own at `127.0.0.<n>`.
+async fn member_browser(team: &Team, n: u8) -> Browser<'_> {
+    let mut browser = Browser::at(&team.app, n);
+    let signed_in = browser.sign_in(MEMBER, PASSWORD).await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    browser
 }
 
 // ---------------------------------------------------------------- last admin
@@ -211,7 +137,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let member = format!("/users/{}", team.member_id);
     let promoted = app.patch(&member, &json!({"access": "admin"})).await;
     assert_eq!(promoted.status(), StatusCode::OK);
-    let mia = team.member_browser(3).await;
+    let mia = member_browser(&team, 3).await;
     let held = app
         .hold_locks("SELECT 1 FROM users WHERE access = 'admin' FOR UPDATE")
         .await;
@@ -266,7 +192,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
 #[tokio::test]
 async fn a_personal_token_needs_the_password_and_expires() {
     let team = Team::new().await;
-    let mut mia = team.member_browser(2).await;
+    let mut mia = member_browser(&team, 2).await;
     for (body, needle) in [
         (json!({"name": "ci"}), "needs your password"),
         (
@@ -357,7 +283,7 @@ async fn new_token(browser: &mut Browser<'_>, password: &str) -> String {
 async fn a_recovery_revokes_tokens_and_sessions_and_a_change_offers_to() {
     let team = Team::new().await;
     let app = &team.app;
-    let mut mia = team.member_browser(2).await;
+    let mut mia = member_browser(&team, 2).await;
     let works = |secret: String| async move {
         app.client
             .get(app.url("/tasks"))
@@ -596,7 +522,7 @@ async fn the_wait_is_capped_without_overflow_at_any_count() {
 #[tokio::test]
 async fn the_owner_signs_in_from_their_own_browser_during_an_attack() {
     let team = Team::new().await;
-    let mut own = team.member_browser(3).await;
+    let mut own = member_browser(&team, 3).await;
     assert!(own.has_cookie("mth_device"));
     let out = own.send(Method::POST, "/auth/logout", None).await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
@@ -652,7 +578,7 @@ async fn the_owner_signs_in_from_their_own_browser_during_an_attack() {
 #[tokio::test]
 async fn the_password_change_and_token_endpoints_are_throttled() {
     let team = Team::new().await;
-    let mut thief = team.member_browser(2).await;
+    let mut thief = member_browser(&team, 2).await;
     // The thief's copy of the session, without the device cookie.
     thief.cookies.retain(|(n, _)| n == "mth_session");
     for n in 1..=6 {
@@ -781,7 +707,7 @@ async fn the_session_says_what_the_person_may_do() {
         admin["can"],
         json!({"manage_people": true, "change_any_task": true, "change_assigned_tasks": true})
     );
-    let mut mia = team.member_browser(2).await;
+    let mut mia = member_browser(&team, 2).await;
     let member = body(mia.send(Method::GET, "/auth/session", None).await).await;
     assert_eq!(
         member["can"],
@@ -861,7 +787,7 @@ async fn a_malformed_trusted_proxies_is_named() {
 async fn housekeeping_deletes_what_can_no_longer_be_used() {
     let team = Team::new().await;
     let app = &team.app;
-    let mut mia = team.member_browser(2).await;
+    let mut mia = member_browser(&team, 2).await;
     for name in ["dead", "live"] {
         let json = json!({"name": name, "password": PASSWORD});
         mia.send(Method::POST, "/auth/tokens", Some(&json)).await;

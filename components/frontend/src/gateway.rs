@@ -16,7 +16,11 @@ use spin_sdk::http::{Request, Response};
 use mth_shared::request::header;
 
 /// Response headers passed back to the browser; everything else is dropped.
-const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count", "allow"];
+const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count", "allow", "etag"];
+
+/// Request headers passed on to the service: the body's type, and the
+/// version a change is based on (task-service answers 412 when it is old).
+const FORWARDED_HEADERS: &[&str] = &["content-type", "if-match"];
 
 /// A service behind the gateway and the path to call on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +96,11 @@ pub fn forward(
         query => format!("{}?{query}", target.path),
     };
     let method = req.method().to_string();
-    match service.send(&method, &path_and_query, header(req, "content-type"), body) {
+    let forwarded: Vec<(&str, &str)> = FORWARDED_HEADERS
+        .iter()
+        .filter_map(|name| Some((*name, header(req, name)?)))
+        .collect();
+    match service.send(&method, &path_and_query, &forwarded, body) {
         Ok(upstream) => relay(upstream, &service),
         Err(CallError::TimedOut(limit)) => Err(timed_out(&service, &method, limit)),
         Err(failure) => Err(service.error(&failure)),

@@ -11,12 +11,12 @@ pub mod openapi;
 pub mod routes;
 pub mod security;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::Response;
 
 /// Handles one request; public so the crate's logic also builds natively.
-pub async fn handle_request(req: Request) -> Response {
+pub async fn handle_request(req: mth_shared::incoming::Incoming) -> Response {
     // Behind the ingress, TLS ends there and X-Forwarded-Proto says https.
-    let https = security::is_https(&req);
+    let https = security::is_https(req.head());
     let mut response = mth_shared::serve("frontend", req, routes::handle).await;
     security::apply_headers(&mut response, https);
     response
@@ -55,10 +55,7 @@ async fn handle(
 ) {
     use spin_sdk::http::{Fields, OutgoingResponse};
     // The body is read under a deadline (`mth_shared::incoming`).
-    let response = match mth_shared::incoming::read(req) {
-        Ok(req) => handle_request(req).await,
-        Err(error) => error.into_response(),
-    };
+    let response = handle_request(mth_shared::incoming::read(req)).await;
     let fields = Fields::from_list(&header_list(&response)).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(fields);
     let _ = outgoing.set_status_code(*response.status());

@@ -172,6 +172,8 @@ pub struct Task {
     pub updated_by: Option<Uuid>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Moves with every change; the task's entity tag (`ETag`, `If-Match`).
+    pub version: i64,
 }
 
 // A tasks row: each field from its column (the one place rows become tasks).
@@ -186,6 +188,7 @@ mth_shared::from_row!(Task {
     updated_by,
     created_at,
     updated_at,
+    version,
 }, assignee: None);
 
 /// The user a task is assigned to, as user-service describes them.

@@ -8,10 +8,10 @@ pub mod routes;
 mod store;
 mod users;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::Response;
 
 /// Handles one request; public so the crate's logic also builds natively.
-pub async fn handle_request(req: Request) -> Response {
+pub async fn handle_request(req: mth_shared::incoming::Incoming) -> Response {
     mth_shared::serve("task-service", req, routes::handle).await
 }
 

@@ -3,13 +3,14 @@
 use mth_accounts::{Actor, TaskScope};
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
+use mth_shared::precondition::{self, IfMatch};
 use mth_shared::query::{Query, parse_uuid};
 use mth_shared::route::{self, Route};
 use mth_shared::{ApiError, RequestContext, respond};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
-use crate::domain::{NewTask, Status, TaskPatch};
+use crate::domain::{NewTask, Status, Task, TaskPatch};
 use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
@@ -70,6 +71,27 @@ fn not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!("No task with id {id}."))
 }
 
+/// 412: the task changed since the version the client sent in `If-Match`.
+/// The answer carries the current task (and its `ETag`), so the client can
+/// show what changed and let its person decide; nothing was written.
+fn stale(task: &Task, action: &str) -> Response {
+    let body = serde_json::json!({
+        "detail": format!(
+            "Someone changed this task since you loaded it (it is now version {}); \
+             nothing was {action}. Compare with the current task and try again.",
+            task.version
+        ),
+        "current": task,
+    });
+    with_etag(respond::json(412, &body), task)
+}
+
+/// A response about one task, tagged with its version.
+fn with_etag(mut response: Response, task: &Task) -> Response {
+    response.set_header("etag", precondition::etag(task.version));
+    response
+}
+
 fn not_yours() -> ApiError {
     ApiError::forbidden(
         "Members can change, move and delete only the tasks assigned to them; ask an admin or the assignee.",
@@ -89,7 +111,8 @@ fn create(req: &Request, ctx: &RequestContext, writer: Writer) -> Result<Respons
     let assignee = users::require(ctx, new.assignee_id)?;
     let mut task = store::insert(&Db::connect()?, &new, writer)?;
     task.assignee = Some(assignee);
-    Ok(respond::created(format!("/tasks/{}", task.id), &task))
+    let created = respond::created(format!("/tasks/{}", task.id), &task);
+    Ok(with_etag(created, &task))
 }
 
 /// Lists do not embed the assignee (that would be a call per row); use
@@ -134,13 +157,14 @@ fn show(req: &Request, ctx: &RequestContext, raw_id: &str) -> Result<Response, A
     if let (true, Some(assignee_id)) = (include_assignee, task.assignee_id) {
         task.assignee = users::find(ctx, assignee_id)?;
     }
-    Ok(respond::json(200, &task))
+    Ok(with_etag(respond::json(200, &task), &task))
 }
 
 /// A new assignee is checked before anything is written. Once the write is
 /// done the answer is 200 whatever happens next: if user-service cannot be
 /// asked for the current assignee, `assignee` is `null` (and `assignee_id`
-/// still says who it is).
+/// still says who it is). With `If-Match`, a task changed since that
+/// version is not written: 412 with the current task.
 fn update(
     req: &Request,
     ctx: &RequestContext,
@@ -149,6 +173,7 @@ fn update(
 ) -> Result<Response, ApiError> {
     Query::parse(req.query(), &[])?;
     let id = parse_uuid("id", raw_id)?;
+    let expected = IfMatch::of(req);
     let patch = TaskPatch::parse(JsonObject::from_request(req)?)?;
     let new_assignee = patch
         .assignee_id
@@ -157,15 +182,16 @@ fn update(
     let changed = {
         let db = Db::connect()?;
         if patch.is_empty() {
-            store::find(&db, id)?.map_or(Changed::NoSuchTask, |t| Changed::Yes(Box::new(t)))
+            store::current(&db, id, &expected)?
         } else {
-            store::update(&db, id, &patch, writer)?
+            store::update(&db, id, &patch, writer, &expected)?
         }
     };
     let mut task = match changed {
         Changed::Yes(task) => *task,
         Changed::NoSuchTask => return Err(not_found(id)),
         Changed::NotYours => return Err(not_yours()),
+        Changed::Stale(current) => return Ok(stale(&current, "changed")),
     };
     task.assignee = match (new_assignee, task.assignee_id) {
         (Some(assignee), _) => Some(assignee),
@@ -178,16 +204,18 @@ fn update(
         }),
         (None, None) => None,
     };
-    Ok(respond::json(200, &task))
+    Ok(with_etag(respond::json(200, &task), &task))
 }
 
 fn delete(req: &Request, raw_id: &str, writer: Writer) -> Result<Response, ApiError> {
     Query::parse(req.query(), &[])?;
     let id = parse_uuid("id", raw_id)?;
-    match store::delete_done(&Db::connect()?, id, writer)? {
+    let expected = IfMatch::of(req);
+    match store::delete_done(&Db::connect()?, id, writer, &expected)? {
         Deleted::Yes => Ok(respond::no_content()),
         Deleted::NoSuchTask => Err(not_found(id)),
         Deleted::NotYours => Err(not_yours()),
+        Deleted::Stale(current) => Ok(stale(&current, "deleted")),
         Deleted::NotDone(status) => Err(ApiError::conflict(format!(
             "Only done tasks can be deleted; this one is '{}'. Move it to done first.",
             status.as_str()

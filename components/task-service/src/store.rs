@@ -3,6 +3,7 @@
 use mth_accounts::TaskScope;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db, DbError, Page, PageQuery, constraint, sqlstate};
+use mth_shared::precondition::IfMatch;
 use mth_shared::query;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
@@ -103,12 +104,22 @@ pub enum Changed {
     NoSuchTask,
     /// The task exists, but the writer may not change it.
     NotYours,
+    /// Someone changed the task since the version the writer asked for
+    /// (`If-Match`): nothing was written; this is the current task.
+    Stale(Box<Task>),
 }
 
-/// Applies the fields present in `patch` and moves `updated_at`, in one
-/// statement that also checks the writer may (so a reassignment cannot slip
-/// between a check and the write).
-pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Changed, ApiError> {
+/// Applies the fields present in `patch`, moves `version` and `updated_at`,
+/// in one statement that also checks the writer may and that the task is
+/// still the version `expected` (so neither a reassignment nor another
+/// person's change can slip between a check and the write).
+pub fn update(
+    db: &Db,
+    id: Uuid,
+    patch: &TaskPatch,
+    writer: Writer,
+    expected: &IfMatch,
+) -> Result<Changed, ApiError> {
     let sql = format!(
         "UPDATE tasks SET \
            title = COALESCE($2, title), \
@@ -117,9 +128,11 @@ pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Ch
            due_date = CASE WHEN $6 THEN $7 ELSE due_date END, \
            assignee_id = COALESCE($8, assignee_id), \
            updated_by = $9, \
-           updated_at = (now() AT TIME ZONE 'utc') \
-         WHERE id = $1 AND {} RETURNING *",
-        TaskScope::sql_condition("assignee_id", 10)
+           updated_at = (now() AT TIME ZONE 'utc'), \
+           version = version + 1 \
+         WHERE id = $1 AND {} AND {} RETURNING *",
+        TaskScope::sql_condition("assignee_id", 10),
+        IfMatch::sql_condition("version", 11),
     );
     let description = patch.description.as_ref();
     let params = [
@@ -136,17 +149,35 @@ pub fn update(db: &Db, id: Uuid, patch: &TaskPatch, writer: Writer) -> Result<Ch
         opt(patch.assignee_id),
         opt(writer.person),
         writer.scope.param(),
+        expected.param(),
     ];
     match db::first(db.query(&sql, &params).map_err(write_error)?)? {
         Some(task) => Ok(Changed::Yes(Box::new(task))),
-        None => why_not_changed(db, id),
+        None => why_not_changed(db, id, writer, expected),
     }
 }
 
-fn why_not_changed(db: &Db, id: Uuid) -> Result<Changed, ApiError> {
+/// The task as it is, if it is still the version `expected`: what an
+/// empty change answers (as a read, whoever asks).
+pub fn current(db: &Db, id: Uuid, expected: &IfMatch) -> Result<Changed, ApiError> {
     Ok(match find(db, id)? {
         None => Changed::NoSuchTask,
-        // Reassigned away in between, or never theirs.
+        Some(task) if !expected.matches(task.version) => Changed::Stale(Box::new(task)),
+        Some(task) => Changed::Yes(Box::new(task)),
+    })
+}
+
+fn why_not_changed(
+    db: &Db,
+    id: Uuid,
+    writer: Writer,
+    expected: &IfMatch,
+) -> Result<Changed, ApiError> {
+    Ok(match find(db, id)? {
+        None => Changed::NoSuchTask,
+        Some(task) if !writer.may_change(&task) => Changed::NotYours,
+        Some(task) if !expected.matches(task.version) => Changed::Stale(Box::new(task)),
+        // Reassigned away and back in between: the writer's scope refused it.
         Some(_) => Changed::NotYours,
     })
 }
@@ -155,18 +186,27 @@ pub enum Deleted {
     Yes,
     NoSuchTask,
     NotYours,
+    /// Changed since the version asked for (`If-Match`); this is the current task.
+    Stale(Box<Task>),
     NotDone(Status),
 }
 
-/// Deletes the task only if it is done (and the writer may), in one
-/// statement, so a concurrent change cannot slip between check and delete.
-pub fn delete_done(db: &Db, id: Uuid, writer: Writer) -> Result<Deleted, ApiError> {
+/// Deletes the task only if it is done, the writer may and it is still the
+/// version `expected`, in one statement, so a concurrent change cannot slip
+/// between check and delete.
+pub fn delete_done(
+    db: &Db,
+    id: Uuid,
+    writer: Writer,
+    expected: &IfMatch,
+) -> Result<Deleted, ApiError> {
     let deleted = db.execute(
         &format!(
-            "DELETE FROM tasks WHERE id = $1 AND status = 'done' AND {}",
-            TaskScope::sql_condition("assignee_id", 2)
+            "DELETE FROM tasks WHERE id = $1 AND status = 'done' AND {} AND {}",
+            TaskScope::sql_condition("assignee_id", 2),
+            IfMatch::sql_condition("version", 3),
         ),
-        &[id.into(), writer.scope.param()],
+        &[id.into(), writer.scope.param(), expected.param()],
     )?;
     if deleted > 0 {
         return Ok(Deleted::Yes);
@@ -174,6 +214,7 @@ pub fn delete_done(db: &Db, id: Uuid, writer: Writer) -> Result<Deleted, ApiErro
     Ok(match find(db, id)? {
         None => Deleted::NoSuchTask,
         Some(task) if !writer.may_change(&task) => Deleted::NotYours,
+        Some(task) if !expected.matches(task.version) => Deleted::Stale(Box::new(task)),
         Some(task) => Deleted::NotDone(task.status),
     })
 }

@@ -8,6 +8,10 @@
 //! the body is bounded: a client silent for [`BODY_IDLE`] gets `408`.
 //! Bodies larger than [`crate::body::MAX_BODY_BYTES`] are not read past that
 //! limit plus one chunk: the handler answers them `413`.
+//!
+//! A refused body still yields the request's head, so that [`crate::serve`]
+//! answers it like any other error: logged, with its `X-Request-Id` and, in
+//! the frontend, the security headers.
 
 use std::time::Duration;
 
@@ -21,12 +25,54 @@ use crate::outbound::Deadline;
 /// How long the body may go without a byte.
 pub const BODY_IDLE: Duration = Duration::from_secs(10);
 
-/// The request with its body, or the error to answer at once.
-pub fn read(request: IncomingRequest) -> Result<Request, ApiError> {
+/// A request as [`crate::serve`] takes it.
+pub enum Incoming {
+    /// Head and whole body.
+    Read(Request),
+    /// The body could not be read: the head (with an empty body) and the
+    /// answer to give without running the handler.
+    Refused { head: Request, error: ApiError },
+}
+
+impl Incoming {
+    /// The request's method, URI and headers.
+    pub fn head(&self) -> &Request {
+        match self {
+            Incoming::Read(request) | Incoming::Refused { head: request, .. } => request,
+        }
+    }
+}
+
+impl From<Request> for Incoming {
+    fn from(request: Request) -> Self {
+        Incoming::Read(request)
+    }
+}
+
+/// The request with its body, or its head and the error to answer at once.
+pub fn read(request: IncomingRequest) -> Incoming {
     let method = request.method();
     let uri = request.uri();
     // Copied out first: the header fields are a resource of the request.
     let headers: Vec<(String, Vec<u8>)> = request.headers().entries();
+    let build = |body: Vec<u8>| {
+        Request::builder()
+            .method(method.clone())
+            .uri(uri.clone())
+            .headers(headers.clone())
+            .body(body)
+            .build()
+    };
+    match read_body(request) {
+        Ok(body) => Incoming::Read(build(body)),
+        Err(error) => Incoming::Refused {
+            head: build(Vec::new()),
+            error,
+        },
+    }
+}
+
+fn read_body(request: IncomingRequest) -> Result<Vec<u8>, ApiError> {
     let body = request
         .consume()
         .map_err(|()| ApiError::internal("The request body was already taken."))?;
@@ -62,10 +108,5 @@ pub fn read(request: IncomingRequest) -> Result<Request, ApiError> {
             }
         }
     }
-    Ok(Request::builder()
-        .method(method)
-        .uri(uri)
-        .headers(headers)
-        .body(bytes)
-        .build())
+    Ok(bytes)
 }

@@ -54,14 +54,15 @@ impl Service {
         self.name
     }
 
-    /// Sends a request and reads the whole answer within the deadline.
-    /// Fails with a [`CallError`]; callers decide what that means for their
-    /// client (see [`Service::unavailable`]).
+    /// Sends a request, with the `forwarded` headers (such as the body's
+    /// `content-type`) besides the service's own, and reads the whole answer
+    /// within the deadline. Fails with a [`CallError`]; callers decide what
+    /// that means for their client (see [`Service::unavailable`]).
     pub fn send(
         &self,
         method: &str,
         path_and_query: &str,
-        content_type: Option<&str>,
+        forwarded: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Reply, CallError> {
         let authorization = format!("Bearer {}", self.token);
@@ -70,9 +71,7 @@ impl Service {
             ("x-request-id", self.request_id.as_str()),
             ("accept", "application/json"),
         ];
-        if let Some(content_type) = content_type {
-            headers.push(("content-type", content_type));
-        }
+        headers.extend_from_slice(forwarded);
         if let Some(actor) = &self.actor {
             headers.push((ACTOR_HEADER, actor.as_str()));
         }
@@ -90,7 +89,7 @@ impl Service {
     /// no answer is a 503 that says nothing was changed.
     pub fn get_json(&self, path_and_query: &str) -> Result<(u16, serde_json::Value), ApiError> {
         let reply = self
-            .send("GET", path_and_query, None, &[])
+            .send("GET", path_and_query, &[], &[])
             .map_err(|e| self.error(&e))?;
         let json = serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
         Ok((reply.status, json))

@@ -14,6 +14,7 @@ pub mod hex;
 pub mod incoming;
 pub mod internal;
 pub mod outbound;
+pub mod precondition;
 pub mod query;
 pub mod request;
 pub mod respond;

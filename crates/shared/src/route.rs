@@ -130,7 +130,7 @@ pub fn api<A, Op: Copy>(
 }
 
 /// Declares a component's Spin HTTP export, calling `$handler`, an
-/// `async fn(Request) -> Response` that is public so the component's logic
+/// `async fn(Incoming) -> Response` that is public so the component's logic
 /// also builds natively (for unit tests and clippy). The export exists only
 /// in the .wasm: its symbol names are not valid for a native shared library.
 #[macro_export]
@@ -140,10 +140,7 @@ macro_rules! http_export {
         #[::spin_sdk::http_component]
         async fn handle(req: ::spin_sdk::http::IncomingRequest) -> ::spin_sdk::http::Response {
             // The body is read under a deadline (`mth_shared::incoming`).
-            match $crate::incoming::read(req) {
-                Ok(req) => $handler(req).await,
-                Err(error) => error.into_response(),
-            }
+            $handler($crate::incoming::read(req)).await
         }
     };
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use spin_sdk::http::{Request, Response};
 
 use crate::ApiError;
+use crate::incoming::Incoming;
 
 /// Per-request facts the handlers need.
 #[derive(Debug, Clone)]
@@ -30,13 +31,21 @@ impl RequestContext {
     }
 }
 
-/// Runs `handler`, renders its error as JSON, tags the response with the
-/// request id and logs one JSON line to stdout.
-pub async fn serve<F, Fut>(component: &'static str, req: Request, handler: F) -> Response
+/// Runs `handler` (unless the body was refused), renders its error as JSON,
+/// tags the response with the request id and logs one JSON line to stdout.
+pub async fn serve<F, Fut>(
+    component: &'static str,
+    req: impl Into<Incoming>,
+    handler: F,
+) -> Response
 where
     F: FnOnce(Request, RequestContext) -> Fut,
     Fut: Future<Output = Result<Response, ApiError>>,
 {
+    let (req, refused) = match req.into() {
+        Incoming::Read(req) => (req, None),
+        Incoming::Refused { head, error } => (head, Some(error)),
+    };
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.path().to_owned();
@@ -46,7 +55,11 @@ where
     };
     let request_id = ctx.request_id.clone();
 
-    let mut response = match handler(req, ctx).await {
+    let result = match refused {
+        Some(error) => Err(error),
+        None => handler(req, ctx).await,
+    };
+    let mut response = match result {
         Ok(response) => response,
         Err(error) => {
             if error.status >= 500 || error.cause.is_some() {
