@@ -81,4 +81,5 @@ export const api = {
   createTask: (task) => request('POST', '/api/tasks', task),
   updateTask: (id, changes, version) => request('PATCH', `/api/tasks/${id}`, changes, version),
   deleteTask: (id, version) => request('DELETE', `/api/tasks/${id}`, undefined, version),
+  taskHistory: (id) => request('GET', `/api/tasks/${id}/history?limit=50`),
 };

@@ -6,7 +6,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emailOf, startSignedIn } from './stack.mjs';
+import { emailOf, signedInPerson, startSignedIn } from './stack.mjs';
 
 const CY = { full_name: 'Cy Conflict', email: emailOf('cy', 'conflicts') };
 const PASSWORD = 'a long member passphrase';
@@ -19,15 +19,7 @@ const ids = {};
 
 before(async () => {
   ({ app, browser, page: admin, call } = await startSignedIn());
-  ids.cy = (await call('POST', '/api/users', CY)).id;
-  const link = await call('POST', `/api/users/${ids.cy}/invitation`);
-  const token = new URL(link.path, app.url).hash.slice(1);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  cy = await context.newPage();
-  const set = await cy.request.post(`${app.url}/auth/set-password`, {
-    data: { token, password: PASSWORD }, headers: { origin: app.url },
-  });
-  assert.ok(set.ok(), await set.text());
+  ({ id: ids.cy, page: cy } = await signedInPerson({ app, browser, call }, CY, PASSWORD));
   ids.task = (await call('POST', '/api/tasks', { title: 'Plan the launch', assignee_id: ids.cy })).id;
   await cy.goto(app.url);
   await cy.getByRole('heading', { name: 'Board' }).waitFor();

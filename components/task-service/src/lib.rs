@@ -4,6 +4,7 @@
 //! which bypasses it, so routing is on the full request path.
 
 mod domain;
+mod history;
 pub mod routes;
 mod store;
 mod users;

@@ -11,6 +11,7 @@ use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
 use crate::domain::{NewTask, Status, Task, TaskPatch};
+use crate::history;
 use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
@@ -23,6 +24,7 @@ pub enum Op {
     Show,
     Update,
     Delete,
+    History,
 }
 
 /// `/tasks/stats` is the stats' path, though `/tasks/{id}` fits it too (see route::find).
@@ -33,6 +35,7 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Get, "/tasks/{id}", Op::Show),
     Route::new(Method::Patch, "/tasks/{id}", Op::Update),
     Route::new(Method::Delete, "/tasks/{id}", Op::Delete),
+    Route::new(Method::Get, "/tasks/{id}/history", Op::History),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -53,6 +56,7 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 Op::Show => show(&req, &ctx, id()),
                 Op::Update => update(&req, &ctx, id(), writer),
                 Op::Delete => delete(&req, id(), writer),
+                Op::History => history(&req, id()),
             }
         },
     )
@@ -221,4 +225,19 @@ fn delete(req: &Request, raw_id: &str, writer: Writer) -> Result<Response, ApiEr
             status.as_str()
         ))),
     }
+}
+
+/// `GET /tasks/{id}/history`: the task's changes, newest first, paged like
+/// the lists (X-Total-Count). An empty page
+/// past the end is told from no such task by looking for the task.
+fn history(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["limit", "offset"])?;
+    let id = parse_uuid("id", raw_id)?;
+    let page = query.page()?;
+    let db = Db::connect()?;
+    let page = history::page(&db, id, page)?;
+    if page.items.is_empty() && store::find(&db, id)?.is_none() {
+        return Err(not_found(id));
+    }
+    Ok(respond::page(&page.items, page.total))
 }
