@@ -81,5 +81,6 @@ export const api = {
   createTask: (task) => request('POST', '/api/tasks', task),
   updateTask: (id, changes, version) => request('PATCH', `/api/tasks/${id}`, changes, version),
   deleteTask: (id, version) => request('DELETE', `/api/tasks/${id}`, undefined, version),
+  changes: (after) => request('GET', after ? `/api/changes?after=${encodeURIComponent(after)}` : '/api/changes'),
   taskHistory: (id) => request('GET', `/api/tasks/${id}/history?limit=50`),
 };

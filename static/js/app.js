@@ -5,6 +5,7 @@
 import { Account } from './account.js';
 import { api, whenSignedOut } from './api.js';
 import { Board } from './board.js';
+import { Live } from './live.js';
 import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { Team } from './team.js';
 import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
@@ -18,6 +19,12 @@ const team = new Team(state, () => {
   board.render(state.tasks.length);
 });
 const account = new Account(state);
+// Other people's changes, within about a second, on every view.
+const live = new Live({
+  tasks: () => board.load(),
+  users: () => team.load(),
+  everything: () => loadAll(),
+});
 const VIEWS = { '/board': 'board', '/team': 'team', '/account': 'account' };
 const TITLES = { board: 'Board', team: 'Team', account: 'Your account' };
 
@@ -48,7 +55,9 @@ function signedIn(session) {
   $('#login-email').value = session.user.email;
   $('#topbar').hidden = false;
   showView(currentView());
-  loadAll();
+  // The feed's cursor first, so that nothing changed between the loads
+  // and the first poll goes unseen.
+  live.start().finally(loadAll);
 }
 
 /** Opens the sign-in dialog over whatever is on screen (nothing typed is lost). */
@@ -87,6 +96,7 @@ $('#sign-out').addEventListener('click', async (event) => {
   } catch {
     // Signed out or not, show the sign-in screen.
   }
+  live.stop();
   $('#topbar').hidden = true;
   for (const name of Object.values(VIEWS)) $(`#${name}-view`).hidden = true;
   askToSignIn('You have signed out.');
@@ -135,7 +145,10 @@ async function showSignInMethods() {
   loginForm.hidden = !methods.password;
 }
 
-whenSignedOut(() => askToSignIn('Your session has ended. Sign in again to carry on.'));
+whenSignedOut(() => {
+  live.stop();
+  askToSignIn('Your session has ended. Sign in again to carry on.');
+});
 showSignInMethods();
 enableCopyButtons();
 

@@ -1,0 +1,52 @@
+-- The change feed (issue #21): one row per change to a task or a person,
+-- written by triggers in the same statement as the change, read by every
+-- open board (GET /api/changes, polled about once a second). It lives here,
+-- not in any instance's memory, so every instance and pod reads the same feed.
+--
+-- Ordering: `id` comes from a sequence when the row is written, but
+-- transactions commit in another order, so a reader that went by `id`
+-- alone could move past a row whose transaction had not committed yet and
+-- never see it. Each row also keeps its transaction's id (`tx`); a reader
+-- returns only rows of transactions older than every transaction still
+-- running (the snapshot's xmin), in (tx, id) order. Those are final: no row
+-- can later appear before them, so a cursor (tx, id) misses and repeats
+-- nothing. A change shows once its transaction and all older writing ones
+-- have ended (here: single statements, milliseconds).
+CREATE TABLE changes (
+    id bigserial PRIMARY KEY,
+    tx bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    entity text NOT NULL CHECK (entity IN ('task', 'user')),
+    entity_id uuid NOT NULL,
+    action text NOT NULL CHECK (action IN ('created', 'changed', 'deleted')),
+    changed_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'utc')
+);
+
+-- The feed's one query is a range of this index.
+CREATE INDEX changes_feed ON changes (tx, id);
+
+CREATE FUNCTION record_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    entity text := CASE TG_TABLE_NAME WHEN 'tasks' THEN 'task' ELSE 'user' END;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO changes (entity, entity_id, action) VALUES (entity, OLD.id, 'deleted');
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO changes (entity, entity_id, action) VALUES (entity, NEW.id, 'created');
+    ELSE
+        INSERT INTO changes (entity, entity_id, action) VALUES (entity, NEW.id, 'changed');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Only updates that change a row are changes (a sign-in that rewrites the
+-- same values is not).
+CREATE TRIGGER tasks_feed_write AFTER INSERT OR DELETE ON tasks
+    FOR EACH ROW EXECUTE FUNCTION record_change();
+CREATE TRIGGER tasks_feed_update AFTER UPDATE ON tasks
+    FOR EACH ROW WHEN (OLD IS DISTINCT FROM NEW) EXECUTE FUNCTION record_change();
+CREATE TRIGGER users_feed_write AFTER INSERT OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION record_change();
+CREATE TRIGGER users_feed_update AFTER UPDATE ON users
+    FOR EACH ROW WHEN (OLD IS DISTINCT FROM NEW) EXECUTE FUNCTION record_change();
