@@ -30,8 +30,14 @@ BEGIN
         VALUES (NEW.id, NEW.created_by, NEW.created_at, 'created', NULL, NEW.title);
         RETURN NULL;
     END IF;
+    -- A change through the API moves the version and names its writer; one
+    -- the database makes itself (a deleted person's done tasks lose their
+    -- assignee, ON DELETE SET NULL) does not: nobody is named for it.
     INSERT INTO task_history (task_id, changed_by, changed_at, field, old_value, new_value)
-    SELECT NEW.id, NEW.updated_by, NEW.updated_at, c.field, c.old_value, c.new_value
+    SELECT NEW.id,
+           CASE WHEN NEW.version <> OLD.version THEN NEW.updated_by END,
+           CASE WHEN NEW.version <> OLD.version THEN NEW.updated_at ELSE (now() AT TIME ZONE 'utc') END,
+           c.field, c.old_value, c.new_value
     FROM (VALUES
         (1, 'title', OLD.title, NEW.title),
         (2, 'description', OLD.description, NEW.description),
@@ -52,3 +58,13 @@ CREATE TRIGGER tasks_history
 -- Tasks that exist already get their creation, as far as it is known.
 INSERT INTO task_history (task_id, changed_by, changed_at, field, old_value, new_value)
 SELECT id, created_by, created_at, 'created', NULL, title FROM tasks;
+
+-- The triggers run as the writer: the apps' DML-only role (0003) needs the
+-- id sequence too (its default privileges cover tables, not sequences).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'microtaskhub_app') THEN
+        GRANT USAGE ON SEQUENCE task_history_id_seq TO microtaskhub_app;
+    END IF;
+END
+$$;

@@ -50,3 +50,13 @@ CREATE TRIGGER users_feed_write AFTER INSERT OR DELETE ON users
     FOR EACH ROW EXECUTE FUNCTION record_change();
 CREATE TRIGGER users_feed_update AFTER UPDATE ON users
     FOR EACH ROW WHEN (OLD IS DISTINCT FROM NEW) EXECUTE FUNCTION record_change();
+
+-- The triggers run as the writer: the apps' DML-only role (0003) needs the
+-- id sequence too (its default privileges cover tables, not sequences).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'microtaskhub_app') THEN
+        GRANT USAGE ON SEQUENCE changes_id_seq TO microtaskhub_app;
+    END IF;
+END
+$$;

@@ -201,4 +201,25 @@ async fn a_refused_change_leaves_no_entry_and_unknown_tasks_are_404() {
         )
         .await;
     assert_eq!(left.get::<_, i64>(0), 0);
+
+    // A change the database makes itself names nobody: a deleted person's
+    // done task loses its assignee.
+    let leaver = team.app.create_user("leaver@example.com").await;
+    let done = team.task_for(api_tests::id(&leaver), "done").await;
+    let removed = team
+        .as_admin(
+            Method::DELETE,
+            &format!("/api/users/{}", api_tests::id(&leaver)),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let history = team
+        .as_admin(Method::GET, &format!("/api/tasks/{done}/history"), None)
+        .await;
+    let latest = &body(history).await[0];
+    assert_eq!(
+        (&latest["field"], &latest["to"], &latest["changed_by"]),
+        (&json!("assignee_id"), &Value::Null, &Value::Null)
+    );
 }
