@@ -85,6 +85,7 @@ onSubmit(loginForm, 'Signing in…', async ({ email, password }) => {
 $('#login-dialog').addEventListener('cancel', (event) => event.preventDefault());
 
 $('#sign-out').addEventListener('click', async (event) => {
+  live.stop();
   try {
     const { data } = await busy(event.currentTarget, 'Signing out…', () => api.logout());
     // Our session is over; the provider's is the person's to end (it
@@ -96,7 +97,9 @@ $('#sign-out').addEventListener('click', async (event) => {
   } catch {
     // Signed out or not, show the sign-in screen.
   }
-  live.stop();
+  // Signed out on purpose: a poll or load still out that now meets a 401
+  // must not say "your session has ended" over "You have signed out".
+  state.me = null;
   $('#topbar').hidden = true;
   for (const name of Object.values(VIEWS)) $(`#${name}-view`).hidden = true;
   askToSignIn('You have signed out.');
@@ -147,6 +150,7 @@ async function showSignInMethods() {
 
 whenSignedOut(() => {
   live.stop();
+  if (!state.me) return; // signed out on purpose (see #sign-out)
   askToSignIn('Your session has ended. Sign in again to carry on.');
 });
 showSignInMethods();
