@@ -83,4 +83,8 @@ export const api = {
   deleteTask: (id, version) => request('DELETE', `/api/tasks/${id}`, undefined, version),
   changes: (after) => request('GET', after ? `/api/changes?after=${encodeURIComponent(after)}` : '/api/changes'),
   taskHistory: (id) => request('GET', `/api/tasks/${id}/history?limit=50`),
+  comments: (taskId, limit) => request('GET', `/api/tasks/${taskId}/comments?limit=${limit}`),
+  addComment: (taskId, body) => request('POST', `/api/tasks/${taskId}/comments`, { body }),
+  editComment: (taskId, id, body) => request('PATCH', `/api/tasks/${taskId}/comments/${id}`, { body }),
+  deleteComment: (taskId, id) => request('DELETE', `/api/tasks/${taskId}/comments/${id}`),
 };

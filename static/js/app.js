@@ -23,7 +23,11 @@ const account = new Account(state);
 const live = new Live({
   tasks: () => board.load(),
   users: () => team.load(),
-  everything: () => loadAll(),
+  comments: (taskIds) => board.comments.refresh(taskIds),
+  everything: async () => {
+    await loadAll();
+    await board.comments.refresh(null);
+  },
 });
 const VIEWS = { '/board': 'board', '/team': 'team', '/account': 'account' };
 const TITLES = { board: 'Board', team: 'Team', account: 'Your account' };

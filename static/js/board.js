@@ -1,6 +1,7 @@
 // The task board: three columns, filters, the task dialog, moves and deletes.
 
 import { api } from './api.js';
+import { Comments } from './comments.js';
 import {
   $, FormDialog, announce, busy, confirmedDelete, el, formatDate, formatTime, initials, newestOnly, showNotice, today,
 } from './ui.js';
@@ -37,8 +38,11 @@ export class Board {
     this.state = state;
     this.draggedId = null; // the task being dragged, if any
     this.loads = newestOnly($('#board'));
+    // Everyone comments on every task; a task they may not change opens
+    // read-only, with its comments.
+    this.comments = new Comments(state, () => this.load());
     this.dialog = new FormDialog('task', {
-      title: (task) => (task ? 'Edit task' : 'New task'),
+      title: (task) => (!task ? 'New task' : (this.canChange(task) ? 'Edit task' : 'Task')),
       focus: 'title',
       fill: (f, task) => this.fill(f, task),
       save: (f, task) => this.save(f, task),
@@ -185,8 +189,21 @@ export class Board {
         el('span', { class: 'assignee' },
           el('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, assignee ? initials(assignee.full_name) : '?'),
           assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
-        task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`)),
+        task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`),
+        this.commentsButton(task)),
       this.history(task), actions, error);
+  }
+
+  /** "💬 2" on every card: opens the task with its comments. */
+  commentsButton(task) {
+    const n = task.comment_count ?? 0;
+    return el('button', { type: 'button', class: 'btn btn-small btn-ghost card-comments', 'data-comment-count': String(n),
+      'aria-label': `${n} ${n === 1 ? 'comment' : 'comments'} on “${task.title}”`,
+      onclick: () => {
+        this.dialog.open(task);
+        $('#comment-body').focus();
+      } },
+    el('span', { 'aria-hidden': 'true' }, '💬'), ` ${n}`);
   }
 
   /** Moves a task to another column; `button` shows progress (none for a drop). */
@@ -238,6 +255,12 @@ export class Board {
     $('#task-conflict').hidden = true;
     $('#task-conflict-fields').replaceChildren();
     this.showTimeline(task);
+    this.comments.show(task);
+    // Someone who may not change the task reads it (and comments on it).
+    const readOnly = Boolean(task) && !this.canChange(task);
+    for (const { name } of TASK_FIELDS) f[name].disabled = readOnly;
+    $('#task-form [type="submit"]').hidden = readOnly;
+    $('#task-form [data-close]').textContent = readOnly ? 'Close' : 'Cancel';
     const select = $('#task-assignee');
     select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
       ...this.state.users.filter((u) => u.active || u.id === task?.assignee_id)

@@ -11,10 +11,11 @@ import { api } from './api.js';
 const INTERVAL_MS = 1000;
 
 export class Live {
-  /** `tasks()` / `users()` reload what changed; `everything()` reloads all
+  /** `tasks()` / `users()` reload what changed, `comments(taskIds)` the
+   *  comments of those tasks where they show; `everything()` reloads all
    *  (the feed said this page was too far behind). */
-  constructor({ tasks, users, everything }) {
-    this.reload = { tasks, users, everything };
+  constructor({ tasks, users, comments, everything }) {
+    this.reload = { tasks, users, comments, everything };
     this.running = false;
     this.cursor = null;
     this.timer = null;
@@ -56,7 +57,10 @@ export class Live {
       else if (fresh) {
         // People first: the board names them.
         if (data.changes.some((c) => c.entity === 'user')) await this.reload.users();
-        if (data.changes.some((c) => c.entity === 'task')) await this.reload.tasks();
+        // A comment changes its task's count on the card, too.
+        if (data.changes.some((c) => c.entity === 'task' || c.entity === 'comment')) await this.reload.tasks();
+        const commented = new Set(data.changes.filter((c) => c.entity === 'comment').map((c) => c.id));
+        if (commented.size) await this.reload.comments(commented);
       }
     } catch (e) {
       if (e.status === 401) return this.stop();

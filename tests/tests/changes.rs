@@ -3,66 +3,11 @@
 //! order no later change can precede — also when transactions commit out
 //! of order, which a cursor on the sequence alone would skip.
 
+use api_tests::feed::{entry, head, poll, poll_until};
+use api_tests::id;
 use api_tests::team::Team;
-use api_tests::{body, id};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-
-/// One poll as the admin's browser: (the changes as (entity, id, action), the answer).
-async fn poll(team: &Team, cursor: &str) -> (Vec<(String, String, String)>, Value) {
-    let response = team
-        .as_admin(Method::GET, &format!("/api/changes?after={cursor}"), None)
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let feed = body(response).await;
-    let changes = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap().to_owned();
-            (s("entity"), s("id"), s("action"))
-        })
-        .collect();
-    (changes, feed)
-}
-
-/// Polls from `cursor`, as a board does, until `want` changes have come (or
-/// 10 s passed): a change shows once every older writing transaction of the
-/// cluster has ended, and the tests of this file run at once on one
-/// PostgreSQL, so another test's write can hold one back for a moment.
-/// Returns every change received, and the last cursor.
-async fn poll_until(
-    team: &Team,
-    cursor: &str,
-    want: usize,
-) -> (Vec<(String, String, String)>, String) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let (mut all, mut cursor) = (Vec::new(), cursor.to_owned());
-    loop {
-        let (changes, feed) = poll(team, &cursor).await;
-        assert_eq!(feed["reset"], false);
-        all.extend(changes);
-        cursor = feed["cursor"].as_str().unwrap().to_owned();
-        if all.len() >= want || std::time::Instant::now() > deadline {
-            return (all, cursor);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-async fn head(team: &Team) -> String {
-    let feed = body(team.as_admin(Method::GET, "/api/changes", None).await).await;
-    assert_eq!(
-        (feed["reset"].as_bool(), feed["changes"].clone()),
-        (Some(false), json!([]))
-    );
-    feed["cursor"].as_str().unwrap().to_owned()
-}
-
-fn entry(entity: &str, id: &str, action: &str) -> (String, String, String) {
-    (entity.into(), id.into(), action.into())
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn every_change_once_in_order_from_a_cursor() {

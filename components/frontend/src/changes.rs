@@ -46,8 +46,10 @@ impl Serialize for Cursor {
 
 #[derive(Debug, Serialize)]
 pub struct Change {
-    /// `task` or `user`.
+    /// `task`, `user` or `comment` (migration 0010_task_comments).
     pub entity: String,
+    /// The task's or the person's id; for a comment, its task's (what a
+    /// board reloads).
     pub id: Uuid,
     /// `created`, `changed` or `deleted`.
     pub action: String,

@@ -3,6 +3,7 @@
 //! Requests arrive either through the Spin router or by service chaining,
 //! which bypasses it, so routing is on the full request path.
 
+mod comments;
 mod domain;
 mod history;
 pub mod routes;
