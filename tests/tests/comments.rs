@@ -93,7 +93,7 @@ async fn anyone_comments_on_any_task_newest_first_and_tasks_count_them() {
     let other = team.task_for(&team.member_id, "todo").await;
     let first = comment(
         &team,
-        false,
+        Member,
         &task,
         "Is this <b>x</b>?\nSee https://example.com/a",
     )
