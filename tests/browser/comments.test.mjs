@@ -99,7 +99,9 @@ test('a comment added in one open dialog appears in the other\'s, and an edit to
   assert.equal(await comment(calDialog, 'Looks right to me.').getByRole('button').count(), 0);
 
   // Cal edits their own; the admin's dialog shows the new text, marked edited.
-  const own = comment(calDialog, 'Is <b>x</b> right?');
+  // By its id: while edited, its text is in a box, not in the item's text.
+  const ownId = await comment(calDialog, 'Is <b>x</b> right?').getAttribute('data-comment-id');
+  const own = calDialog.locator(`[data-comment-id="${ownId}"]`);
   await own.getByRole('button', { name: /^Edit your comment/ }).click();
   await own.getByLabel('Edit your comment', { exact: true }).fill('Is <i>y</i> right?');
   await own.getByRole('button', { name: 'Save comment' }).click();
