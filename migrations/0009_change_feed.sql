@@ -24,17 +24,47 @@ CREATE TABLE changes (
 -- The feed's one query is a range of this index.
 CREATE INDEX changes_feed ON changes (tx, id);
 
+-- Pruning: the feed keeps the last 10,000 changes or so. A page further
+-- behind than 100 changes reloads everything anyway (`reset`), so older
+-- rows serve nobody. Every 1,000th change deletes those 10,000 older than
+-- itself, and moves the watermark: the greatest (tx, id) ever deleted. A
+-- cursor below it may have lost rows after it, so its next poll resets;
+-- a cursor at or above it lost nothing. Done by the writers, a batch at a
+-- time, so no schedule is needed and the feed stays bounded however it is
+-- written (the API, a service, psql).
+CREATE TABLE changes_pruned (
+    single boolean PRIMARY KEY DEFAULT true CHECK (single),
+    tx bigint NOT NULL,
+    id bigint NOT NULL
+);
+INSERT INTO changes_pruned (tx, id) VALUES (0, 0);
+
+CREATE FUNCTION prune_changes(up_to bigint) RETURNS void
+LANGUAGE sql AS $$
+    WITH gone AS (DELETE FROM changes WHERE id <= up_to RETURNING tx, id),
+    newest AS (SELECT tx, id FROM gone ORDER BY tx DESC, id DESC LIMIT 1)
+    UPDATE changes_pruned p SET tx = newest.tx, id = newest.id FROM newest
+    WHERE (newest.tx, newest.id) > (p.tx, p.id);
+$$;
+
 CREATE FUNCTION record_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     entity text := CASE TG_TABLE_NAME WHEN 'tasks' THEN 'task' ELSE 'user' END;
+    change_id bigint;
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        INSERT INTO changes (entity, entity_id, action) VALUES (entity, OLD.id, 'deleted');
+        INSERT INTO changes (entity, entity_id, action) VALUES (entity, OLD.id, 'deleted')
+            RETURNING id INTO change_id;
     ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO changes (entity, entity_id, action) VALUES (entity, NEW.id, 'created');
+        INSERT INTO changes (entity, entity_id, action) VALUES (entity, NEW.id, 'created')
+            RETURNING id INTO change_id;
     ELSE
-        INSERT INTO changes (entity, entity_id, action) VALUES (entity, NEW.id, 'changed');
+        INSERT INTO changes (entity, entity_id, action) VALUES (entity, NEW.id, 'changed')
+            RETURNING id INTO change_id;
+    END IF;
+    IF change_id % 1000 = 0 THEN
+        PERFORM prune_changes(change_id - 10000);
     END IF;
     RETURN NULL;
 END
