@@ -8,11 +8,15 @@ use api_tests::{TestApp, body, id};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// One poll as the admin's browser: (the changes as (entity, id, action), the answer).
-async fn poll(team: &Team, cursor: &str) -> (Vec<(String, String, String)>, Value) {
-    let response = team
-        .as_admin(Method::GET, &format!("/api/changes?after={cursor}"), None)
-        .await;
+/// One poll of `app`'s feed with the session `cookie`: (the changes as
+/// (entity, id, action), the answer).
+async fn poll_on(
+    app: &TestApp,
+    cookie: &str,
+    cursor: &str,
+) -> (Vec<(String, String, String)>, Value) {
+    let path = format!("/api/changes?after={cursor}");
+    let response = app.browse(Method::GET, &path, cookie, None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let feed = body(response).await;
     let changes = feed["changes"]
@@ -25,6 +29,11 @@ async fn poll(team: &Team, cursor: &str) -> (Vec<(String, String, String)>, Valu
         })
         .collect();
     (changes, feed)
+}
+
+/// One poll as the admin's browser.
+async fn poll(team: &Team, cursor: &str) -> (Vec<(String, String, String)>, Value) {
+    poll_on(&team.app, &team.admin, cursor).await
 }
 
 /// Polls from `cursor`, as a board does, until `want` changes have come (or
@@ -282,26 +291,14 @@ async fn another_instance(team: &Team) -> TestApp {
     .await
 }
 
-/// One poll of `app`'s feed with the admin's session: the changes and the next cursor.
+/// One poll of `app`'s feed as the admin: the changes and the next cursor.
 async fn poll_at(
     app: &TestApp,
     team: &Team,
     cursor: &str,
 ) -> (Vec<(String, String, String)>, String) {
-    let path = format!("/api/changes?after={cursor}");
-    let response = app.browse(Method::GET, &path, &team.admin, None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let feed = body(response).await;
+    let (changes, feed) = poll_on(app, &team.admin, cursor).await;
     assert_eq!(feed["reset"], false);
-    let changes = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap().to_owned();
-            (s("entity"), s("id"), s("action"))
-        })
-        .collect();
     (changes, feed["cursor"].as_str().unwrap().to_owned())
 }
 
