@@ -561,6 +561,7 @@ if [ -n "$IDLE_BOARDS" ]; then
   API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change |
 | --- | --- | --: | --: | --: |"
   say "Measuring $IDLE_BOARDS idle boards under ${HOST_LIST}: about $(( ${#HOSTS[@]} * (IDLE_SECONDS + 10 + $(wc -w <<<"$IDLE_ONLY") * 2 * (WARMUP + RUNS * DURATION + 4)) / 60 + 1 )) min"
+  LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
   for host in "${HOSTS[@]}"; do
     use_host "$host"
     say "$IDLE_BOARDS idle boards under ${HOST_NAME[$host]}, alone for $IDLE_SECONDS s"
@@ -597,6 +598,7 @@ if [ -n "$IDLE_BOARDS" ]; then
       API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$without") | $(fmt_int "$with") | $change |"
     done
   done
+  LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
   SECTION=$(cat <<MD
 ## Idle boards
 
@@ -612,7 +614,8 @@ without and with the boards open. All boards share one session (a poll
 costs one statement whatever the session).
 
 - Machine: $(nproc) cores ($CPU), $MEM_GIB GiB memory, shared by the load
-  generators, the app and the database.
+  generators, the app and the database; load average (1, 5, 15 min)
+  $LOAD_BEFORE before, $LOAD_AFTER after.
 - Commit: $COMMIT, $DATE
 
 $IDLE_TABLE
