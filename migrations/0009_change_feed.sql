@@ -40,6 +40,35 @@ BEGIN
 END
 $$;
 
+-- Pruning: the feed keeps the last 10,000 changes or so. A page further
+-- behind than 100 changes reloads everything anyway (`reset`), so older
+-- rows serve nobody. Every 1,000th change deletes those 10,000 older than
+-- itself, and moves the watermark: the greatest (tx, id) ever deleted. A
+-- cursor below it may have lost rows after it, so its next poll resets;
+-- a cursor at or above it lost nothing. Done by a trigger on the feed
+-- itself, a batch at a time, so no schedule is needed and the feed stays
+-- bounded whatever writes it (the API, a service, psql, later triggers).
+CREATE TABLE changes_pruned (
+    single boolean PRIMARY KEY DEFAULT true CHECK (single),
+    tx bigint NOT NULL,
+    id bigint NOT NULL
+);
+INSERT INTO changes_pruned (tx, id) VALUES (0, 0);
+
+CREATE FUNCTION prune_changes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    WITH gone AS (DELETE FROM changes WHERE id <= NEW.id - 10000 RETURNING tx, id),
+    newest AS (SELECT tx, id FROM gone ORDER BY tx DESC, id DESC LIMIT 1)
+    UPDATE changes_pruned p SET tx = newest.tx, id = newest.id FROM newest
+    WHERE (newest.tx, newest.id) > (p.tx, p.id);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER changes_prune AFTER INSERT ON changes
+    FOR EACH ROW WHEN (NEW.id % 1000 = 0) EXECUTE FUNCTION prune_changes();
+
 -- Only updates that change a row are changes (a sign-in that rewrites the
 -- same values is not).
 CREATE TRIGGER tasks_feed_write AFTER INSERT OR DELETE ON tasks

@@ -4,14 +4,22 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::body;
 use crate::team::Team;
+use crate::{TestApp, body};
 
 /// One poll as the admin's browser: (the changes as (entity, id, action), the answer).
 pub async fn poll(team: &Team, cursor: &str) -> (Vec<(String, String, String)>, Value) {
-    let response = team
-        .as_admin(Method::GET, &format!("/api/changes?after={cursor}"), None)
-        .await;
+    poll_on(&team.app, &team.admin, cursor).await
+}
+
+/// One poll of `app`'s feed (another instance, say) with the session `cookie`.
+pub async fn poll_on(
+    app: &TestApp,
+    cookie: &str,
+    cursor: &str,
+) -> (Vec<(String, String, String)>, Value) {
+    let path = format!("/api/changes?after={cursor}");
+    let response = app.browse(Method::GET, &path, cookie, None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let feed = body(response).await;
     let changes = feed["changes"]

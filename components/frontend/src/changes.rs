@@ -1,9 +1,11 @@
 //! The change feed (`changes`, migration 0009_change_feed): what every open
 //! board polls, `GET /api/changes?after=<cursor>`. Triggers write it; this
-//! module only reads it, one bounded statement per poll, and holds no
-//! connection between polls (nor any response open: Spin 3.6 has no inbound
+//! module only reads it, one bounded statement per poll (the session check
+//! included), and holds no connection between polls (nor any response open: Spin 3.6 has no inbound
 //! WebSockets, and a streamed answer would hold an instance per board).
 
+use mth_accounts::sessions;
+use mth_accounts::signin::signed_out;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db};
 use serde::Serialize;
@@ -66,9 +68,12 @@ pub struct Feed {
     pub changes: Vec<Change>,
 }
 
-/// One row of the feed's query: the horizon, and a change if there is one.
+/// One row of the feed's query: the horizon, where pruning has reached, and
+/// a change if there is one. No row at all: the session is not live.
 struct Row {
     xmax: i64,
+    pruned_tx: i64,
+    pruned_id: i64,
     tx: Option<i64>,
     id: Option<i64>,
     entity: Option<String>,
@@ -78,6 +83,8 @@ struct Row {
 
 mth_shared::from_row!(Row {
     xmax,
+    pruned_tx,
+    pruned_id,
     tx,
     id,
     entity,
@@ -92,32 +99,59 @@ const HORIZON: &str = "SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, \
                        pg_snapshot_xmax(s)::text::bigint AS xmax \
                        FROM pg_current_snapshot() AS s";
 
-/// The horizon's xmax, with the final rows (`tx < xmin`) that match
+/// The statement of a poll: for a live session only (`live`, the session's
+/// condition), the horizon's xmax and the pruning watermark (table
+/// `changes_pruned`), with the final rows (`tx < xmin`) that match
 /// `condition`, in `order`, at most `limit` (one row of NULLs when none).
-fn final_rows(condition: &str, order: &str, limit: &str) -> String {
+/// One statement: an idle page costs one indexed query a second.
+fn poll_sql(live: &str, condition: &str, order: &str, limit: &str) -> String {
     format!(
         "WITH h AS ({HORIZON}) \
-         SELECT h.xmax, c.tx, c.id, c.entity, c.entity_id, c.action FROM h \
+         SELECT h.xmax, COALESCE(p.tx, 0) AS pruned_tx, COALESCE(p.id, 0) AS pruned_id, \
+           c.tx, c.id, c.entity, c.entity_id, c.action \
+         FROM h LEFT JOIN changes_pruned p ON true \
          LEFT JOIN LATERAL (SELECT tx, id, entity, entity_id, action FROM changes \
-           WHERE {condition} AND tx < h.xmin ORDER BY {order} LIMIT {limit}) c ON true"
+           WHERE {condition} AND tx < h.xmin ORDER BY {order} LIMIT {limit}) c ON true \
+         WHERE {live}"
     )
 }
 
-/// The changes after `after`, or (without a cursor) none and the head.
-pub fn read(db: &Db, after: Option<Cursor>) -> Result<Feed, ApiError> {
+/// The changes after `after` for the browser whose session cookie value
+/// is `session`, or (without a cursor) none and the head; 401 when the
+/// session is not live. The session's idle clock is left alone (see
+/// [`sessions::live_sql`]).
+pub fn read(db: &Db, session: &str, after: Option<Cursor>) -> Result<Feed, ApiError> {
     let Some(after) = after else {
-        return head(db);
+        return head(db, session);
     };
+    let [digest, idle] = sessions::live_params(session);
     let rows: Vec<Row> = db::all(db.query(
-        &final_rows("(tx, id) > ($1, $2)", "tx, id", "$3"),
-        &[after.tx.into(), after.id.into(), (PAGE + 1).into()],
+        &poll_sql(
+            &sessions::live_sql(4),
+            "(tx, id) > ($1, $2)",
+            "tx, id",
+            "$3",
+        ),
+        &[
+            after.tx.into(),
+            after.id.into(),
+            (PAGE + 1).into(),
+            digest,
+            idle,
+        ],
     )?)?;
-    let xmax = rows.first().map_or(0, |r| r.xmax);
+    let Some(first) = rows.first() else {
+        return Err(signed_out());
+    };
+    // Too far behind: rows after the cursor may have been pruned, it is not
+    // of this database, or more changes than a page replays.
+    let pruned_past = (after.tx, after.id) < (first.pruned_tx, first.pruned_id);
+    let foreign = after.tx >= first.xmax;
     let changes: Vec<(Cursor, Change)> = rows.into_iter().filter_map(change).collect();
-    if after.tx >= xmax || changes.len() as i64 > PAGE {
+    if pruned_past || foreign || changes.len() as i64 > PAGE {
         return Ok(Feed {
             reset: true,
-            ..head(db)?
+            ..head(db, session)?
         });
     }
     Ok(Feed {
@@ -142,12 +176,15 @@ fn change(row: Row) -> Option<(Cursor, Change)> {
 }
 
 /// Where the feed ends now: after its last final change.
-fn head(db: &Db) -> Result<Feed, ApiError> {
-    let last: Option<Row> =
-        db::first(db.query(&final_rows("true", "tx DESC, id DESC", "1"), &[])?)?;
-    let cursor = last
-        .and_then(change)
-        .map_or(Cursor { tx: 0, id: 0 }, |(c, _)| c);
+fn head(db: &Db, session: &str) -> Result<Feed, ApiError> {
+    let rows: Vec<Row> = db::all(db.query(
+        &poll_sql(&sessions::live_sql(1), "true", "tx DESC, id DESC", "1"),
+        &sessions::live_params(session),
+    )?)?;
+    let Some(last) = rows.into_iter().next() else {
+        return Err(signed_out());
+    };
+    let cursor = change(last).map_or(Cursor { tx: 0, id: 0 }, |(c, _)| c);
     Ok(Feed {
         cursor,
         reset: false,

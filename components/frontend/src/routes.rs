@@ -123,13 +123,13 @@ fn serve(
     }
 }
 
-/// `GET /api/changes?after=`: for signed-in browsers (the session is
-/// checked, and its connection let go, before the feed is read).
+/// `GET /api/changes?after=`: for signed-in browsers; the session is
+/// checked in the feed's own statement, and its idle clock left alone.
 fn feed(req: &Request, browser: &Browser<'_>) -> Result<Response, ApiError> {
     let query = Query::parse(req.query(), &["after"])?;
     let after = query.get("after").map(changes::Cursor::parse).transpose()?;
-    browser.session()?;
-    let feed = changes::read(&Db::connect()?, after)?;
+    let session = browser.session_value().ok_or_else(signin::signed_out)?;
+    let feed = changes::read(&Db::connect()?, session, after)?;
     Ok(no_store(respond::json(200, &feed)))
 }
 
