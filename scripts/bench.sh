@@ -531,11 +531,14 @@ if [ -n "$IDLE_BOARDS" ]; then
     sleep 3 # every board has made its first polls
     kill -0 "$BOARDS_PID" 2>/dev/null || die "the idle boards did not start: $(cat "$WORK/boards.out")"
   }
+  # Sets BOARDS_RESULT (the boards' IDLE_RESULT line). Not in a subshell:
+  # only this shell can wait for the boards to print it.
   boards_close() {
     kill -TERM "$BOARDS_PID" 2>/dev/null
     wait "$BOARDS_PID" 2>/dev/null
     BOARDS_PID=""
-    grep '^IDLE_RESULT' "$WORK/boards.out" || die "no result from the idle boards: $(cat "$WORK/boards.out")"
+    BOARDS_RESULT=$(grep '^IDLE_RESULT' "$WORK/boards.out") \
+      || die "no result from the idle boards: $(cat "$WORK/boards.out")"
   }
   # Transactions PostgreSQL has ended in the app's database (each of the
   # app's statements is one: it runs without BEGIN). Counted by the server
@@ -556,7 +559,7 @@ if [ -n "$IDLE_BOARDS" ]; then
   }
 
   IDLE_ONLY=${ONLY:-"6a 7"}
-  IDLE_TABLE="| host | polls/s | queries/s | queries per poll | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
+  IDLE_TABLE="| host | polls/s | PostgreSQL transactions/s | per poll | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
 | --- | --: | --: | --: | --: | --: | --: | --: |"
   API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change |
 | --- | --- | --: | --: | --: |"
@@ -571,8 +574,8 @@ if [ -n "$IDLE_BOARDS" ]; then
     sleep "$IDLE_SECONDS"
     app1=$(cpu_ticks "${SERVER_PID[$host]}") pg1=$(pg_ticks) x1=$(xacts)
     rss=$(( $(rss_now_kib "$host") / 1024 )) peak=$(( $(rss_peak_kib "$host") / 1024 ))
-    result=$(boards_close)
-    eval "$(echo "$result" | cut -d' ' -f2- | tr ' ' '\n' | sed 's/^/b_/')"
+    boards_close
+    eval "$(echo "$BOARDS_RESULT" | cut -d' ' -f2- | tr ' ' '\n' | sed 's/^/b_/')"
     # The boards ran 3 s longer than the window (their start): polls/s over their whole run.
     row=$(awk -v polls="$b_polls" -v s="$b_seconds" -v x="$((x1 - x0 - 1))" -v w="$IDLE_SECONDS" \
       -v app="$((app1 - app0))" -v pg="$((pg1 - pg0))" -v hz="$CLK_TCK" 'BEGIN {
@@ -592,7 +595,7 @@ if [ -n "$IDLE_BOARDS" ]; then
       is_write "$script" && psql_db -f scripts/bench/reset.sql >/dev/null
       boards_open "$host"
       with=$(median_rps "$script" "$gateway" "$host.$id.with")
-      boards_close >/dev/null
+      boards_close
       change=$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%+.1f %%", 100 * (a / b - 1) }')
       echo "    $without req/s without, $with req/s with ($change)"
       API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$without") | $(fmt_int "$with") | $change |"
@@ -606,9 +609,10 @@ if [ -n "$IDLE_BOARDS" ]; then
 polling the change feed as the UI does (\`GET /api/changes?after=\`, a second
 after each answer; \`scripts/bench/idle-boards.mjs\`), against one app under
 ${HOST_LIST}, on the API benchmark's database and seed. First the boards
-alone for $IDLE_SECONDS s: polls answered per second, transactions PostgreSQL ended
-per second in the app's database (each of the app's statements is one),
-CPU time of the host process and of PostgreSQL (all its processes), and the
+alone for $IDLE_SECONDS s: polls answered per second, transactions PostgreSQL counted
+per second in the app's database (\`xact_commit + xact_rollback\`: a poll sends
+one statement, which the server counts about three times — not chased; likely
+the client's separate prepare and execute round trips), CPU time of the host process and of PostgreSQL (all its processes), and the
 host process's RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
 without and with the boards open. All boards share one session (a poll
 costs one statement whatever the session).
