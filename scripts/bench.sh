@@ -45,6 +45,12 @@
 #   BENCH_HOSTS="spin"  only these hosts (runner, spin); default: both, Spin if found
 #   SPIN_BIN=/path/spin the Spin to measure (default: see step 1)
 #   BENCH_PROFILE=200   instruction counts, N requests per scenario (see above)
+#   BENCH_IDLE_BOARDS=200  instead of the API table: the cost of N open, idle
+#                       boards polling the change feed (scripts/bench/idle-boards.mjs)
+#                       — CPU, memory, queries per second — and the API's
+#                       throughput with and without them (scenarios 6a and 7,
+#                       or BENCH_ONLY), for docs/benchmarks.md "## Idle boards"
+#   BENCH_IDLE_SECONDS=40  how long the idle boards are measured alone
 #   BENCH_KEEP_LOGS=1   keep wrk/pgbench outputs and the hosts' stderr in
 #                       .local/bench/ (always kept there when a step fails)
 #
@@ -62,9 +68,11 @@ USERS=${BENCH_USERS:-1000}
 TASKS=${BENCH_TASKS:-100000}
 ONLY=${BENCH_ONLY:-}
 PROFILE=${BENCH_PROFILE:-}
+IDLE_BOARDS=${BENCH_IDLE_BOARDS:-}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-40}
 THREADS=2
 CONNECTIONS=16
-for n in "$DURATION" "$RUNS" "$WARMUP" "$USERS" "$TASKS" "${PROFILE:-0}"; do
+for n in "$DURATION" "$RUNS" "$WARMUP" "$USERS" "$TASKS" "${PROFILE:-0}" "${IDLE_BOARDS:-0}" "$IDLE_SECONDS"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_RUNS, BENCH_WARMUP, BENCH_USERS, BENCH_TASKS and BENCH_PROFILE are whole numbers (got '$n')"
 done
 [ "$RUNS" -ge 1 ] && [ "$DURATION" -ge 1 ] || die "BENCH_RUNS and BENCH_DURATION must be at least 1"
@@ -158,6 +166,7 @@ ensure_apt wrk wrk
 ensure_apt curl curl
 ensure_apt python3 python3
 [ -n "$PROFILE" ] && ensure_apt callgrind_control valgrind
+[ -n "$IDLE_BOARDS" ] && ensure_apt node nodejs
 
 build_components
 say "Building the runner (release)"
@@ -174,6 +183,7 @@ mkdir -p "$LOGS" "$WORK/data"
 # origin and session cookie.
 declare -A APP_PID=() SERVER_PID=() ORIGIN_OF=() COOKIE_OF=()
 LOAD_PID=""
+BOARDS_PID=""
 PG_STARTED=""
 KEEP_LOGS=${BENCH_KEEP_LOGS:-}
 
@@ -189,10 +199,12 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   set +e
-  if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
-    kill -TERM "$LOAD_PID" 2>/dev/null
-    wait "$LOAD_PID" 2>/dev/null
-  fi
+  for pid in "$LOAD_PID" "$BOARDS_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
   for host in "${!APP_PID[@]}"; do
     say "Stopping the app under ${HOST_NAME[$host]}"
     [ "${SERVER_PID[$host]:-}" != "${APP_PID[$host]}" ] && stop_pid "${SERVER_PID[$host]:-}"
@@ -457,7 +469,7 @@ for entry in "${SCENARIOS[@]}"; do
   selected "$id" && ESTIMATE=$((ESTIMATE + ${#HOSTS[@]} * (WARMUP + RUNS * DURATION) + 2))
 done
 ESTIMATE=$((ESTIMATE + 6 * (WARMUP + RUNS * DURATION)))
-say "Measuring under ${HOST_LIST}: about $(( (ESTIMATE + 59) / 60 )) min (uptime: $(uptime | sed 's/.*load average/load average/'))"
+[ -n "$IDLE_BOARDS" ] || say "Measuring under ${HOST_LIST}: about $(( (ESTIMATE + 59) / 60 )) min (uptime: $(uptime | sed 's/.*load average/load average/'))"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # rss_reset / rss_peak_kib HOST: the serving process's peak RSS (VmHWM) since
@@ -506,6 +518,124 @@ run_pgbench() {
   wait "$LOAD_PID" || die "pgbench failed: $(tail -n 5 "$3")"
   LOAD_PID=""
 }
+
+# ---------------------------------------------------------------- idle boards
+
+if [ -n "$IDLE_BOARDS" ]; then
+  # boards_open HOST / boards_close: N idle boards polling HOST's change
+  # feed with its session cookie (one session for all: a poll costs the same
+  # for any session — one statement, the session looked up by its key).
+  boards_open() {
+    node scripts/bench/idle-boards.mjs "${ORIGIN_OF[$1]}" "${COOKIE_OF[$1]}" "$IDLE_BOARDS" >"$WORK/boards.out" 2>&1 &
+    BOARDS_PID=$!
+    sleep 3 # every board has made its first polls
+    kill -0 "$BOARDS_PID" 2>/dev/null || die "the idle boards did not start: $(cat "$WORK/boards.out")"
+  }
+  # Sets BOARDS_RESULT (the boards' IDLE_RESULT line). Not in a subshell:
+  # only this shell can wait for the boards to print it.
+  boards_close() {
+    kill -TERM "$BOARDS_PID" 2>/dev/null
+    wait "$BOARDS_PID" 2>/dev/null
+    BOARDS_PID=""
+    BOARDS_RESULT=$(grep '^IDLE_RESULT' "$WORK/boards.out") \
+      || die "no result from the idle boards: $(cat "$WORK/boards.out")"
+  }
+  # Transactions PostgreSQL has ended in the app's database (each of the
+  # app's statements is one: it runs without BEGIN). Counted by the server
+  # at most every second per backend, so a window of tens of seconds is
+  # accurate to a few per cent.
+  xacts() { psql "$DB_URL" -tAc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
+  rss_now_kib() { awk '/^VmRSS/ {print $2}' "/proc/${SERVER_PID[$1]}/status"; }
+  # median_rps SCRIPT GATEWAY TAG: RUNS wrk runs after a warm-up; prints the median req/s.
+  median_rps() {
+    local run out lines=""
+    run_wrk "$1" "$2" "$WARMUP" "$LOGS/idle.$3.warmup.txt"
+    for run in $(seq 1 "$RUNS"); do
+      out="$LOGS/idle.$3.run$run.txt"
+      run_wrk "$1" "$2" "$DURATION" "$out"
+      lines+="$(grep '^BENCH_RESULT' "$out" | grep -oE 'rps=[0-9.]+' | cut -d= -f2)"$'\n'
+    done
+    printf '%s' "$lines" | sort -n | awk '{l[NR]=$0} END {print l[int((NR+1)/2)]}'
+  }
+
+  IDLE_ONLY=${ONLY:-"6a 7"}
+  IDLE_TABLE="| host | polls/s | PostgreSQL transactions/s | per poll | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
+| --- | --: | --: | --: | --: | --: | --: | --: |"
+  API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change |
+| --- | --- | --: | --: | --: |"
+  say "Measuring $IDLE_BOARDS idle boards under ${HOST_LIST}: about $(( ${#HOSTS[@]} * (IDLE_SECONDS + 10 + $(wc -w <<<"$IDLE_ONLY") * 2 * (WARMUP + RUNS * DURATION + 4)) / 60 + 1 )) min"
+  LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+  for host in "${HOSTS[@]}"; do
+    use_host "$host"
+    say "$IDLE_BOARDS idle boards under ${HOST_NAME[$host]}, alone for $IDLE_SECONDS s"
+    rss_reset "$host"
+    boards_open "$host"
+    app0=$(cpu_ticks "${SERVER_PID[$host]}") pg0=$(pg_ticks) x0=$(xacts)
+    sleep "$IDLE_SECONDS"
+    app1=$(cpu_ticks "${SERVER_PID[$host]}") pg1=$(pg_ticks) x1=$(xacts)
+    rss=$(( $(rss_now_kib "$host") / 1024 )) peak=$(( $(rss_peak_kib "$host") / 1024 ))
+    boards_close
+    eval "$(echo "$BOARDS_RESULT" | cut -d' ' -f2- | tr ' ' '\n' | sed 's/^/b_/')"
+    # The boards ran 3 s longer than the window (their start): polls/s over their whole run.
+    row=$(awk -v polls="$b_polls" -v s="$b_seconds" -v x="$((x1 - x0 - 1))" -v w="$IDLE_SECONDS" \
+      -v app="$((app1 - app0))" -v pg="$((pg1 - pg0))" -v hz="$CLK_TCK" 'BEGIN {
+        pps = polls / s; qps = x / w;
+        printf "%.0f | %.0f | %.2f | %.1f %% of a core | %.1f %% of a core", pps, qps, qps / pps, 100 * app / hz / w, 100 * pg / hz / w }')
+    IDLE_TABLE+=$'\n'"| ${HOST_NAME[$host]} | $row | $rss MiB ($peak MiB) | $b_errors |"
+    echo "    $row, RSS $rss MiB (peak $peak), errors $b_errors"
+  done
+  for id in $IDLE_ONLY; do
+    entry=$(printf '%s\n' "${SCENARIOS[@]}" | grep "^$id|") || die "no scenario $id"
+    IFS='|' read -r id label script gateway _ <<<"$entry"
+    for host in "${HOSTS[@]}"; do
+      use_host "$host"
+      say "Scenario $id under ${HOST_NAME[$host]}, without and with $IDLE_BOARDS idle boards: $label"
+      is_write "$script" && psql_db -f scripts/bench/reset.sql >/dev/null
+      without=$(median_rps "$script" "$gateway" "$host.$id.without")
+      is_write "$script" && psql_db -f scripts/bench/reset.sql >/dev/null
+      boards_open "$host"
+      with=$(median_rps "$script" "$gateway" "$host.$id.with")
+      boards_close
+      change=$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%+.1f %%", 100 * (a / b - 1) }')
+      echo "    $without req/s without, $with req/s with ($change)"
+      API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$without") | $(fmt_int "$with") | $change |"
+    done
+  done
+  LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+  SECTION=$(cat <<MD
+## Idle boards
+
+\`BENCH_IDLE_BOARDS=$IDLE_BOARDS make bench\`: $IDLE_BOARDS open boards that nobody touches, each
+polling the change feed as the UI does (\`GET /api/changes?after=\`, a second
+after each answer; \`scripts/bench/idle-boards.mjs\`), against one app under
+${HOST_LIST}, on the API benchmark's database and seed. First the boards
+alone for $IDLE_SECONDS s: polls answered per second, transactions PostgreSQL counted
+per second in the app's database (\`xact_commit + xact_rollback\`: a poll sends
+one statement, which the server counts about three times — not chased; likely
+the client's separate prepare and execute round trips), CPU time of the host process and of PostgreSQL (all its processes), and the
+host process's RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
+without and with the boards open. All boards share one session (a poll
+costs one statement whatever the session).
+
+- Machine: $(nproc) cores ($CPU), $MEM_GIB GiB memory, shared by the load
+  generators, the app and the database; load average (1, 5, 15 min)
+  $LOAD_BEFORE before, $LOAD_AFTER after.
+- Commit: $COMMIT, $DATE
+
+$IDLE_TABLE
+
+$API_TABLE
+MD
+)
+  echo
+  echo "$SECTION"
+  if [ -n "${BENCH_HOSTS:-}" ] || [ -n "$ONLY" ]; then
+    say "BENCH_ONLY or BENCH_HOSTS is set: docs/benchmarks.md left unchanged"
+  else
+    write_section "Idle boards" "$SECTION"
+  fi
+  exit 0
+fi
 
 # Keyed by "host/id".
 declare -A RESULT RUNS_RPS BAD SAMPLE RSS CPU_APP CPU_PG

@@ -22,9 +22,20 @@ export function whenSignedOut(handler) {
   onSignedOut = handler;
 }
 
+/** Whether this browser's session cookie, as it is now, names a live
+ *  session. */
+async function signedInNow() {
+  try {
+    return (await fetch('/auth/session', { credentials: 'same-origin' })).ok;
+  } catch {
+    return false;
+  }
+}
+
 /** Sends one request. `version`: the version of the thing it changes, as
- *  loaded (`If-Match`), so that a change made meanwhile is not overwritten. */
-export async function request(method, path, body, version) {
+ *  loaded (`If-Match`), so that a change made meanwhile is not overwritten.
+ *  `again`: this is the one repeat of a request refused for its cookie. */
+export async function request(method, path, body, version, again = false) {
   const options = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (version !== undefined) options.headers['If-Match'] = `"${version}"`;
   if (body !== undefined) {
@@ -47,6 +58,11 @@ export async function request(method, path, body, version) {
   if (!response.ok) {
     const error = new ApiError(response.status, data);
     if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) {
+      // Sent with a cookie that was replaced while it was out (changing the
+      // password ends every session and signs this browser in anew; the
+      // board's polls are always out)? Then the session is alive: send it
+      // once more — a 401 is answered before anything is done.
+      if (!again && await signedInNow()) return request(method, path, body, version, true);
       error.signedOut = true; // the sign-in dialog says so
       onSignedOut(error);
     }
@@ -81,4 +97,10 @@ export const api = {
   createTask: (task) => request('POST', '/api/tasks', task),
   updateTask: (id, changes, version) => request('PATCH', `/api/tasks/${id}`, changes, version),
   deleteTask: (id, version) => request('DELETE', `/api/tasks/${id}`, undefined, version),
+  changes: (after) => request('GET', after ? `/api/changes?after=${encodeURIComponent(after)}` : '/api/changes'),
+  taskHistory: (id) => request('GET', `/api/tasks/${id}/history?limit=50`),
+  comments: (taskId, limit) => request('GET', `/api/tasks/${taskId}/comments?limit=${limit}`),
+  addComment: (taskId, body) => request('POST', `/api/tasks/${taskId}/comments`, { body }),
+  editComment: (taskId, id, body) => request('PATCH', `/api/tasks/${taskId}/comments/${id}`, { body }),
+  deleteComment: (taskId, id) => request('DELETE', `/api/tasks/${taskId}/comments/${id}`),
 };

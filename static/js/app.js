@@ -5,6 +5,7 @@
 import { Account } from './account.js';
 import { api, whenSignedOut } from './api.js';
 import { Board } from './board.js';
+import { Live } from './live.js';
 import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { Team } from './team.js';
 import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
@@ -18,6 +19,16 @@ const team = new Team(state, () => {
   board.render(state.tasks.length);
 });
 const account = new Account(state);
+// Other people's changes, within about a second, on every view.
+const live = new Live({
+  tasks: () => board.load(),
+  users: () => team.load(),
+  comments: (taskIds) => board.comments.refresh(taskIds),
+  everything: async () => {
+    await loadAll();
+    await board.comments.refresh(null);
+  },
+});
 const VIEWS = { '/board': 'board', '/team': 'team', '/account': 'account' };
 const TITLES = { board: 'Board', team: 'Team', account: 'Your account' };
 
@@ -48,7 +59,9 @@ function signedIn(session) {
   $('#login-email').value = session.user.email;
   $('#topbar').hidden = false;
   showView(currentView());
-  loadAll();
+  // The feed's cursor first, so that nothing changed between the loads
+  // and the first poll goes unseen.
+  live.start().finally(loadAll);
 }
 
 /** Opens the sign-in dialog over whatever is on screen (nothing typed is lost). */
@@ -76,6 +89,7 @@ onSubmit(loginForm, 'Signing in…', async ({ email, password }) => {
 $('#login-dialog').addEventListener('cancel', (event) => event.preventDefault());
 
 $('#sign-out').addEventListener('click', async (event) => {
+  live.stop();
   try {
     const { data } = await busy(event.currentTarget, 'Signing out…', () => api.logout());
     // Our session is over; the provider's is the person's to end (it
@@ -87,6 +101,9 @@ $('#sign-out').addEventListener('click', async (event) => {
   } catch {
     // Signed out or not, show the sign-in screen.
   }
+  // Signed out on purpose: a poll or load still out that now meets a 401
+  // must not say "your session has ended" over "You have signed out".
+  state.me = null;
   $('#topbar').hidden = true;
   for (const name of Object.values(VIEWS)) $(`#${name}-view`).hidden = true;
   askToSignIn('You have signed out.');
@@ -135,7 +152,11 @@ async function showSignInMethods() {
   loginForm.hidden = !methods.password;
 }
 
-whenSignedOut(() => askToSignIn('Your session has ended. Sign in again to carry on.'));
+whenSignedOut(() => {
+  live.stop();
+  if (!state.me) return; // signed out on purpose (see #sign-out)
+  askToSignIn('Your session has ended. Sign in again to carry on.');
+});
 showSignInMethods();
 enableCopyButtons();
 

@@ -1,8 +1,9 @@
 // The task board: three columns, filters, the task dialog, moves and deletes.
 
 import { api } from './api.js';
+import { Comments } from './comments.js';
 import {
-  $, FormDialog, announce, busy, confirmedDelete, el, formatDate, initials, newestOnly, showNotice, today,
+  $, FormDialog, announce, busy, confirmedDelete, el, formatDate, formatTime, initials, newestOnly, showNotice, today,
 } from './ui.js';
 
 export const STATUSES = [
@@ -37,8 +38,11 @@ export class Board {
     this.state = state;
     this.draggedId = null; // the task being dragged, if any
     this.loads = newestOnly($('#board'));
+    // Everyone comments on every task; a task they may not change opens
+    // read-only, with its comments.
+    this.comments = new Comments(state, () => this.load());
     this.dialog = new FormDialog('task', {
-      title: (task) => (task ? 'Edit task' : 'New task'),
+      title: (task) => (!task ? 'New task' : (this.canChange(task) ? 'Edit task' : 'Task')),
       focus: 'title',
       fill: (f, task) => this.fill(f, task),
       save: (f, task) => this.save(f, task),
@@ -185,8 +189,21 @@ export class Board {
         el('span', { class: 'assignee' },
           el('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, assignee ? initials(assignee.full_name) : '?'),
           assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
-        task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`)),
+        task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`),
+        this.commentsButton(task)),
       this.history(task), actions, error);
+  }
+
+  /** "💬 2" on every card: opens the task with its comments. */
+  commentsButton(task) {
+    const n = task.comment_count ?? 0;
+    return el('button', { type: 'button', class: 'btn btn-small btn-ghost card-comments', 'data-comment-count': String(n),
+      'aria-label': `${n} ${n === 1 ? 'comment' : 'comments'} on “${task.title}”`,
+      onclick: () => {
+        this.dialog.open(task);
+        $('#comment-body').focus();
+      } },
+    el('span', { 'aria-hidden': 'true' }, '💬'), ` ${n}`);
   }
 
   /** Moves a task to another column; `button` shows progress (none for a drop). */
@@ -237,6 +254,13 @@ export class Board {
   fill(f, task) {
     $('#task-conflict').hidden = true;
     $('#task-conflict-fields').replaceChildren();
+    this.showTimeline(task);
+    this.comments.show(task);
+    // Someone who may not change the task reads it (and comments on it).
+    const readOnly = Boolean(task) && !this.canChange(task);
+    for (const { name } of TASK_FIELDS) f[name].disabled = readOnly;
+    $('#task-form [type="submit"]').hidden = readOnly;
+    $('#task-form [data-close]').textContent = readOnly ? 'Close' : 'Cancel';
     const select = $('#task-assignee');
     select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
       ...this.state.users.filter((u) => u.active || u.id === task?.assignee_id)
@@ -275,6 +299,52 @@ export class Board {
     return 'Task created.';
   }
 
+  /** A task field's value as people read it (conflicts and the timeline). */
+  shown(name, value) {
+    if (value === null || value === undefined || value === '') return '(empty)';
+    if (name === 'assignee_id') return this.nameOf(value);
+    if (name === 'status') return label(value);
+    if (name === 'due_date') return formatDate(value);
+    return `“${value}”`;
+  }
+
+  /** The task dialog's timeline: who changed what, newest first (the
+   *  task's history, names from the team). Only for an existing task; an
+   *  answer for a dialog since reopened on another task is dropped. */
+  async showTimeline(task) {
+    const section = $('#task-timeline');
+    const list = $('#task-timeline-entries');
+    const note = $('#task-timeline-note');
+    list.replaceChildren();
+    note.textContent = '';
+    section.hidden = !task;
+    if (!task) return;
+    list.setAttribute('aria-busy', 'true');
+    try {
+      const { data, total } = await api.taskHistory(task.id);
+      if (this.dialog.item?.id !== task.id) return;
+      list.replaceChildren(...data.map((entry) => this.timelineEntry(entry)));
+      if (total > data.length) note.textContent = `The ${data.length} latest of ${total} changes.`;
+    } catch (e) {
+      if (this.dialog.item?.id === task.id && !e.signedOut) note.textContent = `Could not load the history: ${e.message}`;
+    } finally {
+      list.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  /** "Ada moved it from To do to In progress · 25 Nov 2026, 10:02". */
+  timelineEntry(entry) {
+    const who = entry.changed_by ? this.nameOf(entry.changed_by) : 'A service';
+    const field = TASK_FIELDS.find((f) => f.name === entry.field);
+    const what = entry.field === 'created' ? `created it as ${this.shown('title', entry.to)}`
+      : entry.field === 'status' ? `moved it from ${label(entry.from)} to ${label(entry.to)}`
+        : entry.field === 'assignee_id' ? `reassigned it from ${this.shown('assignee_id', entry.from)} to ${this.shown('assignee_id', entry.to)}`
+          : `changed the ${field.label.toLowerCase()} from ${this.shown(entry.field, entry.from)} to ${this.shown(entry.field, entry.to)}`;
+    return el('li', { 'data-field': entry.field },
+      el('span', { class: 'timeline-what' }, `${who} ${what}`),
+      el('time', { class: 'timeline-when', datetime: entry.changed_at }, formatTime(entry.changed_at)));
+  }
+
   /** A save refused because someone saved the task since the dialog opened
    *  (`base`): what they changed is taken into the form where this person
    *  had left the field alone; where both changed a field, the person sees
@@ -282,13 +352,8 @@ export class Board {
    *  `current`, so saving again applies the form as it then is. */
   conflict(f, base, current) {
     this.dialog.item = current;
-    const shown = (name, value) => {
-      if (value === null || value === undefined || value === '') return '(empty)';
-      if (name === 'assignee_id') return this.nameOf(value);
-      if (name === 'status') return label(value);
-      if (name === 'due_date') return formatDate(value);
-      return `“${value}”`;
-    };
+    this.showTimeline(current); // now with what they changed
+    const shown = (name, value) => this.shown(name, value);
     const normal = (value) => value ?? '';
     const rows = [];
     for (const { name, label: field } of TASK_FIELDS) {

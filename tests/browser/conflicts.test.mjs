@@ -6,7 +6,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emailOf, startSignedIn } from './stack.mjs';
+import { emailOf, signedInPerson, startSignedIn } from './stack.mjs';
 
 const CY = { full_name: 'Cy Conflict', email: emailOf('cy', 'conflicts') };
 const PASSWORD = 'a long member passphrase';
@@ -19,15 +19,7 @@ const ids = {};
 
 before(async () => {
   ({ app, browser, page: admin, call } = await startSignedIn());
-  ids.cy = (await call('POST', '/api/users', CY)).id;
-  const link = await call('POST', `/api/users/${ids.cy}/invitation`);
-  const token = new URL(link.path, app.url).hash.slice(1);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  cy = await context.newPage();
-  const set = await cy.request.post(`${app.url}/auth/set-password`, {
-    data: { token, password: PASSWORD }, headers: { origin: app.url },
-  });
-  assert.ok(set.ok(), await set.text());
+  ({ id: ids.cy, page: cy } = await signedInPerson({ app, browser, call }, CY, PASSWORD));
   ids.task = (await call('POST', '/api/tasks', { title: 'Plan the launch', assignee_id: ids.cy })).id;
   await cy.goto(app.url);
   await cy.getByRole('heading', { name: 'Board' }).waitFor();
@@ -108,10 +100,21 @@ test('a move from a board that is out of date is not applied, and says why', asy
   await cy.reload();
   const card = cy.locator('.card', { hasText: 'Admin renames it' });
   await card.waitFor();
-  // The admin moves it to done; Cy's board still shows it in To do.
-  await call('PATCH', `/api/tasks/${ids.task}`, { status: 'done' });
-  await card.getByRole('button', { name: 'Move “Admin renames it” to In progress' }).click();
-  const moved = cy.locator('[data-list="done"] .card', { hasText: 'Admin renames it' });
-  await moved.locator('.card-error', { hasText: 'Not moved: Administrator changed this task meanwhile (it is now in Done).' }).waitFor();
-  assert.equal((await stored()).status, 'done');
+  // Cy's board does not hear of the admin's move: its polls of the change
+  // feed fail, as on a network that drops them (otherwise the board would
+  // show the move within a second, and the race would be the test's).
+  await cy.route('**/api/changes*', (route) => route.abort('internetdisconnected'));
+  // Polls go one after another: once one has failed, none sent earlier can
+  // still bring news.
+  await cy.waitForEvent('requestfailed', (request) => request.url().includes('/api/changes'));
+  try {
+    // The admin moves it to done; Cy's board still shows it in To do.
+    await call('PATCH', `/api/tasks/${ids.task}`, { status: 'done' });
+    await card.getByRole('button', { name: 'Move “Admin renames it” to In progress' }).click();
+    const moved = cy.locator('[data-list="done"] .card', { hasText: 'Admin renames it' });
+    await moved.locator('.card-error', { hasText: 'Not moved: Administrator changed this task meanwhile (it is now in Done).' }).waitFor();
+    assert.equal((await stored()).status, 'done');
+  } finally {
+    await cy.unroute('**/api/changes*');
+  }
 });

@@ -89,6 +89,22 @@ export async function startSignedIn() {
   return { app, browser, page, call: apiAs(page, app.url) };
 }
 
+/** A new person who accepted their invitation and set `password`, signed in
+ *  on a page of a browser context of their own (someone at another computer;
+ *  the page has not opened the app yet). `call` makes them, as the admin. */
+export async function signedInPerson({ app, browser, call }, person, password) {
+  const id = (await call('POST', '/api/users', person)).id;
+  const link = await call('POST', `/api/users/${id}/invitation`);
+  const token = new URL(link.path, app.url).hash.slice(1);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const set = await page.request.post(`${app.url}/auth/set-password`, {
+    data: { token, password }, headers: { origin: app.url },
+  });
+  assert.ok(set.ok(), await set.text());
+  return { id, page };
+}
+
 /** Headless Chromium; every page's answers are recorded (see record). */
 export async function startBrowser() {
   const browser = await chromium.launch({

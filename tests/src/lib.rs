@@ -15,6 +15,7 @@ mod app;
 mod client;
 pub mod contract;
 mod deps;
+pub mod feed;
 mod host;
 pub mod idp;
 pub mod team;

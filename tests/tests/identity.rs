@@ -705,13 +705,23 @@ async fn the_session_says_what_the_person_may_do() {
     let admin = body(team.as_admin(Method::GET, "/auth/session", None).await).await;
     assert_eq!(
         admin["can"],
-        json!({"manage_people": true, "change_any_task": true, "change_assigned_tasks": true})
+        json!({
+            "manage_people": true,
+            "change_any_task": true,
+            "change_assigned_tasks": true,
+            "delete_any_comment": true
+        })
     );
     let mut mia = member_browser(&team, 2).await;
     let member = body(mia.send(Method::GET, "/auth/session", None).await).await;
     assert_eq!(
         member["can"],
-        json!({"manage_people": false, "change_any_task": false, "change_assigned_tasks": true})
+        json!({
+            "manage_people": false,
+            "change_any_task": false,
+            "change_assigned_tasks": true,
+            "delete_any_comment": false
+        })
     );
 }
 

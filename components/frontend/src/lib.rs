@@ -6,6 +6,7 @@
 //! — naming the signed-in person, whose permissions the services apply.
 
 pub mod assets;
+pub mod changes;
 pub mod gateway;
 pub mod openapi;
 pub mod routes;

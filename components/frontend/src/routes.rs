@@ -5,12 +5,12 @@
 use mth_accounts::signin::{self, Browser, SignedIn};
 use mth_accounts::{Session, account, oidc, sessions};
 use mth_shared::db::Db;
-use mth_shared::query::parse_uuid;
+use mth_shared::query::{Query, parse_uuid};
 use mth_shared::route::{self, Found, Route};
 use mth_shared::{ApiError, RequestContext, health, respond};
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::{assets, gateway, openapi, security};
+use crate::{assets, changes, gateway, openapi, security};
 
 /// What the frontend serves itself (besides the UI's files and the
 /// gateway's `/api/users…` and `/api/tasks…`, which are the services'
@@ -31,6 +31,7 @@ pub enum Op {
     OidcCallback,
     OpenApi,
     ApiDocs,
+    Changes,
 }
 
 pub const ROUTES: &[Route<Op>] = &[
@@ -49,6 +50,7 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Get, "/auth/oidc/callback", Op::OidcCallback),
     Route::new(Method::Get, "/api/openapi.json", Op::OpenApi),
     Route::new(Method::Get, "/api/docs", Op::ApiDocs),
+    Route::new(Method::Get, "/api/changes", Op::Changes),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -117,7 +119,18 @@ fn serve(
         Op::OidcCallback => Ok(oidc_callback(&browser, ctx)),
         Op::OpenApi => Ok(openapi::document(req)),
         Op::ApiDocs => assets::serve_file(req, assets::API_DOCS),
+        Op::Changes => feed(req, &browser),
     }
+}
+
+/// `GET /api/changes?after=`: for signed-in browsers; the session is
+/// checked in the feed's own statement, and its idle clock left alone.
+fn feed(req: &Request, browser: &Browser<'_>) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["after"])?;
+    let after = query.get("after").map(changes::Cursor::parse).transpose()?;
+    let session = browser.session_value().ok_or_else(signin::signed_out)?;
+    let feed = changes::read(&Db::connect()?, session, after)?;
+    Ok(no_store(respond::json(200, &feed)))
 }
 
 fn browser(req: &Request) -> Browser<'_> {

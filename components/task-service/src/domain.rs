@@ -174,6 +174,9 @@ pub struct Task {
     pub updated_at: Timestamp,
     /// Moves with every change; the task's entity tag (`ETag`, `If-Match`).
     pub version: i64,
+    /// How many comments the task has (`comments::COUNT_COLUMN`); comments
+    /// do not move `version`: they are not changes to the task's fields.
+    pub comment_count: i64,
 }
 
 // A tasks row: each field from its column (the one place rows become tasks).
@@ -189,6 +192,7 @@ mth_shared::from_row!(Task {
     created_at,
     updated_at,
     version,
+    comment_count,
 }, assignee: None);
 
 /// The user a task is assigned to, as user-service describes them.

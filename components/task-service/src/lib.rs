@@ -3,7 +3,9 @@
 //! Requests arrive either through the Spin router or by service chaining,
 //! which bypasses it, so routing is on the full request path.
 
+mod comments;
 mod domain;
+mod history;
 pub mod routes;
 mod store;
 mod users;

@@ -1,6 +1,6 @@
 //! `/tasks` endpoints: authentication, dispatch, and the steps of each operation.
 
-use mth_accounts::{Actor, TaskScope};
+use mth_accounts::{Actor, Scope};
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::precondition::{self, IfMatch};
@@ -10,7 +10,9 @@ use mth_shared::{ApiError, RequestContext, respond};
 use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
+use crate::comments::{self, CommentBody, Outcome};
 use crate::domain::{NewTask, Status, Task, TaskPatch};
+use crate::history;
 use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
@@ -23,6 +25,11 @@ pub enum Op {
     Show,
     Update,
     Delete,
+    History,
+    Comments,
+    Comment,
+    EditComment,
+    DeleteComment,
 }
 
 /// `/tasks/stats` is the stats' path, though `/tasks/{id}` fits it too (see route::find).
@@ -33,6 +40,19 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Get, "/tasks/{id}", Op::Show),
     Route::new(Method::Patch, "/tasks/{id}", Op::Update),
     Route::new(Method::Delete, "/tasks/{id}", Op::Delete),
+    Route::new(Method::Get, "/tasks/{id}/history", Op::History),
+    Route::new(Method::Get, "/tasks/{id}/comments", Op::Comments),
+    Route::new(Method::Post, "/tasks/{id}/comments", Op::Comment),
+    Route::new(
+        Method::Patch,
+        "/tasks/{id}/comments/{comment_id}",
+        Op::EditComment,
+    ),
+    Route::new(
+        Method::Delete,
+        "/tasks/{id}/comments/{comment_id}",
+        Op::DeleteComment,
+    ),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -46,6 +66,7 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
         |op, params, actor| {
             let writer = writer(actor);
             let id = || params[0];
+            let comment = || CommentRef::parse(params[0], params[1]);
             match op {
                 Op::Create => create(&req, &ctx, writer),
                 Op::List => list(&req),
@@ -53,17 +74,22 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 Op::Show => show(&req, &ctx, id()),
                 Op::Update => update(&req, &ctx, id(), writer),
                 Op::Delete => delete(&req, id(), writer),
+                Op::History => history(&req, id()),
+                Op::Comments => list_comments(&req, id()),
+                Op::Comment => add_comment(&req, id(), actor),
+                Op::EditComment => edit_comment(&req, comment()?, actor),
+                Op::DeleteComment => delete_comment(&req, comment()?, actor),
             }
         },
     )
 }
 
 /// Everyone signed in reads every task and creates tasks; which tasks they
-/// may change is the policy's [`TaskScope`].
+/// may change is the policy's [`Scope::tasks_to_change`].
 fn writer(actor: Actor) -> Writer {
     Writer {
         person: actor.person_id(),
-        scope: TaskScope::of(&actor),
+        scope: Scope::tasks_to_change(&actor),
     }
 }
 
@@ -220,5 +246,94 @@ fn delete(req: &Request, raw_id: &str, writer: Writer) -> Result<Response, ApiEr
             "Only done tasks can be deleted; this one is '{}'. Move it to done first.",
             status.as_str()
         ))),
+    }
+}
+
+/// `GET /tasks/{id}/history`: the task's changes, newest first, paged like
+/// the lists (X-Total-Count). An empty page
+/// past the end is told from no such task by looking for the task.
+fn history(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["limit", "offset"])?;
+    let id = parse_uuid("id", raw_id)?;
+    let page = query.page()?;
+    let db = Db::connect()?;
+    let page = history::page(&db, id, page)?;
+    if page.items.is_empty() && store::find(&db, id)?.is_none() {
+        return Err(not_found(id));
+    }
+    Ok(respond::page(&page.items, page.total))
+}
+
+/// `GET /tasks/{id}/comments`: newest first, paged like the history.
+fn list_comments(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["limit", "offset"])?;
+    let id = parse_uuid("id", raw_id)?;
+    let page = query.page()?;
+    let db = Db::connect()?;
+    let page = comments::page(&db, id, page)?;
+    if page.items.is_empty() && store::find(&db, id)?.is_none() {
+        return Err(not_found(id));
+    }
+    Ok(respond::page(&page.items, page.total))
+}
+
+/// `POST /tasks/{id}/comments`: everyone signed in comments on every task
+/// (as they read every task); the author is who acts.
+fn add_comment(req: &Request, raw_id: &str, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    let body = CommentBody::from_request(JsonObject::from_request(req)?)?;
+    let comment = comments::add(&Db::connect()?, id, actor.person_id(), &body)?
+        .ok_or_else(|| not_found(id))?;
+    Ok(respond::json(201, &comment))
+}
+
+/// The task and the comment a path names.
+struct CommentRef {
+    task: Uuid,
+    comment: Uuid,
+}
+
+impl CommentRef {
+    fn parse(task: &str, comment: &str) -> Result<Self, ApiError> {
+        Ok(CommentRef {
+            task: parse_uuid("id", task)?,
+            comment: parse_uuid("comment_id", comment)?,
+        })
+    }
+
+    fn not_found(&self) -> ApiError {
+        ApiError::not_found(format!(
+            "No comment with id {} on task {}.",
+            self.comment, self.task
+        ))
+    }
+}
+
+/// `PATCH /tasks/{id}/comments/{comment_id}`: only its author rewrites a
+/// comment (admins too: nobody puts words in another's mouth).
+fn edit_comment(req: &Request, target: CommentRef, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let body = CommentBody::from_request(JsonObject::from_request(req)?)?;
+    let scope = Scope::comments_to_edit(&actor);
+    match comments::edit(&Db::connect()?, target.task, target.comment, &body, scope)? {
+        Outcome::Done(comment) => Ok(respond::json(200, &comment)),
+        Outcome::NoSuchComment => Err(target.not_found()),
+        Outcome::NotYours => Err(ApiError::forbidden(
+            "Only its author can edit a comment; add a comment of your own instead.",
+        )),
+    }
+}
+
+/// `DELETE /tasks/{id}/comments/{comment_id}`: its author, or an admin.
+fn delete_comment(req: &Request, target: CommentRef, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let scope = Scope::comments_to_delete(&actor);
+    match comments::delete(&Db::connect()?, target.task, target.comment, scope)? {
+        Outcome::Done(()) => Ok(respond::no_content()),
+        Outcome::NoSuchComment => Err(target.not_found()),
+        Outcome::NotYours => Err(ApiError::forbidden(
+            "Members can delete only their own comments; ask an admin or the comment's author.",
+        )),
     }
 }

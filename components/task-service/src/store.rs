@@ -1,6 +1,6 @@
 //! The tasks table. One statement per operation, all parameterised.
 
-use mth_accounts::TaskScope;
+use mth_accounts::Scope;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db, DbError, Page, PageQuery, constraint, sqlstate};
 use mth_shared::precondition::IfMatch;
@@ -8,7 +8,14 @@ use mth_shared::query;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
 
+use crate::comments;
 use crate::domain::{NewTask, Status, Task, TaskPatch};
+
+/// What a statement on `tasks` selects or returns: the row, and its
+/// comment count (every answer about a task carries it).
+fn task_columns() -> String {
+    format!("tasks.*, {}", comments::COUNT_COLUMN)
+}
 
 const ASSIGNEE_FK: &str = "tasks_assignee_id_fkey";
 
@@ -40,7 +47,7 @@ pub struct Writer {
     /// Recorded as `created_by` / `updated_by` (`None`: a service).
     pub person: Option<Uuid>,
     /// The tasks they may change (the policy's rule, as data).
-    pub scope: TaskScope,
+    pub scope: Scope,
 }
 
 impl Writer {
@@ -50,8 +57,11 @@ impl Writer {
 }
 
 pub fn insert(db: &Db, new: &NewTask, writer: Writer) -> Result<Task, ApiError> {
-    let sql = "INSERT INTO tasks (title, description, status, due_date, assignee_id, created_by, updated_by) \
-               VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *";
+    let sql = format!(
+        "INSERT INTO tasks (title, description, status, due_date, assignee_id, created_by, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {}",
+        task_columns()
+    );
     let params = [
         new.title.as_str().to_owned().into(),
         opt(new.description.as_ref().map(|d| d.as_str().to_owned())),
@@ -60,7 +70,7 @@ pub fn insert(db: &Db, new: &NewTask, writer: Writer) -> Result<Task, ApiError> 
         new.assignee_id.into(),
         opt(writer.person),
     ];
-    let rows = db.query(sql, &params).map_err(write_error)?;
+    let rows = db.query(&sql, &params).map_err(write_error)?;
     db::first(rows)?.ok_or_else(|| ApiError::internal("The insert returned no row."))
 }
 
@@ -85,8 +95,9 @@ pub fn list(db: &Db, filter: Filter, page: query::Page) -> Result<Page<Task>, Ap
     params.extend([page.limit.into(), page.offset.into()]);
     db.page(PageQuery {
         select: &format!(
-            "SELECT *, count(*) OVER () AS total FROM tasks WHERE {WHERE} \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+            "SELECT {}, count(*) OVER () AS total FROM tasks WHERE {WHERE} \
+             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+            task_columns()
         ),
         params: &params,
         count: &format!("SELECT count(*) AS total FROM tasks WHERE {WHERE}"),
@@ -95,7 +106,8 @@ pub fn list(db: &Db, filter: Filter, page: query::Page) -> Result<Page<Task>, Ap
 }
 
 pub fn find(db: &Db, id: Uuid) -> Result<Option<Task>, ApiError> {
-    db::first(db.query("SELECT * FROM tasks WHERE id = $1", &[id.into()])?)
+    let sql = format!("SELECT {} FROM tasks WHERE id = $1", task_columns());
+    db::first(db.query(&sql, &[id.into()])?)
 }
 
 /// What became of a change to one task.
@@ -130,9 +142,10 @@ pub fn update(
            updated_by = $9, \
            updated_at = (now() AT TIME ZONE 'utc'), \
            version = version + 1 \
-         WHERE id = $1 AND {} AND {} RETURNING *",
-        TaskScope::sql_condition("assignee_id", 10),
+         WHERE id = $1 AND {} AND {} RETURNING {}",
+        Scope::sql_condition("assignee_id", 10),
         IfMatch::sql_condition("version", 11),
+        task_columns(),
     );
     let description = patch.description.as_ref();
     let params = [
@@ -203,7 +216,7 @@ pub fn delete_done(
     let deleted = db.execute(
         &format!(
             "DELETE FROM tasks WHERE id = $1 AND status = 'done' AND {} AND {}",
-            TaskScope::sql_condition("assignee_id", 2),
+            Scope::sql_condition("assignee_id", 2),
             IfMatch::sql_condition("version", 3),
         ),
         &[id.into(), writer.scope.param(), expected.param()],

@@ -67,5 +67,5 @@ pub mod signin;
 pub mod throttle;
 
 pub use actor::{Access, Actor, authenticate};
-pub use policy::{Permission, TaskScope};
+pub use policy::{Permission, Scope};
 pub use sessions::Session;

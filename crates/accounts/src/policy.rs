@@ -1,8 +1,8 @@
 //! What each person may do: every permission rule, written once.
 //!
-//! A rule is data ([`GRANTS`], [`TaskScope`]); the Rust check
-//! ([`Actor::may`], [`TaskScope::allows`]), the SQL condition the stores
-//! use ([`TaskScope::sql_condition`]) and what `GET /auth/session` tells the
+//! A rule is data ([`GRANTS`], [`Scope`]); the Rust check
+//! ([`Actor::may`], [`Scope::allows`]), the SQL condition the stores
+//! use ([`Scope::sql_condition`]) and what `GET /auth/session` tells the
 //! UI ([`can`]) are all read from it, so they cannot disagree.
 //!
 //! A new rule touches two files. "Only admins delete tasks": here, a
@@ -29,6 +29,9 @@ pub enum Permission {
     ChangeAnyTask,
     /// Change, move and delete the tasks assigned to oneself.
     ChangeAssignedTasks,
+    /// Delete anyone's comment (moderation). Everyone edits and deletes
+    /// their own comments; nobody edits another's words.
+    DeleteAnyComment,
 }
 
 /// Which access levels hold each permission. Everyone signed in reads every
@@ -40,6 +43,7 @@ pub const GRANTS: &[(Permission, &[Access])] = &[
         Permission::ChangeAssignedTasks,
         &[Access::Admin, Access::Member],
     ),
+    (Permission::DeleteAnyComment, &[Access::Admin]),
 ];
 
 impl Actor {
@@ -86,49 +90,70 @@ pub fn can(actor: &Actor) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
-/// The tasks an actor may change (move, edit, delete): a value both the
-/// Rust check and the SQL condition are read from.
+/// The things of one kind an actor may change: any, only their own (the
+/// tasks assigned to them, the comments they wrote), or none. A value both
+/// the Rust check and the SQL condition are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskScope {
+pub enum Scope {
     Any,
-    AssignedTo(Uuid),
+    Own(Uuid),
     Nothing,
 }
 
-impl TaskScope {
-    /// The rule: any task with [`Permission::ChangeAnyTask`], else the ones
-    /// assigned to the person with [`Permission::ChangeAssignedTasks`].
-    pub fn of(actor: &Actor) -> Self {
+impl Scope {
+    /// The tasks an actor may change (move, edit, delete): any task with
+    /// [`Permission::ChangeAnyTask`], else the ones assigned to the person
+    /// with [`Permission::ChangeAssignedTasks`].
+    pub fn tasks_to_change(actor: &Actor) -> Self {
         match actor.person_id() {
-            _ if actor.may(Permission::ChangeAnyTask) => TaskScope::Any,
-            Some(id) if actor.may(Permission::ChangeAssignedTasks) => TaskScope::AssignedTo(id),
-            _ => TaskScope::Nothing,
+            _ if actor.may(Permission::ChangeAnyTask) => Scope::Any,
+            Some(id) if actor.may(Permission::ChangeAssignedTasks) => Scope::Own(id),
+            _ => Scope::Nothing,
         }
     }
 
-    /// Whether a task with this assignee is in scope.
-    pub fn allows(&self, assignee_id: Option<Uuid>) -> bool {
+    /// The comments an actor may edit: their own. A service (no person) is
+    /// the system and may edit any.
+    pub fn comments_to_edit(actor: &Actor) -> Self {
+        match actor.person_id() {
+            Some(id) => Scope::Own(id),
+            None => Scope::Any,
+        }
+    }
+
+    /// The comments an actor may delete: any with
+    /// [`Permission::DeleteAnyComment`], else their own.
+    pub fn comments_to_delete(actor: &Actor) -> Self {
+        match actor.person_id() {
+            _ if actor.may(Permission::DeleteAnyComment) => Scope::Any,
+            Some(id) => Scope::Own(id),
+            None => Scope::Nothing,
+        }
+    }
+
+    /// Whether a thing whose owner (assignee, author) is `owner` is in scope.
+    pub fn allows(&self, owner: Option<Uuid>) -> bool {
         match self {
-            TaskScope::Any => true,
-            TaskScope::AssignedTo(me) => assignee_id == Some(*me),
-            TaskScope::Nothing => false,
+            Scope::Any => true,
+            Scope::Own(me) => owner == Some(*me),
+            Scope::Nothing => false,
         }
     }
 
-    /// The same rule as SQL on `column`, using parameter `$param` (bind
-    /// [`TaskScope::param`] there). One text for every scope, so the
-    /// statement's parameters never change shape.
+    /// The same rule as SQL on the owner's `column`, using parameter
+    /// `$param` (bind [`Scope::param`] there). One text for every scope, so
+    /// the statement's parameters never change shape.
     pub fn sql_condition(column: &str, param: usize) -> String {
         format!("(${param}::uuid IS NULL OR {column} = ${param})")
     }
 
-    /// The value for [`TaskScope::sql_condition`]'s parameter: NULL for any
-    /// task; the nil UUID, which no user has (ids are random v4), for none.
+    /// The value for [`Scope::sql_condition`]'s parameter: NULL for any;
+    /// the nil UUID, which no user has (ids are random v4), for none.
     pub fn param(&self) -> ParameterValue {
         match self {
-            TaskScope::Any => ParameterValue::DbNull,
-            TaskScope::AssignedTo(id) => (*id).into(),
-            TaskScope::Nothing => Uuid::nil().into(),
+            Scope::Any => ParameterValue::DbNull,
+            Scope::Own(id) => (*id).into(),
+            Scope::Nothing => Uuid::nil().into(),
         }
     }
 }
@@ -142,16 +167,16 @@ mod tests {
         let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
         let member = Actor::person(me, Access::Member);
         let admin = Actor::person(me, Access::Admin);
-        assert_eq!(TaskScope::of(&admin), TaskScope::Any);
-        assert_eq!(TaskScope::of(&Actor::SERVICE), TaskScope::Any);
-        assert_eq!(TaskScope::of(&member), TaskScope::AssignedTo(me));
-        assert!(TaskScope::of(&member).allows(Some(me)));
-        assert!(!TaskScope::of(&member).allows(Some(other)));
-        assert!(!TaskScope::of(&member).allows(None));
-        assert!(!TaskScope::Nothing.allows(Some(me)));
-        assert!(matches!(TaskScope::Any.param(), ParameterValue::DbNull));
+        assert_eq!(Scope::tasks_to_change(&admin), Scope::Any);
+        assert_eq!(Scope::tasks_to_change(&Actor::SERVICE), Scope::Any);
+        assert_eq!(Scope::tasks_to_change(&member), Scope::Own(me));
+        assert!(Scope::tasks_to_change(&member).allows(Some(me)));
+        assert!(!Scope::tasks_to_change(&member).allows(Some(other)));
+        assert!(!Scope::tasks_to_change(&member).allows(None));
+        assert!(!Scope::Nothing.allows(Some(me)));
+        assert!(matches!(Scope::Any.param(), ParameterValue::DbNull));
         assert_eq!(
-            TaskScope::sql_condition("assignee_id", 10),
+            Scope::sql_condition("assignee_id", 10),
             "($10::uuid IS NULL OR assignee_id = $10)"
         );
     }
@@ -165,10 +190,27 @@ mod tests {
         assert_eq!(member_can["manage_people"], false);
         assert_eq!(member_can["change_any_task"], false);
         assert_eq!(member_can["change_assigned_tasks"], true);
+        assert_eq!(member_can["delete_any_comment"], false);
         assert!(
             can(&Actor::SERVICE)
                 .values()
                 .all(|v| v == &serde_json::Value::Bool(true))
         );
+    }
+
+    #[test]
+    fn authors_edit_their_comments_admins_delete_any() {
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let member = Actor::person(me, Access::Member);
+        let admin = Actor::person(me, Access::Admin);
+        // Nobody edits another's words, admins included.
+        assert_eq!(Scope::comments_to_edit(&admin), Scope::Own(me));
+        assert!(!Scope::comments_to_edit(&admin).allows(Some(other)));
+        assert_eq!(Scope::comments_to_delete(&admin), Scope::Any);
+        assert_eq!(Scope::comments_to_delete(&member), Scope::Own(me));
+        assert!(!Scope::comments_to_delete(&member).allows(Some(other)));
+        assert!(!Scope::comments_to_delete(&member).allows(None));
+        assert_eq!(Scope::comments_to_edit(&Actor::SERVICE), Scope::Any);
+        assert_eq!(Scope::comments_to_delete(&Actor::SERVICE), Scope::Any);
     }
 }

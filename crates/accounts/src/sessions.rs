@@ -142,6 +142,35 @@ pub fn find(db: &Db, value: &str) -> Result<Option<Session>, ApiError> {
     Ok(db::first::<SessionRow>(rows)?.map(Session::from))
 }
 
+/// For a statement about something else that must run only for a live
+/// session — the change feed's poll, one statement a second per open page:
+/// SQL that is true when the session a cookie value names is live, as
+/// [`find`] judges it, but without moving its idle clock (a page asking by
+/// itself is not its person's doing, and an open tab must not keep a session
+/// from idling out). Its parameters, `$n` and `$n+1`, are [`live_params`].
+pub fn live_sql(n: usize) -> String {
+    format!(
+        concat!(
+            "EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ${digest} AND u.active AND s.expires_at > ",
+            now!(),
+            " AND s.last_seen_at > ",
+            now!(),
+            " - make_interval(secs => ${idle}))"
+        ),
+        digest = n,
+        idle = n + 1
+    )
+}
+
+/// The parameters of [`live_sql`] for a cookie value.
+pub fn live_params(value: &str) -> [ParameterValue; 2] {
+    [
+        token::digest(value).into(),
+        ParameterValue::Floating64(IDLE_SECS as f64),
+    ]
+}
+
 /// Ends the session a cookie value names (sign-out).
 pub fn end(db: &Db, value: &str) -> Result<(), ApiError> {
     db.execute(

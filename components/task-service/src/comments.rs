@@ -1,0 +1,212 @@
+//! The task_comments table (migration 0010_task_comments): what people say
+//! about a task. Plain text, parsed at the edge into [`CommentBody`]; one
+//! parameterised statement per operation; who may edit or delete which
+//! comment is the policy's [`Scope`], checked in the writing statement.
+
+use mth_accounts::Scope;
+use mth_shared::ApiError;
+use mth_shared::body::{Blank, JsonObject, Lines, bounded_text, from_string};
+use mth_shared::db::{self, Db, Page, PageQuery, sqlstate};
+use mth_shared::query;
+use mth_shared::time::Timestamp;
+use serde::Serialize;
+use spin_sdk::pg4::ParameterValue;
+use uuid::Uuid;
+
+/// A task answer's `comment_count`, as a column of a statement on `tasks`.
+/// Counted when read rather than kept on the task: a counter column would
+/// make every comment a write to the task's row (its lock, its version
+/// checks, its history and feed triggers) and could drift from the rows;
+/// this is one index-only range of `task_comments_task_newest` per task,
+/// and a page of tasks is at most 500.
+pub const COUNT_COLUMN: &str =
+    "(SELECT count(*) FROM task_comments c WHERE c.task_id = tasks.id) AS comment_count";
+
+const TASK_FK: &str = "task_comments_task_id_fkey";
+
+/// What a comment says: 1–4000 characters, not blank, line breaks and tabs
+/// allowed, stored exactly as sent. Shown as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentBody(String);
+
+impl CommentBody {
+    pub const MAX: usize = 4000;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        bounded_text(raw, Self::MAX, Lines::Multi, Blank::Refused).map(|()| Self(raw.to_owned()))
+    }
+
+    /// The body of `POST /tasks/{id}/comments` and of
+    /// `PATCH /tasks/{id}/comments/{comment_id}`: `{"body": "…"}`.
+    pub fn from_request(mut body: JsonObject) -> Result<Self, ApiError> {
+        let text = body.required("body", from_string(Self::parse));
+        body.finish(|| text)
+    }
+}
+
+mth_shared::text_type!(CommentBody);
+
+/// A comment as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comment {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    /// `None`: a service wrote it, or its author was deleted since.
+    pub author_id: Option<Uuid>,
+    pub body: String,
+    pub created_at: Timestamp,
+    /// `None` until its author edits it.
+    pub edited_at: Option<Timestamp>,
+}
+
+mth_shared::from_row!(Comment {
+    id,
+    task_id,
+    author_id,
+    body,
+    created_at,
+    edited_at,
+});
+
+const COLUMNS: &str = "id, task_id, author_id, body, created_at, edited_at";
+
+/// A page of a task's comments, newest first.
+pub fn page(db: &Db, task_id: Uuid, page: query::Page) -> Result<Page<Comment>, ApiError> {
+    db.page(PageQuery {
+        select: &format!(
+            "SELECT {COLUMNS}, count(*) OVER () AS total FROM task_comments \
+             WHERE task_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+        ),
+        params: &[task_id.into(), page.limit.into(), page.offset.into()],
+        count: "SELECT count(*) AS total FROM task_comments WHERE task_id = $1",
+        count_params: &[task_id.into()],
+    })
+}
+
+/// Adds a comment by `author` (`None`: a service); `None` when there is no
+/// such task (the foreign key says so, in the same statement).
+pub fn add(
+    db: &Db,
+    task_id: Uuid,
+    author: Option<Uuid>,
+    body: &CommentBody,
+) -> Result<Option<Comment>, ApiError> {
+    let sql = format!(
+        "INSERT INTO task_comments (task_id, author_id, body) VALUES ($1, $2, $3) \
+         RETURNING {COLUMNS}"
+    );
+    let params = [
+        task_id.into(),
+        author.map_or(ParameterValue::DbNull, Into::into),
+        body.as_str().to_owned().into(),
+    ];
+    match db.query(&sql, &params) {
+        Ok(rows) => db::first(rows),
+        Err(e) if e.violates(sqlstate::FOREIGN_KEY_VIOLATION, TASK_FK) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What became of an edit or a delete of one comment.
+pub enum Outcome<T> {
+    Done(T),
+    NoSuchComment,
+    /// The comment exists, but the actor may not do this to it.
+    NotYours,
+}
+
+/// Replaces a comment's body, if `scope` allows its author, in one statement
+/// (so the check and the write cannot be told apart). `edited_at` moves
+/// only when the text changes: sending the same text again is no edit.
+pub fn edit(
+    db: &Db,
+    task_id: Uuid,
+    id: Uuid,
+    body: &CommentBody,
+    scope: Scope,
+) -> Result<Outcome<Comment>, ApiError> {
+    let sql = format!(
+        "UPDATE task_comments SET \
+           edited_at = CASE WHEN body = $3 THEN edited_at ELSE (now() AT TIME ZONE 'utc') END, \
+           body = $3 \
+         WHERE task_id = $1 AND id = $2 AND {} RETURNING {COLUMNS}",
+        Scope::sql_condition("author_id", 4),
+    );
+    let params = [
+        task_id.into(),
+        id.into(),
+        body.as_str().to_owned().into(),
+        scope.param(),
+    ];
+    match db::first(db.query(&sql, &params)?)? {
+        Some(comment) => Ok(Outcome::Done(comment)),
+        None => why_not(db, task_id, id, scope),
+    }
+}
+
+/// Deletes a comment, if `scope` allows its author, in one statement.
+pub fn delete(db: &Db, task_id: Uuid, id: Uuid, scope: Scope) -> Result<Outcome<()>, ApiError> {
+    let deleted = db.execute(
+        &format!(
+            "DELETE FROM task_comments WHERE task_id = $1 AND id = $2 AND {}",
+            Scope::sql_condition("author_id", 3),
+        ),
+        &[task_id.into(), id.into(), scope.param()],
+    )?;
+    if deleted > 0 {
+        return Ok(Outcome::Done(()));
+    }
+    why_not(db, task_id, id, scope)
+}
+
+fn why_not<T>(db: &Db, task_id: Uuid, id: Uuid, scope: Scope) -> Result<Outcome<T>, ApiError> {
+    let author: Option<Author> = db::first(db.query(
+        "SELECT author_id FROM task_comments WHERE task_id = $1 AND id = $2",
+        &[task_id.into(), id.into()],
+    )?)?;
+    Ok(match author {
+        None => Outcome::NoSuchComment,
+        Some(Author { author_id }) if !scope.allows(author_id) => Outcome::NotYours,
+        // Deleted and written again in between cannot happen (ids are new);
+        // what is left is a comment gone meanwhile.
+        Some(_) => Outcome::NoSuchComment,
+    })
+}
+
+struct Author {
+    author_id: Option<Uuid>,
+}
+
+mth_shared::from_row!(Author { author_id });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_plain_text_within_limits() {
+        let max = CommentBody::MAX;
+        assert!(CommentBody::parse(&"c".repeat(max)).is_ok());
+        assert!(CommentBody::parse(&"c".repeat(max + 1)).is_err());
+        // Characters, not bytes.
+        assert!(CommentBody::parse(&"é".repeat(max)).is_ok());
+        assert!(CommentBody::parse(" \n ").is_err() && CommentBody::parse("").is_err());
+        assert!(CommentBody::parse("two\nlines\tand <b>tags</b>").is_ok());
+        assert!(CommentBody::parse("nul\0").is_err());
+        assert_eq!(CommentBody::parse(" x ").unwrap().as_str(), " x ");
+    }
+
+    #[test]
+    fn a_request_body_has_body_and_nothing_else() {
+        let parse = |json: &str| CommentBody::from_request(JsonObject::from_json(json).unwrap());
+        assert_eq!(parse(r#"{"body":"hi"}"#).unwrap().as_str(), "hi");
+        for bad in [
+            r#"{}"#,
+            r#"{"body":null}"#,
+            r#"{"body":7}"#,
+            r#"{"body":"hi","author_id":"x"}"#,
+        ] {
+            assert_eq!(parse(bad).unwrap_err().status, 422, "{bad}");
+        }
+    }
+}
