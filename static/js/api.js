@@ -13,6 +13,13 @@ export class ApiError extends Error {
 
 let onSignedOut = () => {};
 
+// Requests whose answer sets a new session cookie (changing the password
+// ends every session and signs this browser in anew). While one is out, a
+// 401 may be for the cookie it is replacing: `renewing` settles once its
+// answer, and so the new cookie, has arrived.
+const NEW_COOKIE_PATHS = ['/auth/password', '/auth/login', '/auth/set-password'];
+let renewing = Promise.resolve();
+
 // Where a 401 answers the request itself (wrong password, no session yet,
 // a used link) rather than saying that the session has ended.
 const SIGN_IN_PATHS = ['/auth/login', '/auth/session', '/auth/set-password'];
@@ -43,8 +50,10 @@ export async function request(method, path, body, version, again = false) {
     options.body = JSON.stringify(body);
   }
   let response;
+  const sent = fetch(path, options);
+  if (NEW_COOKIE_PATHS.includes(path)) renewing = sent.catch(() => {});
   try {
-    response = await fetch(path, options);
+    response = await sent;
   } catch {
     throw new ApiError(0, { detail: 'Cannot reach MicroTaskHub. Check your connection and try again.' });
   }
@@ -58,11 +67,13 @@ export async function request(method, path, body, version, again = false) {
   if (!response.ok) {
     const error = new ApiError(response.status, data);
     if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) {
-      // Sent with a cookie that was replaced while it was out (changing the
-      // password ends every session and signs this browser in anew; the
-      // board's polls are always out)? Then the session is alive: send it
-      // once more — a 401 is answered before anything is done.
-      if (!again && await signedInNow()) return request(method, path, body, version, true);
+      // Sent with a cookie that is being replaced (the board's polls are
+      // always out)? Once the new cookie has arrived, if the session is
+      // alive, send it once more — a 401 is answered before anything is done.
+      if (!again) {
+        await renewing;
+        if (await signedInNow()) return request(method, path, body, version, true);
+      }
       error.signedOut = true; // the sign-in dialog says so
       onSignedOut(error);
     }

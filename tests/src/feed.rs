@@ -58,8 +58,13 @@ pub async fn poll_until(
     }
 }
 
-/// Where the feed ends now.
+/// Where the feed ends now, past every change made before this call: a
+/// change shows once every transaction older than it on the cluster has
+/// ended (see migration 0009), and the suites' other tests write to the same
+/// PostgreSQL at the same time, so the head is read once every transaction
+/// that began before this call has ended.
 pub async fn head(team: &Team) -> String {
+    settle(team).await;
     let feed = body(team.as_admin(Method::GET, "/api/changes", None).await).await;
     assert_eq!(
         (feed["reset"].as_bool(), feed["changes"].clone()),
@@ -71,4 +76,26 @@ pub async fn head(team: &Team) -> String {
 /// A change as [`poll`] lists it.
 pub fn entry(entity: &str, id: &str, action: &str) -> (String, String, String) {
     (entity.into(), id.into(), action.into())
+}
+
+/// Waits until every transaction of the cluster that began before this call
+/// has ended (at most 10 s).
+async fn settle(team: &Team) {
+    let db = team.app.db().await;
+    let horizon = |edge: &'static str| {
+        let (db, sql) = (
+            &db,
+            format!("SELECT pg_snapshot_{edge}(pg_current_snapshot())::text::bigint"),
+        );
+        async move { db.query_one(&sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    let next = horizon("xmax").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while horizon("xmin").await < next {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a transaction older than the test kept running for 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -157,11 +157,9 @@ async fn a_poll_leaves_the_idle_clock_alone_and_ends_with_the_session() {
     };
     let idle_for = |minutes: i32| {
         let (db, admin) = (&db, team.admin_id.clone());
-        let sql = format!(
-            "UPDATE sessions SET last_seen_at = (now() AT TIME ZONE 'utc') \
-             - make_interval(mins => $2) WHERE user_id = $1::text::uuid"
-        );
-        async move { db.execute(&sql, &[&admin, &minutes]).await.unwrap() }
+        let sql = "UPDATE sessions SET last_seen_at = (now() AT TIME ZONE 'utc') \
+                   - make_interval(mins => $2) WHERE user_id = $1::text::uuid";
+        async move { db.execute(sql, &[&admin, &minutes]).await.unwrap() }
     };
     // Five minutes idle: any call of the person's would move the clock.
     idle_for(5).await;
