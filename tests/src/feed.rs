@@ -79,8 +79,9 @@ pub fn entry(entity: &str, id: &str, action: &str) -> (String, String, String) {
 }
 
 /// Waits until every transaction of the cluster that began before this call
-/// has ended (at most 10 s).
-async fn settle(team: &Team) {
+/// has ended (at most 10 s): from then on, every change made before it
+/// shows in the feed.
+pub async fn settle(team: &Team) {
     let db = team.app.db().await;
     let horizon = |edge: &'static str| {
         let (db, sql) = (
