@@ -92,18 +92,9 @@ async fn admins_manage_labels_and_everyone_reads_them() {
         assert_detail(response, StatusCode::FORBIDDEN, only_admins).await;
     }
     // So with the member's personal API token, without the gateway.
-    let token = team.member_token().await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let direct = team
-        .app
-        .client
-        .delete(team.app.url(&format!("/labels/{}", id(&bug))))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .as_member_program(Method::DELETE, &format!("/labels/{}", id(&bug)))
+        .await;
     assert_detail(direct, StatusCode::FORBIDDEN, only_admins).await;
     assert_eq!(team.app.count_rows("labels").await, 3);
 
