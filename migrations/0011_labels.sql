@@ -49,13 +49,10 @@ ALTER TABLE changes ADD CONSTRAINT changes_entity_check
 CREATE FUNCTION record_label_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO changes (entity, entity_id, action) VALUES ('label', OLD.id, 'deleted');
-    ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO changes (entity, entity_id, action) VALUES ('label', NEW.id, 'created');
-    ELSE
-        INSERT INTO changes (entity, entity_id, action) VALUES ('label', NEW.id, 'changed');
-    END IF;
+    -- NEW is NULL in a DELETE's trigger, OLD in an INSERT's.
+    INSERT INTO changes (entity, entity_id, action)
+    VALUES ('label', COALESCE(NEW.id, OLD.id),
+            CASE TG_OP WHEN 'INSERT' THEN 'created' WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END);
     RETURN NULL;
 END
 $$;
