@@ -381,6 +381,32 @@ export class Board {
       el('time', { class: 'timeline-when', datetime: entry.changed_at }, formatTime(entry.changed_at)));
   }
 
+  /** The task's labels in a refused save (see `conflict`): taken from
+   *  `current` when this person left them as they were in `base`, or both
+   *  shown with "Use theirs" when both changed them; `null` when there is
+   *  nothing to say. */
+  labelsConflict(base, current) {
+    const key = (ids) => [...ids].sort().join();
+    const idsOf = (task) => (task.labels ?? []).map((l) => l.id);
+    const named = (ids) => this.state.labels.filter((l) => ids.includes(l.id)).map((l) => l.name).join(', ') || '(none)';
+    const mine = chosen($('#task-label-list'));
+    const theirs = idsOf(current);
+    if (key(theirs) === key(idsOf(base)) || key(theirs) === key(mine)) return null;
+    const theirNames = (current.labels ?? []).map((l) => l.name).join(', ') || '(none)';
+    if (key(mine) === key(idsOf(base))) {
+      this.renderTaskLabels(new Set(theirs)); // untouched here: take theirs
+      return el('li', {}, el('span', { class: 'theirs' }, `Labels: now ${theirNames} (taken; you had not changed them).`));
+    }
+    const take = el('button', { type: 'button', class: 'btn btn-small',
+      onclick: () => {
+        this.renderTaskLabels(new Set(theirs));
+        take.disabled = true;
+        take.textContent = 'Theirs taken';
+      } }, 'Use theirs');
+    return el('li', { 'data-field': 'labels' },
+      el('span', { class: 'theirs' }, `Labels: theirs ${theirNames}, yours ${named(mine)}.`), take);
+  }
+
   /** A save refused because someone saved the task since the dialog opened
    *  (`base`): what they changed is taken into the form where this person
    *  had left the field alone; where both changed a field, the person sees
@@ -410,6 +436,8 @@ export class Board {
       rows.push(el('li', { 'data-field': name },
         el('span', { class: 'theirs' }, `${field}: theirs ${shown(name, theirs)}, yours ${shown(name, mine)}.`), take));
     }
+    const labels = this.labelsConflict(base, current);
+    if (labels) rows.push(labels);
     const who = this.whoChanged(current);
     $('#task-conflict-note').textContent = rows.length
       ? `${who} saved this task while you were editing. Nothing of yours was saved yet: check the fields below, keep yours or use theirs, then save again.`

@@ -161,3 +161,21 @@ test('a rename and a deletion on the team page show on other open boards without
   // Lee's filter no longer offers it.
   await lee.getByRole('group', { name: 'Labels' }).getByRole('checkbox', { name: 'design' }).waitFor({ state: 'detached' });
 });
+
+test('a save refused because the labels changed meanwhile takes theirs when this dialog left them alone', async () => {
+  await admin.getByRole('link', { name: 'Board' }).click();
+  await card(admin, BUG_TASK).getByRole('button', { name: `Edit “${BUG_TASK}”` }).click();
+  const dialog = admin.getByRole('dialog', { name: 'Edit task' });
+  const defect = dialog.getByRole('group', { name: /Labels/ }).getByRole('checkbox', { name: 'defect' });
+  assert.equal(await defect.isChecked(), true);
+  // Someone else takes the label off meanwhile.
+  await call('PATCH', `/api/tasks/${ids.tasks[0]}`, { label_ids: [] });
+  await dialog.getByLabel('Title').fill(`${BUG_TASK}, again`);
+  await dialog.getByRole('button', { name: 'Save task' }).click();
+  await dialog.locator('#task-conflict-fields', { hasText: 'Labels: now (none) (taken; you had not changed them).' }).waitFor();
+  assert.equal(await defect.isChecked(), false);
+  await dialog.getByRole('button', { name: 'Save task' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await card(admin, `${BUG_TASK}, again`).waitFor();
+  assert.equal(await chipOn(admin, `${BUG_TASK}, again`, 'defect').count(), 0, 'their change stands');
+});
