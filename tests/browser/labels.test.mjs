@@ -25,6 +25,9 @@ const ids = { tasks: [], labels: [] };
 before(async () => {
   ({ app, browser, page: admin, call } = await startSignedIn());
   ({ id: ids.lee, page: lee } = await signedInPerson({ app, browser, call }, LEE, PASSWORD));
+  // The admin's page knows Lee from its own load (not only from the feed).
+  await admin.reload();
+  await admin.getByRole('heading', { name: 'Board' }).waitFor();
 });
 
 after(async () => {
@@ -65,8 +68,7 @@ async function addLabel(name, colour) {
 
 test('admins add labels on the team page; a name taken is refused in the dialog; members only read them', async () => {
   await admin.getByRole('link', { name: 'Team' }).click();
-  // Lee is on the team page (added meanwhile: the live feed told the board).
-  await admin.locator(`[data-user-id="${ids.lee}"]`).waitFor(SOON);
+  await admin.locator(`[data-user-id="${ids.lee}"]`).waitFor();
   await addLabel('bug', 'Red');
   await addLabel('design', 'Purple');
   const chip = admin.locator('#label-list .label-chip', { hasText: 'bug' });
