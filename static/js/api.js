@@ -102,6 +102,7 @@ export const api = {
   invite: (id) => request('POST', `/api/users/${id}/invitation`),
   tasks: (filters) => {
     const query = new URLSearchParams({ limit: '500' });
+    // `label`: ids, comma-separated (the tasks with all of them, or any).
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
     return request('GET', `/api/tasks?${query}`);
   },
@@ -114,4 +115,8 @@ export const api = {
   addComment: (taskId, body) => request('POST', `/api/tasks/${taskId}/comments`, { body }),
   editComment: (taskId, id, body) => request('PATCH', `/api/tasks/${taskId}/comments/${id}`, { body }),
   deleteComment: (taskId, id) => request('DELETE', `/api/tasks/${taskId}/comments/${id}`),
+  labels: () => request('GET', '/api/labels?limit=500'),
+  createLabel: (label) => request('POST', '/api/labels', label),
+  updateLabel: (id, changes) => request('PATCH', `/api/labels/${id}`, changes),
+  deleteLabel: (id) => request('DELETE', `/api/labels/${id}`),
 };

@@ -5,6 +5,7 @@
 import { Account } from './account.js';
 import { api, whenSignedOut } from './api.js';
 import { Board } from './board.js';
+import { Labels } from './labels.js';
 import { Live } from './live.js';
 import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { Team } from './team.js';
@@ -12,8 +13,9 @@ import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from 
 
 // `me`: who is signed in ({id, email, full_name, access}); `can`: what the
 // server says they may do (GET /auth/session), so no view re-derives a rule.
-const state = { me: null, can: {}, users: [], tasks: [] };
+const state = { me: null, can: {}, users: [], tasks: [], labels: [] };
 const board = new Board(state);
+const labels = new Labels(state, () => board.renderLabelChoices());
 const team = new Team(state, () => {
   board.renderAssigneeChoices();
   board.render(state.tasks.length);
@@ -23,6 +25,7 @@ const account = new Account(state);
 const live = new Live({
   tasks: () => board.load(),
   users: () => team.load(),
+  labels: () => labels.load(),
   comments: (taskIds) => board.comments.refresh(taskIds),
   everything: async () => {
     await loadAll();
@@ -47,6 +50,7 @@ function showView(view) {
 
 async function loadAll() {
   await team.load();
+  await labels.load();
   await board.load();
   await account.load();
 }

@@ -2,6 +2,7 @@
 
 import { api } from './api.js';
 import { Comments } from './comments.js';
+import { chip, chosen, renderChoices } from './labels.js';
 import {
   $, FormDialog, announce, busy, confirmedDelete, el, formatDate, formatTime, initials, newestOnly, showNotice, today,
 } from './ui.js';
@@ -89,7 +90,33 @@ export class Board {
   }
 
   filters() {
-    return { assignee_id: $('#filter-assignee').value, status: $('#filter-status').value };
+    const labels = chosen($('#filter-label-list'));
+    return {
+      assignee_id: $('#filter-assignee').value,
+      status: $('#filter-status').value,
+      label: labels.join(','),
+      label_match: labels.length > 1 && $('#filter-label-match').value === 'any' ? 'any' : '',
+    };
+  }
+
+  /** Keeps the label choices (the filter, an open task dialog) in step
+   *  with the team's labels, and the cards' chips with their names. */
+  renderLabelChoices() {
+    const labels = this.state.labels;
+    const list = $('#filter-label-list');
+    const ticked = new Set(chosen(list));
+    renderChoices(list, labels, ticked, 'filter-label');
+    $('#filter-labels').hidden = labels.length === 0;
+    if (this.dialog.dialog.open) this.renderTaskLabels(new Set(chosen($('#task-label-list'))));
+    // A filter by a label deleted meanwhile is a filter no more.
+    if ([...ticked].some((id) => !labels.some((l) => l.id === id))) this.load();
+  }
+
+  /** The task dialog's label checkboxes, `checked` ticked. */
+  renderTaskLabels(checked) {
+    const readOnly = Boolean(this.dialog.item) && !this.canChange(this.dialog.item);
+    renderChoices($('#task-label-list'), this.state.labels, checked, 'task-label', readOnly);
+    $('#task-labels-none').hidden = this.state.labels.length > 0;
   }
 
   /** What the server said this person may change (`can` of /auth/session). */
@@ -152,7 +179,7 @@ export class Board {
 
   isFiltered() {
     const f = this.filters();
-    return Boolean(f.assignee_id || f.status);
+    return Boolean(f.assignee_id || f.status || f.label);
   }
 
   card(task) {
@@ -184,6 +211,8 @@ export class Board {
         for (const c of document.querySelectorAll('.drop-target')) c.classList.remove('drop-target');
       } },
       el('h3', { class: 'card-title' }, task.title),
+      task.labels?.length > 0 && el('ul', { class: 'card-labels', 'aria-label': 'Labels' },
+        ...task.labels.map((l) => el('li', {}, chip(l)))),
       task.description && el('p', { class: 'card-description' }, task.description),
       el('p', { class: 'card-meta' },
         el('span', { class: 'assignee' },
@@ -261,6 +290,7 @@ export class Board {
     for (const { name } of TASK_FIELDS) f[name].disabled = readOnly;
     $('#task-form [type="submit"]').hidden = readOnly;
     $('#task-form [data-close]').textContent = readOnly ? 'Close' : 'Cancel';
+    this.renderTaskLabels(new Set((task?.labels ?? []).map((l) => l.id)));
     const select = $('#task-assignee');
     select.replaceChildren(el('option', { value: '' }, 'Choose a person…'),
       ...this.state.users.filter((u) => u.active || u.id === task?.assignee_id)
@@ -285,6 +315,11 @@ export class Board {
     };
     if (f.assignee_id.value) body.assignee_id = f.assignee_id.value;
     else if (!task) throw { errors: [{ field: 'assignee_id', message: 'is required: choose a person' }], message: '' };
+    // Labels only when they changed here: a save of other fields leaves
+    // labels someone else set meanwhile alone.
+    const labels = chosen($('#task-label-list'));
+    const had = (task?.labels ?? []).map((l) => l.id);
+    if (labels.length !== had.length || labels.some((id) => !had.includes(id))) body.label_ids = labels;
     if (task) {
       try {
         await api.updateTask(task.id, body, task.version);
@@ -337,12 +372,39 @@ export class Board {
     const who = entry.changed_by ? this.nameOf(entry.changed_by) : 'A service';
     const field = TASK_FIELDS.find((f) => f.name === entry.field);
     const what = entry.field === 'created' ? `created it as ${this.shown('title', entry.to)}`
+      : entry.field === 'labels' ? `changed the labels from ${entry.from ?? '(none)'} to ${entry.to ?? '(none)'}`
       : entry.field === 'status' ? `moved it from ${label(entry.from)} to ${label(entry.to)}`
         : entry.field === 'assignee_id' ? `reassigned it from ${this.shown('assignee_id', entry.from)} to ${this.shown('assignee_id', entry.to)}`
           : `changed the ${field.label.toLowerCase()} from ${this.shown(entry.field, entry.from)} to ${this.shown(entry.field, entry.to)}`;
     return el('li', { 'data-field': entry.field },
       el('span', { class: 'timeline-what' }, `${who} ${what}`),
       el('time', { class: 'timeline-when', datetime: entry.changed_at }, formatTime(entry.changed_at)));
+  }
+
+  /** The task's labels in a refused save (see `conflict`): taken from
+   *  `current` when this person left them as they were in `base`, or both
+   *  shown with "Use theirs" when both changed them; `null` when there is
+   *  nothing to say. */
+  labelsConflict(base, current) {
+    const key = (ids) => [...ids].sort().join();
+    const idsOf = (task) => (task.labels ?? []).map((l) => l.id);
+    const named = (ids) => this.state.labels.filter((l) => ids.includes(l.id)).map((l) => l.name).join(', ') || '(none)';
+    const mine = chosen($('#task-label-list'));
+    const theirs = idsOf(current);
+    if (key(theirs) === key(idsOf(base)) || key(theirs) === key(mine)) return null;
+    const theirNames = (current.labels ?? []).map((l) => l.name).join(', ') || '(none)';
+    if (key(mine) === key(idsOf(base))) {
+      this.renderTaskLabels(new Set(theirs)); // untouched here: take theirs
+      return el('li', {}, el('span', { class: 'theirs' }, `Labels: now ${theirNames} (taken; you had not changed them).`));
+    }
+    const take = el('button', { type: 'button', class: 'btn btn-small',
+      onclick: () => {
+        this.renderTaskLabels(new Set(theirs));
+        take.disabled = true;
+        take.textContent = 'Theirs taken';
+      } }, 'Use theirs');
+    return el('li', { 'data-field': 'labels' },
+      el('span', { class: 'theirs' }, `Labels: theirs ${theirNames}, yours ${named(mine)}.`), take);
   }
 
   /** A save refused because someone saved the task since the dialog opened
@@ -374,6 +436,8 @@ export class Board {
       rows.push(el('li', { 'data-field': name },
         el('span', { class: 'theirs' }, `${field}: theirs ${shown(name, theirs)}, yours ${shown(name, mine)}.`), take));
     }
+    const labels = this.labelsConflict(base, current);
+    if (labels) rows.push(labels);
     const who = this.whoChanged(current);
     $('#task-conflict-note').textContent = rows.length
       ? `${who} saved this task while you were editing. Nothing of yours was saved yet: check the fields below, keep yours or use theirs, then save again.`

@@ -13,9 +13,9 @@ const INTERVAL_MS = 1000;
 export class Live {
   /** `tasks()` / `users()` reload what changed, `comments(taskIds)` the
    *  comments of those tasks where they show; `everything()` reloads all
-   *  (the feed said this page was too far behind). */
-  constructor({ tasks, users, comments, everything }) {
-    this.reload = { tasks, users, comments, everything };
+   *  (the feed said this page was too far behind). `labels()`: the labels. */
+  constructor({ tasks, users, labels, comments, everything }) {
+    this.reload = { tasks, users, labels, comments, everything };
     this.running = false;
     this.cursor = null;
     this.timer = null;
@@ -57,8 +57,11 @@ export class Live {
       else if (fresh) {
         // People first: the board names them.
         if (data.changes.some((c) => c.entity === 'user')) await this.reload.users();
-        // A comment changes its task's count on the card, too.
-        if (data.changes.some((c) => c.entity === 'task' || c.entity === 'comment')) await this.reload.tasks();
+        // Labels before tasks: cards and filters show them.
+        const labelled = data.changes.some((c) => c.entity === 'label');
+        if (labelled) await this.reload.labels();
+        // A comment changes its task's count on the card, a label its chips.
+        if (labelled || data.changes.some((c) => c.entity === 'task' || c.entity === 'comment')) await this.reload.tasks();
         const commented = new Set(data.changes.filter((c) => c.entity === 'comment').map((c) => c.id));
         if (commented.size) await this.reload.comments(commented);
       }

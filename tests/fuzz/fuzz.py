@@ -96,12 +96,18 @@ def main():
         "member": personal_token(member, member_password, "fuzz member"),
         "bystander": personal_token(bystander, bystander_password, "fuzz bystander"),
     }
-    # Work to find: tasks for each person, in every status, so that lists,
-    # links from them and the answers' schemas meet real tasks.
+    # Work to find: labels, and tasks for each person, in every status, so
+    # that lists, links from them and the answers' schemas meet real ones.
+    label_ids = []
+    for name, color in (("fuzz bug", "red"), ("fuzz design", "purple")):
+        created = admin.post(f"{URL}/api/labels", json={"name": name, "color": color})
+        created.raise_for_status()
+        label_ids.append(created.json()["id"])
     for who, session in (("member", member), ("bystander", bystander), ("admin", admin)):
         me = session.get(f"{URL}/auth/session").json()["user"]["id"]
         for status in ("todo", "in_progress", "done"):
-            task = {"title": f"{who}'s {status} task", "assignee_id": me, "status": status, "due_date": "2026-12-24"}
+            task = {"title": f"{who}'s {status} task", "assignee_id": me, "status": status, "due_date": "2026-12-24",
+                    "label_ids": label_ids}
             session.post(f"{URL}/api/tasks", json=task).raise_for_status()
     sessions = {"admin": cookie(admin), "member": cookie(member), "bystander": cookie(bystander)}
     passwords = {"admin": admin_password, "member": member_password, "bystander": bystander_password}
@@ -122,8 +128,8 @@ def main():
 
     bearer = lambda who: [f"Authorization: Bearer {tokens[who]['token']}"]
     browser_of = lambda who: [f"Cookie: {sessions[who]}", f"Origin: {URL}"]
-    services = "^/(users|tasks)(/|$)"
-    gateway = "^/api/(users|tasks)(/|$)"
+    services = "^/(users|tasks|labels)(/|$)"
+    gateway = "^/api/(users|tasks|labels)(/|$)"
     # The session's own end (logout) comes last, so the runs before keep it.
     auth = "^/auth/(?!logout$)"
     rest = "^/(health$|api/(openapi.json|docs)$|auth/logout$)"

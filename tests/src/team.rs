@@ -81,6 +81,22 @@ impl Team {
         body(created).await
     }
 
+    /// `method path` as a program of the member's would send it: straight
+    /// to a service (no gateway), with a new personal API token of theirs.
+    pub async fn as_member_program(&self, method: Method, path: &str) -> Response {
+        let token = self.member_token().await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A `users` row's `(access, active)`, straight from the database.
     pub async fn stored_user(&self, id: &str) -> (String, bool) {
         let sql = "SELECT access, active FROM users WHERE id = $1::text::uuid";

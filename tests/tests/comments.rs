@@ -207,18 +207,9 @@ async fn authors_edit_and_delete_their_own_and_admins_delete_any() {
     let only_own = "Members can delete only their own comments";
     assert_detail(refused, StatusCode::FORBIDDEN, only_own).await;
     // So with the member's personal API token, without the gateway.
-    let token = team.member_token().await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let direct = team
-        .app
-        .client
-        .delete(team.app.url(path_of(&admins).trim_start_matches("/api")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .as_member_program(Method::DELETE, path_of(&admins).trim_start_matches("/api"))
+        .await;
     assert_detail(direct, StatusCode::FORBIDDEN, only_own).await;
     let listed = send(
         &team,

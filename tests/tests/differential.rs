@@ -91,6 +91,23 @@ gateway POST /api/users {"email": "cy@example.com", "full_name": "Ada Lovelace"}
 gateway PATCH /api/users/{cy} {"email": "bob@EXAMPLE.com"}
 gateway GET /api/tasks/{t2}
 gateway DELETE /api/users/{cy}
+
+api POST /labels {"name": "bug", "color": "red"} -> bug
+api POST /labels {"name": "Design", "color": "purple"} -> design
+api POST /labels {"name": "BUG", "color": "blue"}
+api POST /labels {"name": " x", "color": "mauve"}
+api GET /labels
+api PATCH /tasks/{t2} {"label_ids": ["{design}", "{bug}"]}
+api PATCH /tasks/{t2} {"label_ids": ["6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11"]}
+api GET /tasks?label={bug},{design}
+api GET /tasks?label={bug}&label=6f1c1f5e-5d7b-4f43-9b7e-3f1d2f0c8a11&label_match=any
+api GET /tasks?label=nope
+gateway PATCH /api/labels/{bug} {"name": "Design"}
+gateway PATCH /api/labels/{bug} {"name": "defect", "color": "orange"}
+gateway GET /api/tasks/{t2}
+gateway DELETE /api/labels/{design}
+gateway GET /api/labels/{design}
+gateway GET /api/tasks/{t2}/history
 gateway GET /api/nowhere
 anon GET /api/users
 "#;

@@ -709,7 +709,8 @@ async fn the_session_says_what_the_person_may_do() {
             "manage_people": true,
             "change_any_task": true,
             "change_assigned_tasks": true,
-            "delete_any_comment": true
+            "delete_any_comment": true,
+            "manage_labels": true
         })
     );
     let mut mia = member_browser(&team, 2).await;
@@ -720,7 +721,8 @@ async fn the_session_says_what_the_person_may_do() {
             "manage_people": false,
             "change_any_task": false,
             "change_assigned_tasks": true,
-            "delete_any_comment": false
+            "delete_any_comment": false,
+            "manage_labels": false
         })
     );
 }

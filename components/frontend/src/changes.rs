@@ -48,9 +48,9 @@ impl Serialize for Cursor {
 
 #[derive(Debug, Serialize)]
 pub struct Change {
-    /// `task`, `user` or `comment` (migration 0010_task_comments).
+    /// `task`, `user`, `comment` (migration 0010_task_comments) or `label` (0011_labels).
     pub entity: String,
-    /// The task's or the person's id; for a comment, its task's (what a
+    /// The task's, the person's or the label's id; for a comment, its task's (what a
     /// board reloads).
     pub id: Uuid,
     /// `created`, `changed` or `deleted`.

@@ -1,4 +1,4 @@
-//! `/api/users…` and `/api/tasks…`: forwarded to the services with the
+//! `/api/users…`, `/api/tasks…` and `/api/labels…`: forwarded to the services with the
 //! shared bearer token, which never reaches the browser.
 //!
 //! Method, path, query, body, status and JSON pass through unchanged; of the
@@ -37,6 +37,8 @@ pub struct Target {
 pub const SERVICES: &[(&str, &str, &str)] = &[
     ("/users", "user service", "user_service_url"),
     ("/tasks", "task service", "task_service_url"),
+    // The team's labels live with the tasks that carry them.
+    ("/labels", "task service", "task_service_url"),
 ];
 
 /// The service for an `/api/...` path, or `None` if it is not one we forward.
@@ -182,6 +184,11 @@ mod tests {
             ("task_service_url", "/tasks/0b0e/x")
         );
         assert_eq!(target("/api/users/").unwrap().path, "/users/");
+        let t = target("/api/labels/0b0e").unwrap();
+        assert_eq!(
+            (t.url_variable, t.path.as_str()),
+            ("task_service_url", "/labels/0b0e")
+        );
         assert_eq!(target("/api/users/health").unwrap().path, "/users/health");
     }
 

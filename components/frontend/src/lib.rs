@@ -1,7 +1,7 @@
 //! frontend: the browser's one door to MicroTaskHub (route `/...`).
 //!
 //! Serves the single-page UI from `/static`, signs people in (through the
-//! `mth-accounts` crate, which owns sessions, passwords and tokens), and forwards `/api/users…` and `/api/tasks…` to the
+//! `mth-accounts` crate, which owns sessions, passwords and tokens), and forwards `/api/users…`, `/api/tasks…` and `/api/labels…` to the
 //! services with the internal bearer token — which never reaches the browser
 //! — naming the signed-in person, whose permissions the services apply.
 

@@ -13,7 +13,7 @@ use spin_sdk::http::{Method, Request, Response};
 use crate::{assets, changes, gateway, openapi, security};
 
 /// What the frontend serves itself (besides the UI's files and the
-/// gateway's `/api/users…` and `/api/tasks…`, which are the services'
+/// gateway's `/api/users…`, `/api/tasks…` and `/api/labels…`, which are the services'
 /// tables under `/api`). The contract test compares it with docs/openapi.json.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {

@@ -9,6 +9,8 @@ use serde_json::Value;
 use spin_sdk::pg4::{self, DbValue, Decode};
 use uuid::Uuid;
 
+use crate::labels::{self, TaskLabels};
+
 /// Where a task is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +94,8 @@ pub struct NewTask {
     pub status: Status,
     pub due_date: Option<NaiveDate>,
     pub assignee_id: Uuid,
+    /// Its labels (none when absent or null).
+    pub label_ids: Vec<Uuid>,
 }
 
 impl NewTask {
@@ -101,6 +105,7 @@ impl NewTask {
         let description = value_or_null(body.take("description", from_string(Description::parse)));
         let status = body.optional("status", from_string(Status::parse));
         let due_date = value_or_null(body.take("due_date", due_date));
+        let label_ids = value_or_null(body.take("label_ids", labels::ids));
         body.finish(|| {
             Some(NewTask {
                 title: title?,
@@ -108,6 +113,7 @@ impl NewTask {
                 status: status.unwrap_or(Status::Todo),
                 due_date,
                 assignee_id: assignee_id?,
+                label_ids: label_ids.unwrap_or_default(),
             })
         })
     }
@@ -121,7 +127,8 @@ fn value_or_null<T>(field: Field<T>) -> Option<T> {
 }
 
 /// The body of `PATCH /tasks/{id}`. `description` and `due_date` may be
-/// cleared with null; the other fields may only be replaced.
+/// cleared with null; the other fields may only be replaced (`label_ids`
+/// replaces the task's labels: `[]` removes them all).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TaskPatch {
     pub title: Option<Title>,
@@ -129,6 +136,7 @@ pub struct TaskPatch {
     pub status: Option<Status>,
     pub due_date: Option<Option<NaiveDate>>,
     pub assignee_id: Option<Uuid>,
+    pub label_ids: Option<Vec<Uuid>>,
 }
 
 impl TaskPatch {
@@ -140,6 +148,7 @@ impl TaskPatch {
         let status = body.optional("status", from_string(Status::parse));
         let due_date = body.take("due_date", due_date).into_patch();
         let assignee_id = body.optional("assignee_id", assignee_id);
+        let label_ids = body.optional("label_ids", labels::ids);
         body.finish(|| {
             Some(TaskPatch {
                 title,
@@ -147,6 +156,7 @@ impl TaskPatch {
                 status,
                 due_date,
                 assignee_id,
+                label_ids,
             })
         })
     }
@@ -177,6 +187,10 @@ pub struct Task {
     /// How many comments the task has (`comments::COUNT_COLUMN`); comments
     /// do not move `version`: they are not changes to the task's fields.
     pub comment_count: i64,
+    /// Its labels, by name (`labels::column`); like comments, a label's
+    /// rename or new colour does not move `version`, but setting a task's
+    /// labels does.
+    pub labels: TaskLabels,
 }
 
 // A tasks row: each field from its column (the one place rows become tasks).
@@ -193,6 +207,7 @@ mth_shared::from_row!(Task {
     updated_at,
     version,
     comment_count,
+    labels,
 }, assignee: None);
 
 /// The user a task is assigned to, as user-service describes them.
@@ -257,6 +272,7 @@ mod tests {
         .unwrap();
         assert_eq!(task.status, Status::Todo);
         assert_eq!(task.description, None);
+        assert!(task.label_ids.is_empty());
 
         let err = NewTask::parse(
             JsonObject::from_json(
@@ -287,5 +303,9 @@ mod tests {
             TaskPatch::parse(JsonObject::from_json(r#"{"assignee_id":null}"#).unwrap()).is_err()
         );
         assert!(TaskPatch::parse(JsonObject::from_json(r#"{"title":null}"#).unwrap()).is_err());
+        // Labels are replaced as a whole; null is not "none" (that is []).
+        let cleared = TaskPatch::parse(JsonObject::from_json(r#"{"label_ids":[]}"#).unwrap());
+        assert_eq!(cleared.unwrap().label_ids, Some(vec![]));
+        assert!(TaskPatch::parse(JsonObject::from_json(r#"{"label_ids":null}"#).unwrap()).is_err());
     }
 }

@@ -6,6 +6,7 @@
 mod comments;
 mod domain;
 mod history;
+mod labels;
 pub mod routes;
 mod store;
 mod users;

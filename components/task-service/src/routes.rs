@@ -1,6 +1,7 @@
-//! `/tasks` endpoints: authentication, dispatch, and the steps of each operation.
+//! `/tasks` and `/labels` endpoints: authentication, dispatch, and the steps
+//! of each operation.
 
-use mth_accounts::{Actor, Scope};
+use mth_accounts::{Actor, Permission, Scope};
 use mth_shared::body::JsonObject;
 use mth_shared::db::Db;
 use mth_shared::precondition::{self, IfMatch};
@@ -13,6 +14,7 @@ use uuid::Uuid;
 use crate::comments::{self, CommentBody, Outcome};
 use crate::domain::{NewTask, Status, Task, TaskPatch};
 use crate::history;
+use crate::labels::{self, LabelPatch, NewLabel};
 use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
@@ -30,6 +32,11 @@ pub enum Op {
     Comment,
     EditComment,
     DeleteComment,
+    Labels,
+    CreateLabel,
+    ShowLabel,
+    UpdateLabel,
+    DeleteLabel,
 }
 
 /// `/tasks/stats` is the stats' path, though `/tasks/{id}` fits it too (see route::find).
@@ -53,6 +60,11 @@ pub const ROUTES: &[Route<Op>] = &[
         "/tasks/{id}/comments/{comment_id}",
         Op::DeleteComment,
     ),
+    Route::new(Method::Get, "/labels", Op::Labels),
+    Route::new(Method::Post, "/labels", Op::CreateLabel),
+    Route::new(Method::Get, "/labels/{id}", Op::ShowLabel),
+    Route::new(Method::Patch, "/labels/{id}", Op::UpdateLabel),
+    Route::new(Method::Delete, "/labels/{id}", Op::DeleteLabel),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -79,6 +91,11 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 Op::Comment => add_comment(&req, id(), actor),
                 Op::EditComment => edit_comment(&req, comment()?, actor),
                 Op::DeleteComment => delete_comment(&req, comment()?, actor),
+                Op::Labels => list_labels(&req),
+                Op::CreateLabel => create_label(&req, actor),
+                Op::ShowLabel => show_label(&req, id()),
+                Op::UpdateLabel => update_label(&req, id(), actor),
+                Op::DeleteLabel => delete_label(&req, id(), actor),
             }
         },
     )
@@ -142,15 +159,35 @@ fn create(req: &Request, ctx: &RequestContext, writer: Writer) -> Result<Respons
 }
 
 /// Lists do not embed the assignee (that would be a call per row); use
-/// `assignee_id`, or `GET /tasks/{id}`.
+/// `assignee_id`, or `GET /tasks/{id}`. `label` (repeated, or ids separated
+/// by commas) keeps the tasks with all those labels, or with any of them
+/// when `label_match=any`.
 fn list(req: &Request) -> Result<Response, ApiError> {
-    let query = Query::parse(req.query(), &["assignee_id", "status", "limit", "offset"])?;
+    let query = Query::parse_with_lists(
+        req.query(),
+        &[
+            "assignee_id",
+            "status",
+            "label",
+            "label_match",
+            "limit",
+            "offset",
+        ],
+        &["label"],
+    )?;
+    let match_any = match query.get("label_match") {
+        None | Some("all") => false,
+        Some("any") => true,
+        Some(_) => return Err(ApiError::invalid("label_match", "must be all or any")),
+    };
     let filter = Filter {
         assignee_id: query.uuid("assignee_id")?,
         status: query
             .get("status")
             .map(|s| Status::parse(s).map_err(|m| ApiError::invalid("status", m)))
             .transpose()?,
+        labels: query.uuids("label")?,
+        match_any,
     };
     let page = query.page()?;
     let page = store::list(&Db::connect()?, filter, page)?;
@@ -335,5 +372,61 @@ fn delete_comment(req: &Request, target: CommentRef, actor: Actor) -> Result<Res
         Outcome::NotYours => Err(ApiError::forbidden(
             "Members can delete only their own comments; ask an admin or the comment's author.",
         )),
+    }
+}
+
+fn no_label(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("No label with id {id}."))
+}
+
+/// `GET /labels`: everyone signed in reads the labels (to show, filter and
+/// pick them), by name, paged like the other lists.
+fn list_labels(req: &Request) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["limit", "offset"])?;
+    let page = labels::page(&Db::connect()?, query.page()?)?;
+    Ok(respond::page(&page.items, page.total))
+}
+
+fn show_label(req: &Request, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    let label = labels::find(&Db::connect()?, id)?.ok_or_else(|| no_label(id))?;
+    Ok(respond::json(200, &label))
+}
+
+/// `POST /labels`: admins only; a name taken (whatever its case) is a 409.
+fn create_label(req: &Request, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    actor.require(Permission::ManageLabels, "manage labels")?;
+    let new = NewLabel::parse(JsonObject::from_request(req)?)?;
+    let label = labels::create(&Db::connect()?, &new)?;
+    Ok(respond::created(format!("/labels/{}", label.id), &label))
+}
+
+/// `PATCH /labels/{id}`: admins rename or recolour a label; every task with
+/// it shows the change (tasks refer to it by id).
+fn update_label(req: &Request, raw_id: &str, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    actor.require(Permission::ManageLabels, "manage labels")?;
+    let patch = LabelPatch::parse(JsonObject::from_request(req)?)?;
+    let db = Db::connect()?;
+    let label = if patch == LabelPatch::default() {
+        labels::find(&db, id)?
+    } else {
+        labels::update(&db, id, &patch)?
+    };
+    Ok(respond::json(200, &label.ok_or_else(|| no_label(id))?))
+}
+
+/// `DELETE /labels/{id}`: admins only; the label leaves every task.
+fn delete_label(req: &Request, raw_id: &str, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    actor.require(Permission::ManageLabels, "manage labels")?;
+    if labels::delete(&Db::connect()?, id)? {
+        Ok(respond::no_content())
+    } else {
+        Err(no_label(id))
     }
 }

@@ -10,11 +10,22 @@ use uuid::Uuid;
 
 use crate::comments;
 use crate::domain::{NewTask, Status, Task, TaskPatch};
+use crate::labels;
 
-/// What a statement on `tasks` selects or returns: the row, and its
-/// comment count (every answer about a task carries it).
+/// What a statement on `tasks` selects or returns: the row, its comment
+/// count and its labels (every answer about a task carries them).
 fn task_columns() -> String {
-    format!("tasks.*, {}", comments::COUNT_COLUMN)
+    format!("tasks.*, {}, {}", comments::COUNT_COLUMN, labels::column())
+}
+
+/// The same for a statement that writes the task in CTE `t` and sets its
+/// labels to the list in parameter `$labels` (NULL: leaves them).
+fn written_task_columns(labels: usize) -> String {
+    format!(
+        "tasks.*, {}, {}",
+        comments::COUNT_COLUMN,
+        labels::column_after(labels)
+    )
 }
 
 const ASSIGNEE_FK: &str = "tasks_assignee_id_fkey";
@@ -36,6 +47,12 @@ fn write_error(e: DbError) -> ApiError {
             "assignee_id",
             "an unfinished task needs an assignee; set assignee_id as well",
         )
+    } else if e.violates(sqlstate::FOREIGN_KEY_VIOLATION, labels::LABEL_FK) {
+        // Deleted since the client loaded the labels, or never one.
+        ApiError::invalid(
+            "label_ids",
+            "lists an id that is no label's (deleted meanwhile?); reload the labels",
+        )
     } else {
         e.into()
     }
@@ -56,11 +73,15 @@ impl Writer {
     }
 }
 
+/// Creates the task and gives it its labels, in one statement.
 pub fn insert(db: &Db, new: &NewTask, writer: Writer) -> Result<Task, ApiError> {
     let sql = format!(
-        "INSERT INTO tasks (title, description, status, due_date, assignee_id, created_by, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {}",
-        task_columns()
+        "WITH t AS (INSERT INTO tasks \
+           (title, description, status, due_date, assignee_id, created_by, updated_by) \
+           VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *){} \
+         SELECT {} FROM t AS tasks",
+        labels::set_ctes(7, false),
+        written_task_columns(7),
     );
     let params = [
         new.title.as_str().to_owned().into(),
@@ -69,34 +90,47 @@ pub fn insert(db: &Db, new: &NewTask, writer: Writer) -> Result<Task, ApiError> 
         opt(new.due_date),
         new.assignee_id.into(),
         opt(writer.person),
+        labels::param(Some(&new.label_ids)),
     ];
     let rows = db.query(&sql, &params).map_err(write_error)?;
     db::first(rows)?.ok_or_else(|| ApiError::internal("The insert returned no row."))
 }
 
 /// Which tasks a list shows.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Filter {
     pub assignee_id: Option<Uuid>,
     pub status: Option<Status>,
+    /// The tasks with these labels: all of them, or any (`match_any`).
+    pub labels: Option<Vec<Uuid>>,
+    pub match_any: bool,
 }
 
 /// A page of tasks, newest first, and how many match the filter in all.
 pub fn list(db: &Db, filter: Filter, page: query::Page) -> Result<Page<Task>, ApiError> {
     // `$n IS NULL OR ...` is folded away when Postgres plans with the actual
     // values, so each filter combination still uses its index.
-    const WHERE: &str =
-        "($1::uuid IS NULL OR assignee_id = $1) AND ($2::text IS NULL OR status = $2)";
+    // Labels: the tasks with at least $4 of the labels listed in $3 (all of
+    // them, or one), from the index on (label_id, task_id).
+    const WHERE: &str = "($1::uuid IS NULL OR assignee_id = $1) AND ($2::text IS NULL OR status = $2) \
+         AND ($3::text[] IS NULL OR tasks.id IN (SELECT tl.task_id FROM task_labels tl \
+           WHERE tl.label_id = ANY($3::text[]::uuid[]) GROUP BY tl.task_id HAVING count(*) >= $4))";
+    let wanted = match (&filter.labels, filter.match_any) {
+        (Some(ids), false) => ids.len(),
+        _ => 1,
+    };
     let filter_params = [
         opt(filter.assignee_id),
         opt(filter.status.map(|s| s.as_str().to_owned())),
+        labels::param(filter.labels.as_deref()),
+        i64::try_from(wanted).unwrap_or(i64::MAX).into(),
     ];
     let mut params = filter_params.to_vec();
     params.extend([page.limit.into(), page.offset.into()]);
     db.page(PageQuery {
         select: &format!(
             "SELECT {}, count(*) OVER () AS total FROM tasks WHERE {WHERE} \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+             ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6",
             task_columns()
         ),
         params: &params,
@@ -121,10 +155,11 @@ pub enum Changed {
     Stale(Box<Task>),
 }
 
-/// Applies the fields present in `patch`, moves `version` and `updated_at`,
-/// in one statement that also checks the writer may and that the task is
-/// still the version `expected` (so neither a reassignment nor another
-/// person's change can slip between a check and the write).
+/// Applies the fields present in `patch` (its labels too), moves `version`
+/// and `updated_at`, in one statement that also checks the writer may and
+/// that the task is still the version `expected` (so neither a
+/// reassignment nor another person's change can slip between a check and
+/// the write).
 pub fn update(
     db: &Db,
     id: Uuid,
@@ -133,7 +168,7 @@ pub fn update(
     expected: &IfMatch,
 ) -> Result<Changed, ApiError> {
     let sql = format!(
-        "UPDATE tasks SET \
+        "WITH t AS (UPDATE tasks SET \
            title = COALESCE($2, title), \
            description = CASE WHEN $3 THEN $4 ELSE description END, \
            status = COALESCE($5, status), \
@@ -142,10 +177,12 @@ pub fn update(
            updated_by = $9, \
            updated_at = (now() AT TIME ZONE 'utc'), \
            version = version + 1 \
-         WHERE id = $1 AND {} AND {} RETURNING {}",
+         WHERE id = $1 AND {} AND {} RETURNING tasks.*){} \
+         SELECT {} FROM t AS tasks",
         Scope::sql_condition("assignee_id", 10),
         IfMatch::sql_condition("version", 11),
-        task_columns(),
+        labels::set_ctes(12, true),
+        written_task_columns(12),
     );
     let description = patch.description.as_ref();
     let params = [
@@ -163,6 +200,7 @@ pub fn update(
         opt(writer.person),
         writer.scope.param(),
         expected.param(),
+        labels::param(patch.label_ids.as_deref()),
     ];
     match db::first(db.query(&sql, &params).map_err(write_error)?)? {
         Some(task) => Ok(Changed::Yes(Box::new(task))),

@@ -32,6 +32,9 @@ pub enum Permission {
     /// Delete anyone's comment (moderation). Everyone edits and deletes
     /// their own comments; nobody edits another's words.
     DeleteAnyComment,
+    /// Create, rename, recolour and delete the team's labels. Everyone
+    /// reads them, and puts them on the tasks they may change.
+    ManageLabels,
 }
 
 /// Which access levels hold each permission. Everyone signed in reads every
@@ -44,6 +47,7 @@ pub const GRANTS: &[(Permission, &[Access])] = &[
         &[Access::Admin, Access::Member],
     ),
     (Permission::DeleteAnyComment, &[Access::Admin]),
+    (Permission::ManageLabels, &[Access::Admin]),
 ];
 
 impl Actor {
@@ -191,6 +195,16 @@ mod tests {
         assert_eq!(member_can["change_any_task"], false);
         assert_eq!(member_can["change_assigned_tasks"], true);
         assert_eq!(member_can["delete_any_comment"], false);
+        assert_eq!(member_can["manage_labels"], false);
+        assert_eq!(
+            can(&Actor::person(Uuid::new_v4(), Access::Admin))["manage_labels"],
+            true
+        );
+        let refused = member.require(Permission::ManageLabels, "manage labels");
+        assert_eq!(
+            refused.unwrap_err().detail,
+            "Only admins can manage labels."
+        );
         assert!(
             can(&Actor::SERVICE)
                 .values()

@@ -9,17 +9,30 @@ use crate::{ApiError, FieldError};
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 500;
 
-/// Decoded query parameters, each name at most once.
+/// Decoded query parameters: each name at most once, but for the lists a
+/// route names, which may repeat (`?label=a&label=b`).
 #[derive(Debug, Default)]
 pub struct Query {
     params: BTreeMap<String, String>,
+    lists: BTreeMap<String, Vec<String>>,
 }
 
 impl Query {
     /// Parses `query` and refuses names not in `allowed` (a typo would
     /// otherwise silently return unfiltered data) and repeated names.
     pub fn parse(query: &str, allowed: &[&str]) -> Result<Self, ApiError> {
-        let mut params = BTreeMap::new();
+        Self::parse_with_lists(query, allowed, &[])
+    }
+
+    /// [`Query::parse`], where the names in `lists` (also `allowed`) may be
+    /// given more than once, each time with one value or several separated
+    /// by commas (read with [`Query::uuids`]).
+    pub fn parse_with_lists(
+        query: &str,
+        allowed: &[&str],
+        lists: &[&str],
+    ) -> Result<Self, ApiError> {
+        let mut parsed = Self::default();
         let mut errors = Vec::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             if !allowed.contains(&name.as_ref()) {
@@ -27,15 +40,40 @@ impl Query {
                     name.as_ref(),
                     "is not a known query parameter",
                 ));
-            } else if params.insert(name.to_string(), value.to_string()).is_some() {
+            } else if lists.contains(&name.as_ref()) {
+                let list = parsed.lists.entry(name.to_string()).or_default();
+                list.extend(value.split(',').map(str::to_owned));
+            } else if parsed
+                .params
+                .insert(name.to_string(), value.to_string())
+                .is_some()
+            {
                 errors.push(FieldError::new(name.as_ref(), "is given more than once"));
             }
         }
         if errors.is_empty() {
-            Ok(Self { params })
+            Ok(parsed)
         } else {
             Err(ApiError::validation(errors))
         }
+    }
+
+    /// The UUIDs of a list parameter, each once, in the order given; `None`
+    /// when it is absent. An empty item (`?label=` or `a,,b`) is refused.
+    pub fn uuids(&self, name: &str) -> Result<Option<Vec<Uuid>>, ApiError> {
+        let Some(values) = self.lists.get(name) else {
+            return Ok(None);
+        };
+        let mut ids = Vec::new();
+        for value in values {
+            let id = Uuid::try_parse(value).map_err(|_| {
+                ApiError::invalid(name, "must be UUIDs, repeated or separated by commas")
+            })?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(Some(ids))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -131,6 +169,29 @@ mod tests {
                 .status,
             422
         );
+    }
+
+    #[test]
+    fn lists_repeat_or_use_commas_and_hold_only_uuids() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let allowed = ["label", "limit"];
+        for query in [
+            format!("label={a}&label={b}"),
+            format!("label={a},{b}"),
+            format!("label={a}%2C{b}&label={a}"),
+        ] {
+            let q = Query::parse_with_lists(&query, &allowed, &["label"]).unwrap();
+            assert_eq!(q.uuids("label").unwrap(), Some(vec![a, b]), "{query}");
+        }
+        let none = Query::parse_with_lists("limit=1", &allowed, &["label"]).unwrap();
+        assert_eq!(none.uuids("label").unwrap(), None);
+        for bad in ["label=", "label=x", &format!("label={a},")] {
+            let q = Query::parse_with_lists(bad, &allowed, &["label"]).unwrap();
+            assert_eq!(q.uuids("label").unwrap_err().status, 422, "{bad}");
+        }
+        // Other names still come once.
+        let twice = Query::parse_with_lists("limit=1&limit=2", &allowed, &["label"]);
+        assert_eq!(twice.unwrap_err().status, 422);
     }
 
     #[test]
