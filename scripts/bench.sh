@@ -522,13 +522,13 @@ run_pgbench() {
 # ---------------------------------------------------------------- idle boards
 
 if [ -n "$IDLE_BOARDS" ]; then
-  # boards_open HOST / boards_close: N idle boards polling HOST's change
-  # feed with its session cookie (one session for all: a poll costs the same
-  # for any session — one statement, the session looked up by its key).
+  # boards_open HOST / boards_close: N idle boards following HOST's change
+  # feed with its session cookie (one session for all: a check costs the
+  # same for any session — one statement, the session looked up by its key).
   boards_open() {
     node scripts/bench/idle-boards.mjs "${ORIGIN_OF[$1]}" "${COOKIE_OF[$1]}" "$IDLE_BOARDS" >"$WORK/boards.out" 2>&1 &
     BOARDS_PID=$!
-    sleep 3 # every board has made its first polls
+    sleep 3 # every board has opened its stream
     kill -0 "$BOARDS_PID" 2>/dev/null || die "the idle boards did not start: $(cat "$WORK/boards.out")"
   }
   # Sets BOARDS_RESULT (the boards' IDLE_RESULT line). Not in a subshell:
@@ -559,7 +559,7 @@ if [ -n "$IDLE_BOARDS" ]; then
   }
 
   IDLE_ONLY=${ONLY:-"6a 7"}
-  IDLE_TABLE="| host | polls/s | PostgreSQL transactions/s | per poll | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
+  IDLE_TABLE="| host | streams open | PostgreSQL transactions/s | per board and second | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
 | --- | --: | --: | --: | --: | --: | --: | --: |"
   API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change |
 | --- | --- | --: | --: | --: |"
@@ -576,11 +576,10 @@ if [ -n "$IDLE_BOARDS" ]; then
     rss=$(( $(rss_now_kib "$host") / 1024 )) peak=$(( $(rss_peak_kib "$host") / 1024 ))
     boards_close
     eval "$(echo "$BOARDS_RESULT" | cut -d' ' -f2- | tr ' ' '\n' | sed 's/^/b_/')"
-    # The boards ran 3 s longer than the window (their start): polls/s over their whole run.
-    row=$(awk -v polls="$b_polls" -v s="$b_seconds" -v x="$((x1 - x0 - 1))" -v w="$IDLE_SECONDS" \
+    row=$(awk -v open="$b_open" -v boards="$IDLE_BOARDS" -v x="$((x1 - x0 - 1))" -v w="$IDLE_SECONDS" \
       -v app="$((app1 - app0))" -v pg="$((pg1 - pg0))" -v hz="$CLK_TCK" 'BEGIN {
-        pps = polls / s; qps = x / w;
-        printf "%.0f | %.0f | %.2f | %.1f %% of a core | %.1f %% of a core", pps, qps, qps / pps, 100 * app / hz / w, 100 * pg / hz / w }')
+        qps = x / w;
+        printf "%d | %.0f | %.2f | %.1f %% of a core | %.1f %% of a core", open, qps, qps / boards, 100 * app / hz / w, 100 * pg / hz / w }')
     IDLE_TABLE+=$'\n'"| ${HOST_NAME[$host]} | $row | $rss MiB ($peak MiB) | $b_errors |"
     echo "    $row, RSS $rss MiB (peak $peak), errors $b_errors"
   done
@@ -606,15 +605,17 @@ if [ -n "$IDLE_BOARDS" ]; then
 ## Idle boards
 
 \`BENCH_IDLE_BOARDS=$IDLE_BOARDS make bench\`: $IDLE_BOARDS open boards that nobody touches, each
-polling the change feed as the UI does (\`GET /api/changes?after=\`, a second
-after each answer; \`scripts/bench/idle-boards.mjs\`), against one app under
+following the change feed's stream as the UI does (\`GET /api/changes\`,
+Server-Sent Events; \`scripts/bench/idle-boards.mjs\`), against one app under
 ${HOST_LIST}, on the API benchmark's database and seed. First the boards
-alone for $IDLE_SECONDS s: polls answered per second, transactions PostgreSQL counted
-per second in the app's database (\`xact_commit + xact_rollback\`: a poll sends
-one statement, which the server counts about three times — not chased; likely
-the client's separate prepare and execute round trips), CPU time of the host process and of PostgreSQL (all its processes), and the
-host process's RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
-without and with the boards open. All boards share one session (a poll
+alone for $IDLE_SECONDS s: streams open at the end, transactions PostgreSQL counted
+per second in the app's database (\`xact_commit + xact_rollback\`; each stream
+sends one statement a second, which the server counts three times: Spin's
+pool resets the connection at each checkout — \\`CLOSE ALL; … DISCARD
+SEQUENCES\\` — and the client prepares, then executes), CPU time of the
+host process and of PostgreSQL (all its processes), and the host process's
+RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
+without and with the boards open. All boards share one session (a check
 costs one statement whatever the session).
 
 - Machine: $(nproc) cores ($CPU), $MEM_GIB GiB memory, shared by the load

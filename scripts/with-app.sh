@@ -12,7 +12,9 @@
 # MTH_PASSWORD, and its host in HOST. The app's log goes to
 # $APP_ARTIFACTS/app.log (default .local/app-artifacts). With APP_WITH_IDP=1,
 # the app signs people in with an OpenID Connect provider too: oidc-provider
-# from npm (tests/browser/idp.mjs) at MTH_IDP_URL. Everything started
+# from npm (tests/browser/idp.mjs) at MTH_IDP_URL. COMMAND may restart the
+# app: `kill -USR1 $MTH_APP_SUPERVISOR`, then wait for a new line in
+# $MTH_APP_RESTARTS (tests/browser/live.test.mjs). Everything started
 # here is stopped and deleted on exit, failed or not; the exit status is
 # COMMAND's. Used by the browser tests (tests/browser/run.sh) and the fuzzer
 # (tests/fuzz/run.sh).
@@ -49,16 +51,22 @@ PGDATA_DIR="$TMP/pgdata"
 app_pid=""
 idp_pid=""
 db_started=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
+stop_app() {
   if [ -n "$app_pid" ]; then
     if [ "${HOST:-}" = spin ]; then kill -TERM -- "-$app_pid" 2>/dev/null || true; fi
     # spinkube-node removes its container on SIGTERM (a SIGKILL would leave
     # it running); wait lets it finish.
     kill -TERM "$app_pid" 2>/dev/null || true
     wait "$app_pid" 2>/dev/null || true
+    app_pid=""
   fi
+}
+command_pid=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM USR1
+  if [ -n "$command_pid" ]; then kill -TERM "$command_pid" 2>/dev/null || true; fi
+  stop_app
   if [ -n "$idp_pid" ]; then
     kill -TERM "$idp_pid" 2>/dev/null || true
     wait "$idp_pid" 2>/dev/null || true
@@ -116,40 +124,68 @@ export SPIN_VARIABLE_DATABASE_URL="$DB_URL" SPIN_VARIABLE_API_TOKEN="$(random_se
   SPIN_VARIABLE_UI_PASSWORD="$MTH_PASSWORD" SPIN_VARIABLE_SESSION_SECRET="$(random_secret)" \
   SPIN_VARIABLE_OIDC_CLIENT_SECRET="$IDP_SECRET"
 
-say "Starting the app on $MTH_URL under $HOST"
-if [ "$HOST" = runner ]; then
-  target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
-    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
-    >"$ARTIFACTS/app.log" 2>&1 &
-elif [ "$HOST" = spinkube ]; then
-  # spinkube-node hands the container only the variables given as
-  # --variable, not the SPIN_VARIABLE_* of its own environment: here the
-  # secrets must go on the command line. They are throwaway ones, made for
-  # this run only. (It has no --log-dir: the shim logs to its output.)
-  "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
-    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
-    --variable "database_url=$SPIN_VARIABLE_DATABASE_URL" --variable "api_token=$SPIN_VARIABLE_API_TOKEN" \
-    --variable "ui_password=$SPIN_VARIABLE_UI_PASSWORD" --variable "session_secret=$SPIN_VARIABLE_SESSION_SECRET" \
-    --variable "oidc_client_secret=$IDP_SECRET" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
-    >"$ARTIFACTS/app.log" 2>&1 &
-else
-  # Its own process group (setsid), so the cleanup stops `spin up` and the
-  # `spin trigger http` it starts; component logs stay out of the repo.
-  setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
-    --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
-    >"$ARTIFACTS/app.log" 2>&1 &
-fi
-app_pid=$!
-# Spin compiles the components first: allow up to 3 minutes on a busy machine.
-for _ in $(seq 1 900); do
-  curl -fsS "$MTH_URL/health" >/dev/null 2>&1 && break
-  if ! kill -0 "$app_pid" 2>/dev/null; then
-    cat "$ARTIFACTS/app.log" >&2
-    die "the app exited during start-up"
+# Starts the app (app_pid) and waits until it answers /health.
+start_app() {
+  say "Starting the app on $MTH_URL under $HOST"
+  if [ "$HOST" = runner ]; then
+    target/debug/runner up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
+      --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
+      >>"$ARTIFACTS/app.log" 2>&1 &
+  elif [ "$HOST" = spinkube ]; then
+    # spinkube-node hands the container only the variables given as
+    # --variable, not the SPIN_VARIABLE_* of its own environment: here the
+    # secrets must go on the command line. They are throwaway ones, made for
+    # this run only. (It has no --log-dir: the shim logs to its output.)
+    "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" \
+      --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" \
+      --variable "database_url=$SPIN_VARIABLE_DATABASE_URL" --variable "api_token=$SPIN_VARIABLE_API_TOKEN" \
+      --variable "ui_password=$SPIN_VARIABLE_UI_PASSWORD" --variable "session_secret=$SPIN_VARIABLE_SESSION_SECRET" \
+      --variable "oidc_client_secret=$IDP_SECRET" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
+      >>"$ARTIFACTS/app.log" 2>&1 &
+  else
+    # Its own process group (setsid), so the cleanup stops `spin up` and the
+    # `spin trigger http` it starts; component logs stay out of the repo.
+    setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
+      --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
+      >>"$ARTIFACTS/app.log" 2>&1 &
   fi
-  sleep 0.2
-done
-curl -fsS "$MTH_URL/health" >/dev/null || { cat "$ARTIFACTS/app.log" >&2; die "the app did not answer /health"; }
+  app_pid=$!
+  # Spin compiles the components first: allow up to 3 minutes on a busy machine.
+  for _ in $(seq 1 900); do
+    curl -fsS "$MTH_URL/health" >/dev/null 2>&1 && break
+    if ! kill -0 "$app_pid" 2>/dev/null; then
+      cat "$ARTIFACTS/app.log" >&2
+      die "the app exited during start-up"
+    fi
+    sleep 0.2
+  done
+  curl -fsS "$MTH_URL/health" >/dev/null || { cat "$ARTIFACTS/app.log" >&2; die "the app did not answer /health"; }
+}
+# `kill -USR1 $MTH_APP_SUPERVISOR` (a test): the app stops and starts again,
+# on the same port and database; then a line is added to $MTH_APP_RESTARTS.
+restart_app() {
+  say "Restarting the app"
+  stop_app
+  start_app
+  echo restarted >>"$MTH_APP_RESTARTS"
+}
+export MTH_APP_SUPERVISOR=$$ MTH_APP_RESTARTS="$TMP/restarts"
+: >"$MTH_APP_RESTARTS"
+: >"$ARTIFACTS/app.log"
+start_app
+trap restart_app USR1
 
 export HOST
-"$@"
+# In the background, so that a restart (a trap) runs while it goes on; wait
+# returns early for a trap, and then is waited on again. Its input stays
+# this script's (a background command's would be /dev/null).
+"$@" <&0 &
+command_pid=$!
+while :; do
+  status=0
+  wait "$command_pid" || status=$?
+  kill -0 "$command_pid" 2>/dev/null || break
+done
+command_pid=""
+exit "$status"
+

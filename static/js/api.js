@@ -39,6 +39,39 @@ async function signedInNow() {
   }
 }
 
+/** After a 401 (`error`) for a request that is not a sign-in: false if it
+ *  should be sent once more — it went out with a cookie that was being
+ *  replaced (the board's stream is always out) and, the new cookie having
+ *  arrived, the session is alive; a 401 is answered before anything is
+ *  done. Otherwise the session is over: the page is told (and true).
+ *  `again`: this was already the one repeat. */
+export async function sessionOver(error, again = false) {
+  if (!again) {
+    await renewing;
+    if (await signedInNow()) return false;
+  }
+  error.signedOut = true; // the sign-in dialog says so
+  onSignedOut(error);
+  return true;
+}
+
+/** Opens the change feed's stream (Server-Sent Events, docs/api.md) from
+ *  `after` (none: where the feed ends now); resolves with the response,
+ *  whose body is the stream. Refusals as for `request`. */
+export async function openStream(after, signal, again = false) {
+  const path = after ? `/api/changes?after=${encodeURIComponent(after)}` : '/api/changes';
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: 'text/event-stream' }, credentials: 'same-origin', signal });
+  } catch {
+    throw new ApiError(0, { detail: 'Cannot reach MicroTaskHub.' });
+  }
+  if (response.ok) return response;
+  const error = new ApiError(response.status, await response.json().catch(() => null));
+  if (response.status === 401 && !(await sessionOver(error, again))) return openStream(after, signal, true);
+  throw error;
+}
+
 /** Sends one request. `version`: the version of the thing it changes, as
  *  loaded (`If-Match`), so that a change made meanwhile is not overwritten.
  *  `again`: this is the one repeat of a request refused for its cookie. */
@@ -66,16 +99,9 @@ export async function request(method, path, body, version, again = false) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) {
-      // Sent with a cookie that is being replaced (the board's polls are
-      // always out)? Once the new cookie has arrived, if the session is
-      // alive, send it once more — a 401 is answered before anything is done.
-      if (!again) {
-        await renewing;
-        if (await signedInNow()) return request(method, path, body, version, true);
-      }
-      error.signedOut = true; // the sign-in dialog says so
-      onSignedOut(error);
+    if (response.status === 401 && !SIGN_IN_PATHS.includes(path)
+        && !(await sessionOver(error, again))) {
+      return request(method, path, body, version, true);
     }
     throw error;
   }
@@ -109,7 +135,6 @@ export const api = {
   createTask: (task) => request('POST', '/api/tasks', task),
   updateTask: (id, changes, version) => request('PATCH', `/api/tasks/${id}`, changes, version),
   deleteTask: (id, version) => request('DELETE', `/api/tasks/${id}`, undefined, version),
-  changes: (after) => request('GET', after ? `/api/changes?after=${encodeURIComponent(after)}` : '/api/changes'),
   taskHistory: (id) => request('GET', `/api/tasks/${id}/history?limit=50`),
   comments: (taskId, limit) => request('GET', `/api/tasks/${taskId}/comments?limit=${limit}`),
   addComment: (taskId, body) => request('POST', `/api/tasks/${taskId}/comments`, { body }),

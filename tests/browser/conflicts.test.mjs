@@ -97,16 +97,16 @@ test('a conflict where Cy takes the other person\'s value', async () => {
 });
 
 test('a move from a board that is out of date is not applied, and says why', async () => {
+  // Cy's board does not hear of the admin's move: its change feed's stream
+  // fails, as on a network that drops it (otherwise the board would show
+  // the move within a second, and the race would be the test's). Cut before
+  // the page loads, so no stream opened earlier can still bring news.
+  await cy.route('**/api/changes*', (route) => route.abort('internetdisconnected'));
+  const cut = cy.waitForEvent('requestfailed', (request) => request.url().includes('/api/changes'));
   await cy.reload();
   const card = cy.locator('.card', { hasText: 'Admin renames it' });
   await card.waitFor();
-  // Cy's board does not hear of the admin's move: its polls of the change
-  // feed fail, as on a network that drops them (otherwise the board would
-  // show the move within a second, and the race would be the test's).
-  await cy.route('**/api/changes*', (route) => route.abort('internetdisconnected'));
-  // Polls go one after another: once one has failed, none sent earlier can
-  // still bring news.
-  await cy.waitForEvent('requestfailed', (request) => request.url().includes('/api/changes'));
+  await cut;
   try {
     // The admin moves it to done; Cy's board still shows it in To do.
     await call('PATCH', `/api/tasks/${ids.task}`, { status: 'done' });

@@ -1,11 +1,13 @@
 // Live updates (issue 21): two people in two browser contexts; what one does
 // shows on the other's open board and team page within a few seconds,
-// without a reload (the pages poll the change feed, GET /api/changes).
+// without a reload (the pages follow the change feed's stream, GET
+// /api/changes), also after the app restarts.
 // No sleeps: each check waits for the DOM to show the change. Its own
 // person (LEE) and task.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { emailOf, signedInPerson, startSignedIn } from './stack.mjs';
 
 const LEE = { full_name: 'Lee Live', email: emailOf('lee', 'live') };
@@ -70,4 +72,28 @@ test('a deleted task leaves the other\'s board', async () => {
   await call('DELETE', `/api/tasks/${ids.task}`);
   await lee.locator('.card', { hasText: 'Ship the live board today' }).waitFor({ state: 'detached', ...SOON });
   ids.task = null;
+});
+
+test('after the app restarts, both open boards catch up without a reload', async (t) => {
+  // scripts/with-app.sh restarts the app on a signal (same port, same
+  // database); its engine's start-up (compiling the components) can take a
+  // while on a loaded machine.
+  const supervisor = Number(process.env.MTH_APP_SUPERVISOR);
+  const restarts = process.env.MTH_APP_RESTARTS;
+  if (!supervisor || !restarts) return t.skip('not started by scripts/with-app.sh');
+  const before = readFileSync(restarts, 'utf8');
+  process.kill(supervisor, 'SIGUSR1');
+  const deadline = Date.now() + 180_000;
+  while (readFileSync(restarts, 'utf8') === before) {
+    assert.ok(Date.now() < deadline, 'the app did not come back within 3 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  // Both pages' streams broke with the app; each reconnects from its
+  // cursor and shows what is changed now.
+  const id = (await call('POST', '/api/tasks', { title: 'Made after the restart', assignee_id: ids.lee })).id;
+  await lee.locator('.card', { hasText: 'Made after the restart' }).waitFor(SOON);
+  await admin.locator('.card', { hasText: 'Made after the restart' }).waitFor(SOON);
+  assert.equal(await admin.evaluate(() => window.notReloaded), true, 'the admin\'s page was not reloaded');
+  await call('PATCH', `/api/tasks/${id}`, { status: 'done' });
+  await call('DELETE', `/api/tasks/${id}`);
 });

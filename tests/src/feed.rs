@@ -22,16 +22,20 @@ pub async fn poll_on(
     let response = app.browse(Method::GET, &path, cookie, None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let feed = body(response).await;
-    let changes = feed["changes"]
+    (changes_of(&feed), feed)
+}
+
+/// The changes of one answer (or event) as (entity, id, action).
+fn changes_of(feed: &Value) -> Vec<(String, String, String)> {
+    feed["changes"]
         .as_array()
-        .unwrap()
+        .expect("an answer of the feed has changes")
         .iter()
         .map(|c| {
             let s = |k: &str| c[k].as_str().unwrap().to_owned();
             (s("entity"), s("id"), s("action"))
         })
-        .collect();
-    (changes, feed)
+        .collect()
 }
 
 /// Polls from `cursor`, as a board does, until `want` changes have come (or
@@ -98,5 +102,120 @@ pub async fn settle(team: &Team) {
             "a transaction older than the test kept running for 10 s"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The feed as a board follows it: `GET /api/changes` with `Accept:
+/// text/event-stream`, read event by event.
+pub struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+/// One Server-Sent Event (comments and `retry` dropped).
+#[derive(Debug, Default)]
+pub struct Event {
+    /// The `event:` field; `None` for the feed's own (`message`) events.
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub data: String,
+}
+
+impl Event {
+    /// The changes this event carries, as [`poll`] lists them, and its data.
+    pub fn changes(&self) -> (Vec<(String, String, String)>, Value) {
+        let feed: Value = serde_json::from_str(&self.data).expect("an event's data is JSON");
+        (changes_of(&feed), feed)
+    }
+}
+
+impl Stream {
+    /// Opens the stream of `app` with the session `cookie`, from
+    /// `last_event_id` (as a browser's EventSource resends it) if any.
+    /// Panics unless the answer is a stream.
+    pub async fn open(app: &TestApp, cookie: &str, last_event_id: Option<&str>) -> Self {
+        let response = Self::request(app, cookie, last_event_id).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(header("content-type"), "text/event-stream");
+        assert_eq!(header("cache-control"), "no-store");
+        Stream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The answer to a stream request, unread (reqwest's own client: the
+    /// suites' checks read whole answers, and a stream does not end).
+    pub async fn request(
+        app: &TestApp,
+        cookie: &str,
+        last_event_id: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .get(app.url("/api/changes"))
+            .header("accept", "text/event-stream");
+        if !cookie.is_empty() {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        request.send().await.expect("the stream's request")
+    }
+
+    /// The next event within `within`; `None` once the server has ended the
+    /// stream. Panics when nothing came in time.
+    pub async fn next(&mut self, within: std::time::Duration) -> Option<Event> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = Event::default();
+                let mut fields = false;
+                for line in block.lines() {
+                    let (field, value) = line.split_once(": ").unwrap_or((line, ""));
+                    match field {
+                        "event" => event.name = Some(value.to_owned()),
+                        "id" => event.id = Some(value.to_owned()),
+                        "data" => event.data.push_str(value),
+                        _ => continue, // a comment (keep-alive) or `retry`
+                    }
+                    fields = true;
+                }
+                if fields {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no event within {within:?}"))
+                .expect("the stream breaks off");
+            match chunk {
+                Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                None => return None,
+            }
+        }
+    }
+
+    /// Reads events until `want` changes have come (10 s at most, see
+    /// [`poll_until`]); returns them and the last event's id.
+    pub async fn changes(&mut self, want: usize) -> (Vec<(String, String, String)>, String) {
+        let (mut all, mut id) = (Vec::new(), String::new());
+        while all.len() < want {
+            let event = self
+                .next(std::time::Duration::from_secs(10))
+                .await
+                .expect("the stream goes on");
+            assert_eq!(event.name, None, "{event:?}");
+            let (changes, feed) = event.changes();
+            assert_eq!(feed["reset"], false);
+            assert!(!changes.is_empty(), "an event with nothing new: {event:?}");
+            id = event.id.clone().expect("every event has an id");
+            assert_eq!(feed["cursor"], id.as_str());
+            all.extend(changes);
+        }
+        (all, id)
     }
 }

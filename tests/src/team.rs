@@ -28,6 +28,19 @@ impl Team {
         Self::with(TestApp::spawn().await).await
     }
 
+    /// Another instance of the team's app (another pod) on the same
+    /// database, with the same secrets.
+    pub async fn another_instance(&self) -> TestApp {
+        let app = &self.app;
+        TestApp::spawn_with(|o| {
+            o.set("database_url", app.database_url.clone())
+                .set("session_secret", app.session_secret.clone())
+                .set("ui_password", app.ui_password.clone())
+                .set("api_token", app.api_token.clone());
+        })
+        .await
+    }
+
     /// The team in an app started with options of the test's choosing.
     pub async fn with(app: TestApp) -> Self {
         let admin = app.session_cookie().await;

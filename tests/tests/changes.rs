@@ -216,18 +216,6 @@ async fn pruned_changes_reset_the_cursors_behind_them() {
     assert_ne!(first, second);
 }
 
-/// Another instance of the team's app (another pod) on the same database.
-async fn another_instance(team: &Team) -> TestApp {
-    let app = &team.app;
-    TestApp::spawn_with(|o| {
-        o.set("database_url", app.database_url.clone())
-            .set("session_secret", app.session_secret.clone())
-            .set("ui_password", app.ui_password.clone())
-            .set("api_token", app.api_token.clone());
-    })
-    .await
-}
-
 /// One poll of `app`'s feed as the admin: the changes and the next cursor.
 async fn poll_at(
     app: &TestApp,
@@ -243,7 +231,7 @@ async fn poll_at(
 async fn a_board_on_another_instance_sees_each_change_and_resumes_after_a_restart() {
     let team = Team::new().await;
     let start = head(&team).await;
-    let other = another_instance(&team).await;
+    let other = team.another_instance().await;
 
     // A change made through one instance, polled from the other.
     let first = team.task_for(&team.member_id, "todo").await;
@@ -257,7 +245,7 @@ async fn a_board_on_another_instance_sees_each_change_and_resumes_after_a_restar
     other.shutdown().await;
     let second = team.task_for(&team.member_id, "todo").await;
     poll_until(&team, &cursor, 1).await;
-    let restarted = another_instance(&team).await;
+    let restarted = team.another_instance().await;
     let (changes, next) = poll_at(&restarted, &team, &cursor).await;
     assert_eq!(changes, [entry("task", &second, "created")]);
     let (again, _) = poll_at(&restarted, &team, &next).await;

@@ -1,15 +1,19 @@
 //! The change feed (`changes`, migration 0009_change_feed): what every open
-//! board polls, `GET /api/changes?after=<cursor>`. Triggers write it; this
-//! module only reads it, one bounded statement per poll (the session check
-//! included), and holds no connection between polls (nor any response open: Spin 3.6 has no inbound
-//! WebSockets, and a streamed answer would hold an instance per board).
+//! board follows, `GET /api/changes?after=<cursor>` (a poll) or as a stream
+//! ([`crate::live`]). Triggers write it; this module only reads it, one
+//! bounded statement per read (the session check included), and holds no
+//! connection between reads.
 
 use mth_accounts::sessions;
 use mth_accounts::signin::signed_out;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db};
 use serde::Serialize;
+use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
+
+/// Where the feed is served.
+pub const PATH: &str = "/api/changes";
 
 /// At most this many changes per answer; a browser further behind is told to
 /// reload everything (`reset`), which is cheaper than replaying them.
@@ -40,9 +44,15 @@ impl Cursor {
     }
 }
 
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.tx, self.id)
+    }
+}
+
 impl Serialize for Cursor {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{}.{}", self.tx, self.id))
+        s.collect_str(self)
     }
 }
 
@@ -92,54 +102,60 @@ mth_shared::from_row!(Row {
     action
 });
 
-// The snapshot's xmin: every transaction older has ended, so rows below it
-// are final (see the migration). xmax: the next transaction id; a cursor at
-// or past it is not of this database (restored, or made up).
-const HORIZON: &str = "SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, \
-                       pg_snapshot_xmax(s)::text::bigint AS xmax \
-                       FROM pg_current_snapshot() AS s";
-
-/// The statement of a poll: for a live session only (`live`, the session's
-/// condition), the horizon's xmax and the pruning watermark (table
-/// `changes_pruned`), with the final rows (`tx < xmin`) that match
-/// `condition`, in `order`, at most `limit` (one row of NULLs when none).
-/// One statement: an idle page costs one indexed query a second.
-fn poll_sql(live: &str, condition: &str, order: &str, limit: &str) -> String {
-    format!(
-        "WITH h AS ({HORIZON}) \
-         SELECT h.xmax, COALESCE(p.tx, 0) AS pruned_tx, COALESCE(p.id, 0) AS pruned_id, \
-           c.tx, c.id, c.entity, c.entity_id, c.action \
-         FROM h LEFT JOIN changes_pruned p ON true \
-         LEFT JOIN LATERAL (SELECT tx, id, entity, entity_id, action FROM changes \
-           WHERE {condition} AND tx < h.xmin ORDER BY {order} LIMIT {limit}) c ON true \
-         WHERE {live}"
-    )
+/// Whose read it is, and whether the statement checks their session.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader<'a> {
+    /// The browser whose session cookie value this is: the statement
+    /// returns nothing unless the session is live (a poll, a stream's
+    /// opening, and a stream every few seconds: [`crate::live`]).
+    Session(&'a str),
+    /// A stream whose session was found live moments ago: the feed alone.
+    CheckedStream,
 }
 
-/// The changes after `after` for the browser whose session cookie value
-/// is `session`, or (without a cursor) none and the head; 401 when the
-/// session is not live. The session's idle clock is left alone (see
-/// [`sessions::live_sql`]).
-pub fn read(db: &Db, session: &str, after: Option<Cursor>) -> Result<Feed, ApiError> {
-    let Some(after) = after else {
-        return head(db, session);
-    };
-    let [digest, idle] = sessions::live_params(session);
-    let rows: Vec<Row> = db::all(db.query(
-        &poll_sql(
-            &sessions::live_sql(4),
-            "(tx, id) > ($1, $2)",
-            "tx, id",
-            "$3",
+/// The statement of a read: the function of migration
+/// 0012_change_feed_reader (its plan kept per connection), which returns
+/// the horizon's xmax, the pruning watermark and the final changes after
+/// the cursor (one row of NULL changes when none) — for a `Session` reader
+/// only while the session is live (`WHERE` the accounts crate's condition).
+/// One statement: an idle page costs one indexed query a second.
+fn read_sql(reader: Reader<'_>) -> String {
+    match reader {
+        Reader::Session(_) => format!(
+            "SELECT f.* FROM change_feed($1, $2, $3) AS f WHERE {}",
+            sessions::live_sql(4)
         ),
-        &[
-            after.tx.into(),
-            after.id.into(),
-            (PAGE + 1).into(),
-            digest,
-            idle,
-        ],
-    )?)?;
+        Reader::CheckedStream => "SELECT * FROM change_feed($1, $2, $3)".to_owned(),
+    }
+}
+
+/// Runs the read: after `after`, at most `limit` changes; without a
+/// cursor, the newest change. No row: the session is not live.
+fn rows(
+    db: &Db,
+    reader: Reader<'_>,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<Row>, ApiError> {
+    let (tx, id) = match after {
+        Some(after) => (after.tx.into(), after.id.into()),
+        None => (ParameterValue::DbNull, ParameterValue::DbNull),
+    };
+    let mut params = vec![tx, id, limit.into()];
+    if let Reader::Session(value) = reader {
+        params.extend(sessions::live_params(value));
+    }
+    db::all(db.query(&read_sql(reader), &params)?)
+}
+
+/// The changes after `after` for `reader`, or (without a cursor) none and
+/// the head; 401 when a `Session` reader's session is not live. The
+/// session's idle clock is left alone (see [`sessions::live_sql`]).
+pub fn read(db: &Db, reader: Reader<'_>, after: Option<Cursor>) -> Result<Feed, ApiError> {
+    let Some(after) = after else {
+        return head(db, reader);
+    };
+    let rows = rows(db, reader, Some(after), PAGE + 1)?;
     let Some(first) = rows.first() else {
         return Err(signed_out());
     };
@@ -151,7 +167,7 @@ pub fn read(db: &Db, session: &str, after: Option<Cursor>) -> Result<Feed, ApiEr
     if pruned_past || foreign || changes.len() as i64 > PAGE {
         return Ok(Feed {
             reset: true,
-            ..head(db, session)?
+            ..head(db, reader)?
         });
     }
     Ok(Feed {
@@ -176,12 +192,8 @@ fn change(row: Row) -> Option<(Cursor, Change)> {
 }
 
 /// Where the feed ends now: after its last final change.
-fn head(db: &Db, session: &str) -> Result<Feed, ApiError> {
-    let rows: Vec<Row> = db::all(db.query(
-        &poll_sql(&sessions::live_sql(1), "true", "tx DESC, id DESC", "1"),
-        &sessions::live_params(session),
-    )?)?;
-    let Some(last) = rows.into_iter().next() else {
+fn head(db: &Db, reader: Reader<'_>) -> Result<Feed, ApiError> {
+    let Some(last) = rows(db, reader, None, 1)?.into_iter().next() else {
         return Err(signed_out());
     };
     let cursor = change(last).map_or(Cursor { tx: 0, id: 0 }, |(c, _)| c);

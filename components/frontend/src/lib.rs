@@ -8,19 +8,31 @@
 pub mod assets;
 pub mod changes;
 pub mod gateway;
+pub mod live;
 pub mod openapi;
 pub mod routes;
 pub mod security;
 
 use spin_sdk::http::Response;
 
-/// Handles one request; public so the crate's logic also builds natively.
-pub async fn handle_request(req: mth_shared::incoming::Incoming) -> Response {
+/// Handles one request: the response, and for the change feed's stream
+/// (`live`) what follows its head. Public so the crate's logic also builds
+/// natively.
+pub async fn handle_request(
+    req: mth_shared::incoming::Incoming,
+) -> (Response, Option<live::Follow>) {
     // Behind the ingress, TLS ends there and X-Forwarded-Proto says https.
     let https = security::is_https(req.head());
-    let mut response = mth_shared::serve("frontend", req, routes::handle).await;
+    let (mut response, follow) = if live::wanted(req.head()) {
+        live::serve(req).await
+    } else {
+        (
+            mth_shared::serve("frontend", req, routes::handle).await,
+            None,
+        )
+    };
     security::apply_headers(&mut response, https);
-    response
+    (response, follow)
 }
 
 /// A response's headers as the list wasi-http sends, in a fixed order:
@@ -54,18 +66,32 @@ async fn handle(
     req: spin_sdk::http::IncomingRequest,
     response_out: spin_sdk::http::ResponseOutparam,
 ) {
+    use mth_shared::event_stream::EventStream;
     use spin_sdk::http::{Fields, OutgoingResponse};
     // The body is read under a deadline (`mth_shared::incoming`).
-    let response = handle_request(mth_shared::incoming::read(req)).await;
+    let (response, follow) = handle_request(mth_shared::incoming::read(req)).await;
     let fields = Fields::from_list(&header_list(&response)).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(fields);
     let _ = outgoing.set_status_code(*response.status());
-    if let Err(e) = response_out
-        .set_with_body(outgoing, response.into_body())
-        .await
-    {
-        eprintln!("Could not send the response: {e}");
+    let Some(follow) = follow else {
+        if let Err(e) = response_out
+            .set_with_body(outgoing, response.into_body())
+            .await
+        {
+            eprintln!("Could not send the response: {e}");
+        }
+        return;
+    };
+    // A stream: the head goes out now, the events as they come.
+    let Ok(body) = outgoing.body() else { return };
+    response_out.set(outgoing);
+    let Some(out) = EventStream::new(body) else {
+        return;
+    };
+    if out.send(&response.into_body()) {
+        follow.run(&out);
     }
+    out.finish();
 }
 
 #[cfg(test)]

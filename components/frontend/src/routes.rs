@@ -50,7 +50,7 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Get, "/auth/oidc/callback", Op::OidcCallback),
     Route::new(Method::Get, "/api/openapi.json", Op::OpenApi),
     Route::new(Method::Get, "/api/docs", Op::ApiDocs),
-    Route::new(Method::Get, "/api/changes", Op::Changes),
+    Route::new(Method::Get, changes::PATH, Op::Changes),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -123,13 +123,15 @@ fn serve(
     }
 }
 
-/// `GET /api/changes?after=`: for signed-in browsers; the session is
-/// checked in the feed's own statement, and its idle clock left alone.
+/// `GET /api/changes?after=`, one poll (the stream, `Accept:
+/// text/event-stream`, is [`crate::live`]'s): for signed-in browsers; the
+/// session is checked in the feed's own statement, and its idle clock left
+/// alone.
 fn feed(req: &Request, browser: &Browser<'_>) -> Result<Response, ApiError> {
     let query = Query::parse(req.query(), &["after"])?;
     let after = query.get("after").map(changes::Cursor::parse).transpose()?;
     let session = browser.session_value().ok_or_else(signin::signed_out)?;
-    let feed = changes::read(&Db::connect()?, session, after)?;
+    let feed = changes::read(&Db::connect()?, changes::Reader::Session(session), after)?;
     Ok(no_store(respond::json(200, &feed)))
 }
 

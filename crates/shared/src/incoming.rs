@@ -20,7 +20,7 @@ use wasi::io::streams::StreamError;
 
 use crate::ApiError;
 use crate::body::MAX_BODY_BYTES;
-use crate::outbound::Deadline;
+use crate::deadline::Deadline;
 
 /// How long the body may go without a byte.
 pub const BODY_IDLE: Duration = Duration::from_secs(10);

@@ -18,9 +18,9 @@ use spin_sdk::wit::wasi::http0_2_0::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
     OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
-use wasi::clocks::monotonic_clock;
-use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+use crate::deadline::{Deadline, Expired};
 
 /// What came back.
 #[derive(Debug)]
@@ -49,6 +49,12 @@ pub enum CallError {
     Failed(String),
     /// Not sent, because sending it would be a bug on our side.
     NotSent(String),
+}
+
+impl From<Expired> for CallError {
+    fn from(Expired(limit): Expired) -> Self {
+        CallError::TimedOut(limit)
+    }
 }
 
 impl std::fmt::Display for CallError {
@@ -162,36 +168,6 @@ fn describe(error: &ErrorCode) -> String {
     format!("{error:?}")
 }
 
-/// A point in monotonic time and the timer that fires there.
-pub(crate) struct Deadline {
-    limit: Duration,
-    timer: Pollable,
-}
-
-impl Deadline {
-    pub(crate) fn after(limit: Duration) -> Self {
-        let nanos = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX);
-        let at = monotonic_clock::now().saturating_add(nanos);
-        Self {
-            limit,
-            timer: monotonic_clock::subscribe_instant(at),
-        }
-    }
-
-    /// Blocks until `ready` fires or the deadline passes.
-    pub(crate) fn wait_for(&self, ready: &Pollable) -> Result<(), CallError> {
-        if ready.ready() {
-            return Ok(());
-        }
-        poll(&[ready, &self.timer]);
-        if ready.ready() {
-            Ok(())
-        } else {
-            Err(CallError::TimedOut(self.limit))
-        }
-    }
-}
-
 /// Hands the body to the host. An empty body is only finished: the host may
 /// have completed the request (and dropped its end of the stream) already.
 /// The host closing the stream is not decisive either: it has taken what it
@@ -254,7 +230,9 @@ fn await_response(
         Some(Ok(Ok(response))) => Ok(response),
         // The host's first-byte timeout (the same limit, passed in the
         // options) can fire just before the guest's own timer does.
-        Some(Ok(Err(ErrorCode::ConnectionReadTimeout))) => Err(CallError::TimedOut(deadline.limit)),
+        Some(Ok(Err(ErrorCode::ConnectionReadTimeout))) => {
+            Err(CallError::TimedOut(deadline.limit()))
+        }
         Some(Ok(Err(code))) => Err(failed(describe(&code))),
         Some(Err(())) => Err(failed("the response was already taken")),
         None => Err(failed(

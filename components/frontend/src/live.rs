@@ -1,0 +1,176 @@
+//! `GET /api/changes` with `Accept: text/event-stream`: the change feed as
+//! Server-Sent Events, what every open board listens to.
+//!
+//! Why a stream rather than polls (docs/api.md, Live updates): a poll costs
+//! a fresh instance of this component, a request through the host and an
+//! answer each second per open page; the stream's instance stays and asks
+//! the database once a second ([`TICK`]), one statement
+//! ([`changes::read`], which checks the session too), with no connection
+//! held in between. Its instance is bounded in time ([`LIFETIME`]): the
+//! browser then reconnects from its cursor (`Last-Event-ID`), which also
+//! lets a pod that is shut down hand its boards over. Polls
+//! (`?after=` without the header) stay, for clients that cannot stream.
+
+use std::time::{Duration, Instant};
+
+use mth_accounts::signin::{Browser, signed_out};
+use mth_shared::ApiError;
+use mth_shared::db::Db;
+use mth_shared::deadline::sleep;
+use mth_shared::event_stream::EventStream;
+use mth_shared::incoming::Incoming;
+use mth_shared::query::Query;
+use mth_shared::request::header;
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::changes::{self, Cursor, Feed, Reader};
+use crate::security;
+
+/// How often a stream asks the feed: changes show within about this long.
+pub const TICK: Duration = Duration::from_secs(1);
+/// How long one stream lasts before the browser is asked to reconnect.
+pub const LIFETIME: Duration = Duration::from_secs(300);
+/// A comment line after this long without an event, so that proxies on the
+/// way (and the browser) see the connection is alive.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often the stream checks that its session is still live (besides
+/// after each change to a person): a session ended elsewhere — sign-out,
+/// expiry, a password changed on another device — ends it within this.
+pub const SESSION_CHECK: Duration = Duration::from_secs(5);
+/// How long a browser waits before it reconnects (the SSE `retry` field).
+pub const RETRY_MS: u64 = 1000;
+
+/// Whether `req` asks for the stream rather than one poll.
+pub fn wanted(req: &Request) -> bool {
+    *req.method() == Method::Get
+        && req.path() == changes::PATH
+        && header(req, "accept").is_some_and(|accept| accept.contains("text/event-stream"))
+}
+
+/// What keeps the stream going once its head is sent.
+#[derive(Debug)]
+pub struct Follow {
+    session: String,
+    cursor: Cursor,
+}
+
+/// Answers a stream request as every request is answered (errors as JSON,
+/// logged, with a request id): the head and first event, and what follows
+/// them; or an error (`401` without a live session, `400` for a bad cursor).
+pub async fn serve(req: Incoming) -> (Response, Option<Follow>) {
+    let mut follow = None;
+    let slot = &mut follow;
+    let response = mth_shared::serve("frontend", req, move |req, _ctx| async move {
+        let (response, opened) = open(&req)?;
+        *slot = Some(opened);
+        Ok(response)
+    })
+    .await;
+    (response, follow)
+}
+
+/// Checks the request as a poll would and reads the feed once: the first
+/// event carries the cursor to go on from (the feed's head when the browser
+/// has none, else what changed since its cursor, or `reset`).
+fn open(req: &Request) -> Result<(Response, Follow), ApiError> {
+    let query = Query::parse(req.query(), &["after"])?;
+    // A browser's EventSource resends the last event's id as Last-Event-ID.
+    let after = query
+        .get("after")
+        .or_else(|| header(req, "last-event-id"))
+        .filter(|cursor| !cursor.is_empty())
+        .map(Cursor::parse)
+        .transpose()?;
+    let browser = Browser {
+        req,
+        https: security::is_https(req),
+    };
+    let session = browser.session_value().ok_or_else(signed_out)?;
+    let feed = changes::read(&Db::connect()?, Reader::Session(session), after)?;
+    let mut response = Response::new(200, format!("retry: {RETRY_MS}\n{}", event(&feed)));
+    response.set_header("content-type", "text/event-stream");
+    response.set_header("cache-control", "no-store");
+    // nginx (ingress-nginx) would otherwise buffer the stream.
+    response.set_header("x-accel-buffering", "no");
+    let follow = Follow {
+        session: session.to_owned(),
+        cursor: feed.cursor,
+    };
+    Ok((response, follow))
+}
+
+/// One event: the answer a poll would give, with its cursor as the id.
+fn event(feed: &Feed) -> String {
+    let data = serde_json::to_string(feed).unwrap_or_default();
+    format!("id: {}\ndata: {data}\n\n", feed.cursor)
+}
+
+/// What tells the browser that its session has ended (it then checks, and
+/// shows the sign-in).
+const SIGNED_OUT: &[u8] = b"event: signed-out\ndata: {}\n\n";
+
+impl Follow {
+    /// Sends each change as it becomes final, until the browser leaves, the
+    /// session ends or [`LIFETIME`] is up.
+    pub fn run(mut self, out: &EventStream) {
+        let started = Instant::now();
+        let mut last_sent = Instant::now();
+        let mut checked = Some(Instant::now());
+        while started.elapsed() < LIFETIME {
+            sleep(TICK);
+            if !out.open() {
+                return;
+            }
+            let reader = match checked {
+                Some(at) if at.elapsed() < SESSION_CHECK => Reader::CheckedStream,
+                _ => Reader::Session(&self.session),
+            };
+            // The connection is back in the pool before the next sleep.
+            let read = Db::connect().and_then(|db| changes::read(&db, reader, Some(self.cursor)));
+            if matches!(reader, Reader::Session(_)) && read.is_ok() {
+                checked = Some(Instant::now());
+            }
+            let sent = match read {
+                Ok(feed) if feed.reset || !feed.changes.is_empty() => {
+                    self.cursor = feed.cursor;
+                    // A person changed (deactivated?): check at the next tick.
+                    if feed.reset || feed.changes.iter().any(|c| c.entity == "user") {
+                        checked = None;
+                    }
+                    out.send(event(&feed).as_bytes())
+                }
+                Ok(_) if last_sent.elapsed() >= KEEP_ALIVE => out.send(b": keep-alive\n\n"),
+                Ok(_) => continue,
+                Err(error) if error.status == 401 => {
+                    out.send(SIGNED_OUT);
+                    return;
+                }
+                // The database is away for now: the next tick tries again
+                // from the same cursor, so nothing is missed.
+                Err(_) => continue,
+            };
+            if !sent {
+                return;
+            }
+            last_sent = Instant::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_names_its_cursor() {
+        let feed = Feed {
+            cursor: Cursor::parse("7.42").unwrap(),
+            reset: false,
+            changes: Vec::new(),
+        };
+        assert_eq!(
+            event(&feed),
+            "id: 7.42\ndata: {\"cursor\":\"7.42\",\"reset\":false,\"changes\":[]}\n\n"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The change feed as a stream (issue 21): `GET /api/changes` with
+//! `Accept: text/event-stream` sends each change as a Server-Sent Event as
+//! soon as it is final, resumes from `Last-Event-ID` without missing or
+//! repeating one, and ends when the session does. What is in the feed is
+//! `changes.rs`'s; this file checks how it travels.
+
+use std::time::Duration;
+
+use api_tests::feed::{Stream, entry, head, settle};
+use api_tests::team::Team;
+use api_tests::{detail, id};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// Long enough for a change to become final on the suite's shared cluster
+/// (see `feed::settle`) and for a loaded machine.
+const SOON: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn a_stream_sends_each_change_as_it_comes_and_first_where_the_feed_ends() {
+    let team = Team::new().await;
+    let start = head(&team).await;
+    let mut stream = Stream::open(&team.app, &team.admin, None).await;
+    // The first event: no changes, the cursor to go on from.
+    let opened = stream.next(SOON).await.expect("a first event");
+    let (changes, feed) = opened.changes();
+    assert!(changes.is_empty());
+    assert_eq!(feed["reset"], false);
+    assert_eq!(opened.id.as_deref(), feed["cursor"].as_str());
+    assert_eq!(
+        feed["cursor"],
+        start.as_str(),
+        "nothing changed since the head"
+    );
+
+    let task = team.task_for(&team.member_id, "todo").await;
+    let moved = team
+        .as_member(
+            Method::PATCH,
+            &format!("/api/tasks/{task}"),
+            Some(&json!({"status": "in_progress"})),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let person = team.app.create_user("streamed@example.com").await;
+    let (changes, _) = stream.changes(3).await;
+    assert_eq!(
+        changes,
+        [
+            entry("task", &task, "created"),
+            entry("task", &task, "changed"),
+            entry("user", id(&person), "created"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_reconnecting_stream_resumes_from_its_last_event_id() {
+    let team = Team::new().await;
+    let mut stream = Stream::open(&team.app, &team.admin, None).await;
+    let first = team.task_for(&team.member_id, "todo").await;
+    stream.next(SOON).await.expect("a first event");
+    let (changes, last_id) = stream.changes(1).await;
+    assert_eq!(changes, [entry("task", &first, "created")]);
+
+    // The connection drops; a change is made meanwhile; the browser comes
+    // back with the last id it saw: exactly that change, nothing repeated.
+    drop(stream);
+    let second = team.task_for(&team.member_id, "todo").await;
+    settle(&team).await;
+    let mut back = Stream::open(&team.app, &team.admin, Some(&last_id)).await;
+    let resumed = back.next(SOON).await.expect("a first event");
+    let (changes, feed) = resumed.changes();
+    assert_eq!(changes, [entry("task", &second, "created")]);
+    assert_eq!(feed["reset"], false);
+
+    // A cursor from another database (or made up, but well-formed): reset,
+    // and the cursor to go on from.
+    let mut foreign = Stream::open(&team.app, &team.admin, Some("999999999999.1")).await;
+    let (changes, feed) = foreign.next(SOON).await.unwrap().changes();
+    assert_eq!((feed["reset"].as_bool(), changes.len()), (Some(true), 0));
+}
+
+#[tokio::test]
+async fn a_stream_from_another_instance_resumes_after_that_instance_restarts() {
+    let team = Team::new().await;
+    let other = team.another_instance().await;
+    let mut stream = Stream::open(&other, &team.admin, None).await;
+    stream.next(SOON).await.expect("a first event");
+    // A change made through one instance comes down the other's stream.
+    let first = team.task_for(&team.member_id, "todo").await;
+    let (changes, last_id) = stream.changes(1).await;
+    assert_eq!(changes, [entry("task", &first, "created")]);
+
+    // That instance goes away (a restart, a pod replaced) with the stream
+    // open; a change is made meanwhile; the board reconnects, once it is
+    // back, from its last id: exactly that change.
+    other.shutdown().await;
+    drop(stream);
+    let second = team.task_for(&team.member_id, "todo").await;
+    settle(&team).await;
+    let restarted = team.another_instance().await;
+    let mut back = Stream::open(&restarted, &team.admin, Some(&last_id)).await;
+    let (changes, _) = back.next(SOON).await.expect("a first event").changes();
+    assert_eq!(changes, [entry("task", &second, "created")]);
+}
+
+#[tokio::test]
+async fn the_stream_ends_with_the_session_and_refuses_strangers() {
+    let team = Team::new().await;
+    let mut stream = Stream::open(&team.app, &team.member, None).await;
+    stream.next(SOON).await.expect("a first event");
+    let out = team.as_member(Method::POST, "/auth/logout", None).await;
+    assert!(out.status().is_success(), "{}", out.status());
+    let ended = stream.next(SOON).await.expect("a last event");
+    assert_eq!(ended.name.as_deref(), Some("signed-out"));
+    assert!(stream.next(SOON).await.is_none(), "then the stream ends");
+
+    // Without a live session, or with a cursor that is not one: refused, as
+    // JSON, before any stream starts.
+    for (cookie, cursor, status) in [
+        ("", None, StatusCode::UNAUTHORIZED),
+        (team.member.as_str(), None, StatusCode::UNAUTHORIZED),
+        (
+            team.admin.as_str(),
+            Some("not-a-cursor"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let refused = Stream::request(&team.app, cookie, cursor).await;
+        assert_eq!(refused.status(), status);
+        assert_eq!(
+            refused.headers()["content-type"].to_str().unwrap(),
+            "application/json"
+        );
+        let _ = detail(refused, status).await;
+    }
+}
