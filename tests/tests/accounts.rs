@@ -529,12 +529,12 @@ async fn a_members_change_racing_a_reassignment_away_from_them_is_refused() {
         ))
         .await;
     let reassign = tokio::spawn(send(&team.admin, json!({"assignee_id": team.admin_id})));
-    app.wait_until_blocked("UPDATE tasks", 1).await;
+    app.wait_until_blocked("WITH t AS (UPDATE tasks", 1).await;
     let change = tokio::spawn(send(
         &team.member,
         json!({"status": "done", "title": "Mine"}),
     ));
-    app.wait_until_blocked("UPDATE tasks", 2).await;
+    app.wait_until_blocked("WITH t AS (UPDATE tasks", 2).await;
     held.commit().await;
 
     let reassigned = reassign.await.unwrap().unwrap();
