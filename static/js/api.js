@@ -47,8 +47,14 @@ async function signedInNow() {
  *  `again`: this was already the one repeat. */
 export async function sessionOver(error, again = false) {
   if (!again) {
-    await renewing;
-    if (await signedInNow()) return false;
+    // A sign-in may start while the check is out (the check then went
+    // with the old cookie, or none): check again once it has answered.
+    for (;;) {
+      const pending = renewing;
+      await pending;
+      if (await signedInNow()) return false;
+      if (renewing === pending) break;
+    }
   }
   error.signedOut = true; // the sign-in dialog says so
   onSignedOut(error);
