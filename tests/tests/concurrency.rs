@@ -131,11 +131,13 @@ async fn a_delete_and_a_create_for_one_user_race_either_way_without_an_orphan() 
             let delete = tokio::spawn(delete);
             app.wait_until_blocked("DELETE FROM users", 1).await;
             let create = tokio::spawn(create);
-            app.wait_until_blocked("WITH t AS (INSERT INTO tasks", 1).await;
+            app.wait_until_blocked("WITH t AS (INSERT INTO tasks", 1)
+                .await;
             (delete, create)
         } else {
             let create = tokio::spawn(create);
-            app.wait_until_blocked("WITH t AS (INSERT INTO tasks", 1).await;
+            app.wait_until_blocked("WITH t AS (INSERT INTO tasks", 1)
+                .await;
             let delete = tokio::spawn(delete);
             app.wait_until_blocked("DELETE FROM users", 1).await;
             (delete, create)
