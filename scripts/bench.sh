@@ -611,8 +611,8 @@ ${HOST_LIST}, on the API benchmark's database and seed. First the boards
 alone for $IDLE_SECONDS s: streams open at the end, transactions PostgreSQL counted
 per second in the app's database (\`xact_commit + xact_rollback\`; each stream
 sends one statement a second, which the server counts three times: Spin's
-pool resets the connection at each checkout — \\`CLOSE ALL; … DISCARD
-SEQUENCES\\` — and the client prepares, then executes), CPU time of the
+pool resets the connection at each checkout — \`CLOSE ALL; … DISCARD
+SEQUENCES\` — and the client prepares, then executes), CPU time of the
 host process and of PostgreSQL (all its processes), and the host process's
 RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
 without and with the boards open. All boards share one session (a check

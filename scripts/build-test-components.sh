@@ -3,7 +3,7 @@
 # wasm32-wasip2 in release mode, into the shared target directory where the
 # runner's tests look for them:
 #   target/wasm32-wasip2/release/runner_probe.wasm
-#   target/wasm32-wasip2/release/runner_uses_kv.wasm
+#   target/wasm32-wasip2/release/runner_uses_sqlite.wasm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +13,9 @@ fi
 
 cargo build --release --target wasm32-wasip2 \
     -p runner-probe \
-    -p runner-uses-kv
+    -p runner-uses-sqlite
 
-for wasm in runner_probe runner_uses_kv; do
+for wasm in runner_probe runner_uses_sqlite; do
     test -f "target/wasm32-wasip2/release/${wasm}.wasm" || {
         echo "missing target/wasm32-wasip2/release/${wasm}.wasm" >&2
         exit 1

@@ -12,6 +12,7 @@ use crate::allowed_hosts::AllowedHosts;
 use crate::config::RunnerConfig;
 use crate::incoming_http::{AppInfo, HttpTrigger, Prepared};
 use crate::instance::{self, ComponentConfig};
+use crate::key_value::{KvConfig, KvStores};
 use crate::manifest::LoadedManifest;
 use crate::outbound_http::OutboundHttpConfig;
 use crate::postgres::{PgConfig, PgPools};
@@ -38,6 +39,7 @@ impl App {
         let engine = engine::shared()?;
         let linker = instance::linker(&engine)?;
         let pg_pools = Arc::new(PgPools::default());
+        let kv_stores = Arc::new(KvStores::default());
 
         let mut components = HashMap::new();
         let mut descriptions = HashMap::new();
@@ -55,6 +57,7 @@ impl App {
                 .map(|t| vars.expand(t))
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("component '{id}': allowed_outbound_hosts"))?;
+            let key_value = Arc::new(KvConfig::new(id, &def.key_value_stores, kv_stores.clone())?);
             let allowed_hosts = AllowedHosts::parse(&hosts)
                 .with_context(|| format!("component '{id}': allowed_outbound_hosts"))?;
 
@@ -84,6 +87,7 @@ impl App {
                     allowed_hosts,
                     pools: pg_pools.clone(),
                 }),
+                key_value,
             };
             components.insert(id.clone(), Prepared::new(pre, config, id, &path)?);
         }

@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::files::{self, Mount};
+use crate::key_value::{self, KvConfig, KvInstance};
 use crate::outbound_http::{LocalRequests, OutboundHttp, OutboundHttpConfig};
 use crate::postgres::{self, PgConfig, PgInstance};
 use crate::variables::{self, ComponentVariables};
@@ -20,6 +21,7 @@ pub struct ComponentConfig {
     pub variables: ComponentVariables,
     pub outbound_http: Arc<OutboundHttpConfig>,
     pub postgres: Arc<PgConfig>,
+    pub key_value: Arc<KvConfig>,
 }
 
 /// The `T` of `Store<T>`: one per request.
@@ -29,6 +31,7 @@ pub struct StoreState {
     table: ResourceTable,
     outbound: OutboundHttp,
     postgres: PgInstance,
+    key_value: KvInstance,
     component: Arc<ComponentConfig>,
 }
 
@@ -51,6 +54,7 @@ impl StoreState {
             table: ResourceTable::new(),
             outbound: OutboundHttp::new(component.outbound_http.clone(), local),
             postgres: PgInstance::new(component.postgres.clone()),
+            key_value: KvInstance::new(component.key_value.clone()),
             component: component.clone(),
         })
     }
@@ -83,6 +87,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<StoreState>> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     postgres::add_to_linker(&mut linker, |s| &mut s.postgres)?;
     variables::add_to_linker(&mut linker, |s| &s.component.variables)?;
+    key_value::add_to_linker(&mut linker, |s| &mut s.key_value)?;
     Ok(linker)
 }
 
@@ -98,8 +103,8 @@ pub fn instantiate_pre(
         anyhow::anyhow!(
             "component '{id}' ({}) cannot be run: {e:#}\n\
              This runner provides WASI 0.2 (cli, clocks, random, io, filesystem, sockets), \
-             wasi:http 0.2 (incoming-handler, outgoing-handler), spin:postgres/postgres@4.0.0 \
-             and fermyon:spin/variables@2.0.0.",
+             wasi:http 0.2 (incoming-handler, outgoing-handler), spin:postgres/postgres@4.0.0, \
+             fermyon:spin/variables@2.0.0 and fermyon:spin/key-value@2.0.0 (the `default` store).",
             path.display()
         )
     })

@@ -2,8 +2,9 @@
 //!
 //! It executes an application from its `spin.toml` the way `spin up` does
 //! (routing, Spin's request headers, variables, `files`, allowed outbound
-//! hosts, service chaining, `spin:postgres@4.0.0`), for machines where the
-//! Spin CLI cannot be installed. Start it in-process with [`start`].
+//! hosts, service chaining, `spin:postgres@4.0.0`, the `default` key-value
+//! store), for machines where the Spin CLI cannot be installed. Start it
+//! in-process with [`start`].
 
 mod allowed_hosts;
 mod app;
@@ -14,6 +15,7 @@ mod engine;
 mod files;
 mod incoming_http;
 mod instance;
+mod key_value;
 mod manifest;
 mod outbound_http;
 mod postgres;

@@ -91,6 +91,8 @@ pub struct ComponentDef {
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
+    pub key_value_stores: Vec<String>,
+    #[serde(default)]
     pub environment: BTreeMap<String, String>,
     pub build: Option<BuildDef>,
 }
@@ -233,9 +235,9 @@ source = "a.wasm"
 
     #[test]
     fn unknown_component_field_is_named() {
-        let text = format!("{MINIMAL}key_value_stores = [\"default\"]\n");
+        let text = format!("{MINIMAL}sqlite_databases = [\"default\"]\n");
         let err = format!("{:#}", parse(&text).unwrap_err());
-        assert!(err.contains("key_value_stores"), "{err}");
+        assert!(err.contains("sqlite_databases"), "{err}");
     }
 
     #[test]

@@ -302,18 +302,50 @@ async fn missing_import_fails_at_start_up_naming_it() {
         .err()
         .expect("must not start");
     let err = format!("{err:#}");
-    assert!(err.contains("kv-user"), "{err}");
-    assert!(err.contains("key-value"), "{err}");
+    assert!(err.contains("sqlite-user"), "{err}");
+    assert!(err.contains("sqlite"), "{err}");
 }
 
 #[tokio::test]
-async fn unknown_manifest_field_fails_at_start_up_naming_it() {
+async fn the_default_store_is_shared_by_instances_and_components_that_list_it() {
+    let app = start_app(&[]).await;
+    assert_eq!(
+        probe(app.addr(), "/", "kv-get:default:colour").await,
+        serde_json::json!({ "ok": null })
+    );
+    assert_eq!(
+        probe(app.addr(), "/", "kv-set:default:colour=teal").await,
+        serde_json::json!({ "ok": "set" })
+    );
+    // Another instance of another component ("api") that lists the store.
+    assert_eq!(
+        probe(app.addr(), "/api/x", "kv-get:default:colour").await,
+        serde_json::json!({ "ok": "teal" })
+    );
+    // "exact" does not list it; no other label exists.
+    let denied = probe(app.addr(), "/api/exact", "kv-get:default:colour").await;
+    assert_eq!(denied["err"], "Error::AccessDenied", "{denied}");
+    let other = probe(app.addr(), "/", "kv-get:other:colour").await;
+    assert_eq!(other["err"], "Error::AccessDenied", "{other}");
+    app.shutdown().await;
+
+    // A store lives as long as its app.
+    let again = start_app(&[]).await;
+    assert_eq!(
+        probe(again.addr(), "/", "kv-get:default:colour").await,
+        serde_json::json!({ "ok": null })
+    );
+    again.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_store_label_other_than_default_fails_at_start_up_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(common::fixtures().join("exact-only.toml"))
         .unwrap()
         .replace(
             "source = \"",
-            "key_value_stores = [\"default\"]\nsource = \"",
+            "key_value_stores = [\"sessions\"]\nsource = \"",
         );
     let path = dir.path().join("spin.toml");
     std::fs::write(&path, text).unwrap();
@@ -323,6 +355,7 @@ async fn unknown_manifest_field_fails_at_start_up_naming_it() {
         "{:#}",
         runner::start(cfg).await.err().expect("must not start")
     );
+    assert!(err.contains("'sessions'"), "{err}");
     assert!(err.contains("key_value_stores"), "{err}");
 }
 

@@ -136,3 +136,71 @@ async fn the_stream_ends_with_the_session_and_refuses_strangers() {
         let _ = detail(refused, status).await;
     }
 }
+
+/// Open boards share their reads of the feed: one stream a moment reads it
+/// for every stream of the process (components/frontend/src/feed_tail.rs),
+/// besides each checking its session every few seconds. So many idle
+/// boards cost far fewer reads than one per board and second — the most
+/// issue 21 allows a single board. Counted by PostgreSQL itself: calls of
+/// the feed's function (migration 0012), tracked on an instance whose
+/// connections are all new.
+#[tokio::test]
+async fn open_boards_share_their_reads_of_the_feed() {
+    const BOARDS: usize = 20;
+    const OPEN_FOR: Duration = Duration::from_secs(6);
+    let team = Team::new().await;
+    let db = team.app.db().await;
+    db.batch_execute(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET track_functions = ''pl''', \
+         current_database()); END $$",
+    )
+    .await
+    .unwrap();
+    let other = team.another_instance().await;
+    let mut streams = Vec::new();
+    for _ in 0..BOARDS {
+        streams.push(Stream::open(&other, &team.admin, None).await);
+    }
+    for stream in &mut streams {
+        stream.next(SOON).await.expect("a first event");
+    }
+    let opened = std::time::Instant::now();
+    tokio::time::sleep(OPEN_FOR).await;
+    // Each board still hears of a change.
+    let task = team.task_for(&team.member_id, "todo").await;
+    for stream in &mut streams {
+        let (changes, _) = stream.changes(1).await;
+        assert_eq!(changes, [entry("task", &task, "created")]);
+    }
+    let seconds = opened.elapsed().as_secs_f64();
+    drop(streams);
+    // Its connections end with it, and report their counts as they go.
+    other.shutdown().await;
+    let mut calls = -1;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now: i64 = db
+            .query_one(
+                "SELECT COALESCE(sum(calls), 0)::bigint FROM pg_stat_user_functions \
+                 WHERE funcname = 'change_feed'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if now == calls {
+            break;
+        }
+        calls = now;
+    }
+    // One read each to open; then fewer than one per board and second.
+    let bound = BOARDS as f64 * (1.0 + seconds);
+    assert!(
+        (calls as f64) < bound,
+        "{calls} reads of the feed by {BOARDS} boards in {seconds:.1} s (bound {bound:.0})"
+    );
+    assert!(
+        calls >= BOARDS as i64,
+        "each opening read the feed: {calls}"
+    );
+}

@@ -8,7 +8,7 @@ use mth_accounts::sessions;
 use mth_accounts::signin::signed_out;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
 
@@ -20,8 +20,9 @@ pub const PATH: &str = "/api/changes";
 pub const PAGE: i64 = 100;
 
 /// A position in the feed: after the change of transaction `tx` with id
-/// `id`. On the wire `"<tx>.<id>"`; `0.0` is before everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `id`. On the wire `"<tx>.<id>"`; `0.0` is before everything. Ordered as
+/// the feed is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cursor {
     tx: i64,
     id: i64,
@@ -56,7 +57,14 @@ impl Serialize for Cursor {
     }
 }
 
-#[derive(Debug, Serialize)]
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Cursor::parse(&raw).map_err(|_| serde::de::Error::custom("not a cursor"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// `task`, `user`, `comment` (migration 0010_task_comments) or `label` (0011_labels).
     pub entity: String,
@@ -155,6 +163,32 @@ pub fn read(db: &Db, reader: Reader<'_>, after: Option<Cursor>) -> Result<Feed, 
     let Some(after) = after else {
         return head(db, reader);
     };
+    Ok(match read_after(db, reader, after)? {
+        After::Changes(changes) => Feed {
+            cursor: changes.last().map_or(after, |(c, _)| *c),
+            reset: false,
+            changes: changes.into_iter().map(|(_, c)| c).collect(),
+        },
+        After::Reset(head) => Feed {
+            cursor: head,
+            reset: true,
+            changes: Vec::new(),
+        },
+    })
+}
+
+/// What follows a cursor.
+pub enum After {
+    /// Every final change after it (at most [`PAGE`]), oldest first, each
+    /// with its own cursor.
+    Changes(Vec<(Cursor, Change)>),
+    /// It is too far behind, or not of this database: the head to reload at.
+    Reset(Cursor),
+}
+
+/// [`read`] with a cursor, keeping each change's cursor (what
+/// [`crate::feed_tail`] shares between streams).
+pub fn read_after(db: &Db, reader: Reader<'_>, after: Cursor) -> Result<After, ApiError> {
     let rows = rows(db, reader, Some(after), PAGE + 1)?;
     let Some(first) = rows.first() else {
         return Err(signed_out());
@@ -165,16 +199,9 @@ pub fn read(db: &Db, reader: Reader<'_>, after: Option<Cursor>) -> Result<Feed, 
     let foreign = after.tx >= first.xmax;
     let changes: Vec<(Cursor, Change)> = rows.into_iter().filter_map(change).collect();
     if pruned_past || foreign || changes.len() as i64 > PAGE {
-        return Ok(Feed {
-            reset: true,
-            ..head(db, reader)?
-        });
+        return Ok(After::Reset(head(db, reader)?.cursor));
     }
-    Ok(Feed {
-        cursor: changes.last().map_or(after, |(c, _)| *c),
-        reset: false,
-        changes: changes.into_iter().map(|(_, c)| c).collect(),
-    })
+    Ok(After::Changes(changes))
 }
 
 fn change(row: Row) -> Option<(Cursor, Change)> {

@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod changes;
+pub mod feed_tail;
 pub mod gateway;
 pub mod live;
 pub mod openapi;

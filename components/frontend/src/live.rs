@@ -3,12 +3,15 @@
 //!
 //! Why a stream rather than polls (docs/api.md, Live updates): a poll costs
 //! a fresh instance of this component, a request through the host and an
-//! answer each second per open page; the stream's instance stays and asks
-//! the database once a second ([`TICK`]), one statement
-//! ([`changes::read`], which checks the session too), with no connection
-//! held in between. Its instance is bounded in time ([`LIFETIME`]): the
-//! browser then reconnects from its cursor (`Last-Event-ID`), which also
-//! lets a pod that is shut down hand its boards over. Polls
+//! answer each second per open page; the stream's instance stays and looks
+//! for changes twice a second ([`TICK`]) in the feed's tail that all
+//! streams of the process share ([`crate::feed_tail`]), which one of them reads
+//! from the database for all every [`crate::feed_tail::FRESH`]; every few seconds
+//! it checks its session in the same statement as such a read. No
+//! connection is held in between. Its instance is bounded in time
+//! ([`LIFETIME`]): the browser then reconnects from its cursor
+//! (`Last-Event-ID`), which also lets a pod that is shut down hand its
+//! boards over. Polls
 //! (`?after=` without the header) stay, for clients that cannot stream.
 
 use std::time::{Duration, Instant};
@@ -24,10 +27,12 @@ use mth_shared::request::header;
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::changes::{self, Cursor, Feed, Reader};
+use crate::feed_tail::Tails;
 use crate::security;
 
-/// How often a stream asks the feed: changes show within about this long.
-pub const TICK: Duration = Duration::from_secs(1);
+/// How often a stream looks at the feed's tail: with the tail's own age
+/// ([`crate::feed_tail::FRESH`]), a change shows within a second.
+pub const TICK: Duration = Duration::from_millis(500);
 /// How long one stream lasts before the browser is asked to reconnect.
 pub const LIFETIME: Duration = Duration::from_secs(300);
 /// A comment line after this long without an event, so that proxies on the
@@ -105,6 +110,11 @@ fn event(feed: &Feed) -> String {
     format!("id: {}\ndata: {data}\n\n", feed.cursor)
 }
 
+/// A number in [0, 1) from the host's randomness.
+fn random_fraction() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() as u64 >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// What tells the browser that its session has ended (it then checks, and
 /// shows the sign-in).
 const SIGNED_OUT: &[u8] = b"event: signed-out\ndata: {}\n\n";
@@ -114,8 +124,14 @@ impl Follow {
     /// session ends or [`LIFETIME`] is up.
     pub fn run(mut self, out: &EventStream) {
         let started = Instant::now();
+        let tails = Tails::open();
         let mut last_sent = Instant::now();
         let mut checked = Some(Instant::now());
+        // Boards opened together (a page of them, or all reconnecting after
+        // a restart) would tick together, all find the shared tail stale at
+        // once and all read the database: each starts at a random point of
+        // the tick instead, so that one reads for the others.
+        sleep(TICK.mul_f64(random_fraction()));
         while started.elapsed() < LIFETIME {
             sleep(TICK);
             if !out.open() {
@@ -125,8 +141,8 @@ impl Follow {
                 Some(at) if at.elapsed() < SESSION_CHECK => Reader::CheckedStream,
                 _ => Reader::Session(&self.session),
             };
-            // The connection is back in the pool before the next sleep.
-            let read = Db::connect().and_then(|db| changes::read(&db, reader, Some(self.cursor)));
+            // No connection is held across the next sleep.
+            let read = tails.read(reader, self.cursor);
             if matches!(reader, Reader::Session(_)) && read.is_ok() {
                 checked = Some(Instant::now());
             }

@@ -28,7 +28,7 @@ pub fn fixtures() -> PathBuf {
 
 /// Fails with the fix when a test component has not been built.
 pub fn require_components() {
-    for name in ["runner_probe", "runner_uses_kv"] {
+    for name in ["runner_probe", "runner_uses_sqlite"] {
         let path = repo_root().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
         assert!(
             path.exists(),

@@ -11,10 +11,12 @@
 //!   (connect and first-byte timeouts of `<ms>`) and no deadline of its own,
 //!   so the answer shows whether the host enforces them
 //! - `pg:<scenario>`   Postgres at the `db_url` variable (see `pg`)
+//! - `kv-set:<label>:<key>=<value>`, `kv-get:<label>:<key>` a key-value store
 
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use spin_sdk::key_value::Store;
 use spin_sdk::pg4::{Connection, ParameterValue};
 
 #[http_component]
@@ -38,6 +40,8 @@ async fn handle(req: Request) -> anyhow::Result<Response> {
                 None => json!({ "err": "fetch-within:<ms>:<url>" }),
             },
             Some(("pg", scenario)) => pg(scenario),
+            Some(("kv-set", rest)) => kv_set(rest),
+            Some(("kv-get", rest)) => kv_get(rest),
             _ => json!({ "err": format!("unknown probe {p}") }),
         },
     };
@@ -53,6 +57,29 @@ fn result<T: Into<Value>, E: std::fmt::Debug>(r: Result<T, E>) -> Value {
         Ok(v) => json!({ "ok": v.into() }),
         Err(e) => json!({ "err": format!("{e:?}") }),
     }
+}
+
+fn kv_set(rest: &str) -> Value {
+    let Some((label, pair)) = rest.split_once(':') else {
+        return json!({ "err": "kv-set:<label>:<key>=<value>" });
+    };
+    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    result(
+        Store::open(label)
+            .and_then(|s| s.set(key, value.as_bytes()))
+            .map(|()| "set"),
+    )
+}
+
+fn kv_get(rest: &str) -> Value {
+    let Some((label, key)) = rest.split_once(':') else {
+        return json!({ "err": "kv-get:<label>:<key>" });
+    };
+    result(
+        Store::open(label)
+            .and_then(|s| s.get(key))
+            .map(|v| v.map(|v| String::from_utf8_lossy(&v).into_owned())),
+    )
 }
 
 fn echo(req: &Request) -> Value {

@@ -1,0 +1,272 @@
+//! The newest part of the change feed, shared by every stream of this
+//! process through Spin's `default` key-value store, so that 200 open
+//! boards do not ask the database 200 times a second what one answer
+//! tells them all (docs/benchmarks.md, Idle boards).
+//!
+//! The store holds one [`Tail`]: the final changes after `from`, each with
+//! its cursor, and `read_at`, when the database read that produced it
+//! began. What it promises: every change that became final before
+//! `read_at` is at or before its head. So a stream whose cursor is at the
+//! head, reading a tail less than [`FRESH`] old, knows that nothing newer
+//! is final but what became so within [`FRESH`]: it need not ask. A stream
+//! finding the tail older refreshes it — reads the feed after the tail's
+//! head, for everyone. Streams racing to write it may put back an older
+//! tail; it still keeps its promise, so none misses a change, one only asks
+//! again. A change therefore shows within [`FRESH`] plus a stream's tick.
+//!
+//! The tail is only a cache, shared by instances of one process (Spin keeps
+//! it in SQLite under `.spin/`, SpinKube in its pod, the runner in memory):
+//! the database stays the truth. Keyed by the database's address (without
+//! its credentials), so apps on other databases that share a store file
+//! do not mix. Without a store, or when it fails, streams read the
+//! database as before.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mth_shared::ApiError;
+use mth_shared::config;
+use mth_shared::db::Db;
+use serde::{Deserialize, Serialize};
+use spin_sdk::key_value::Store;
+
+use crate::changes::{self, After, Change, Cursor, Feed, Reader};
+
+/// How old a tail may be and still answer a stream without the database.
+pub const FRESH: Duration = Duration::from_millis(500);
+/// How long a change stays in the tail: streams read it every tick, so
+/// one that is further behind reads the database for itself.
+const RETAIN: Duration = Duration::from_secs(5);
+/// At most this many changes stay (a busy minute must not make every
+/// stream parse a long tail).
+const KEEP: usize = changes::PAGE as usize;
+
+/// One change of the tail: its cursor, the change, and when the read that
+/// found it began (ms since the epoch; to let it go after [`RETAIN`]).
+type Entry = (Cursor, Change, u64);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Tail {
+    read_at: u64,
+    from: Cursor,
+    changes: Vec<Entry>,
+}
+
+impl Tail {
+    fn empty(head: Cursor, read_at: u64) -> Self {
+        Self {
+            read_at,
+            from: head,
+            changes: Vec::new(),
+        }
+    }
+
+    fn head(&self) -> Cursor {
+        self.changes.last().map_or(self.from, |(c, _, _)| *c)
+    }
+
+    fn fresh(&self, now: u64) -> bool {
+        now.saturating_sub(self.read_at) < FRESH.as_millis() as u64
+    }
+
+    /// This tail with `found` (read after its head at `read_at`) added,
+    /// and what is older than [`RETAIN`] or beyond [`KEEP`] let go.
+    fn extended(mut self, found: Vec<(Cursor, Change)>, read_at: u64) -> Self {
+        self.read_at = read_at;
+        self.changes
+            .extend(found.into_iter().map(|(c, change)| (c, change, read_at)));
+        let retain_from = read_at.saturating_sub(RETAIN.as_millis() as u64);
+        let old = self
+            .changes
+            .iter()
+            .take_while(|e| e.2 < retain_from)
+            .count();
+        let drop = old.max(self.changes.len().saturating_sub(KEEP));
+        if drop > 0 {
+            self.from = self.changes[drop - 1].0;
+            self.changes.drain(..drop);
+        }
+        self
+    }
+
+    /// What a read after `cursor` gives, if this tail reaches back to it.
+    fn after(&self, cursor: Cursor) -> Option<Feed> {
+        if cursor < self.from {
+            return None;
+        }
+        let changes: Vec<&Entry> = self.changes.iter().filter(|e| e.0 > cursor).collect();
+        Some(Feed {
+            cursor: changes.last().map_or(cursor, |e| e.0),
+            reset: false,
+            changes: changes.into_iter().map(|e| e.1.clone()).collect(),
+        })
+    }
+}
+
+/// The store and this database's key in it.
+pub struct Tails {
+    store: Option<Store>,
+    key: String,
+}
+
+impl Tails {
+    /// The default store, if the host gives it.
+    pub fn open() -> Self {
+        let address = config::var("database_url").unwrap_or_default();
+        Self {
+            store: Store::open_default().ok(),
+            key: format!("changes/tail@{}", without_credentials(&address)),
+        }
+    }
+
+    /// What a stream at `cursor` gets this tick, as [`changes::read`]
+    /// would answer: from the tail when it is fresh and reaches back to
+    /// `cursor`, else from the database. A `Session` reader always reads
+    /// the database (its session is checked in the same statement), and
+    /// so refreshes the tail for the others.
+    pub fn read(&self, reader: Reader<'_>, cursor: Cursor) -> Result<Feed, ApiError> {
+        let Some(store) = &self.store else {
+            return changes::read(&Db::connect()?, reader, Some(cursor));
+        };
+        let now = now_ms();
+        let stored = self.load(store);
+        let tail = match stored {
+            Some(tail) if tail.fresh(now) && matches!(reader, Reader::CheckedStream) => tail,
+            stored => self.refresh(store, reader, stored, now)?,
+        };
+        match tail.after(cursor) {
+            Some(feed) => Ok(feed),
+            // Further behind than the tail reaches (its session was checked
+            // if it had to be: the refresh did).
+            None => changes::read(&Db::connect()?, Reader::CheckedStream, Some(cursor)),
+        }
+    }
+
+    /// Reads the feed after the stored tail's head (or its head, if none is
+    /// stored) and stores the result unless it tells nothing new.
+    fn refresh(
+        &self,
+        store: &Store,
+        reader: Reader<'_>,
+        stored: Option<Tail>,
+        read_at: u64,
+    ) -> Result<Tail, ApiError> {
+        let fresh = {
+            // The connection goes back to the pool before the store is
+            // written.
+            let db = Db::connect()?;
+            match &stored {
+                Some(tail) => match changes::read_after(&db, reader, tail.head())? {
+                    After::Changes(found) => tail.clone().extended(found, read_at),
+                    After::Reset(head) => Tail::empty(head, read_at),
+                },
+                None => Tail::empty(changes::read(&db, reader, None)?.cursor, read_at),
+            }
+        };
+        let news = stored
+            .as_ref()
+            .is_none_or(|old| !old.fresh(read_at) || old.head() != fresh.head());
+        if news && let Ok(bytes) = serde_json::to_vec(&fresh) {
+            // A failed write leaves an older tail, which keeps its promise.
+            let _ = store.set(&self.key, &bytes);
+        }
+        Ok(fresh)
+    }
+
+    fn load(&self, store: &Store) -> Option<Tail> {
+        let bytes = store.get(&self.key).ok()??;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `postgres://user:secret@host:5432/db?x` → `host:5432/db?x`: the store is
+/// a file on disk under `spin up`, where a password has no place.
+fn without_credentials(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.rsplit_once('@').map_or(rest, |(_, host)| host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(raw: &str) -> Cursor {
+        Cursor::parse(raw).unwrap()
+    }
+
+    fn change(n: u8) -> Change {
+        Change {
+            entity: "task".into(),
+            id: uuid::Uuid::from_bytes([n; 16]),
+            action: "changed".into(),
+        }
+    }
+
+    #[test]
+    fn a_stream_gets_what_follows_its_cursor_if_the_tail_reaches_it() {
+        let tail = Tail::empty(cursor("5.1"), 1_000).extended(
+            vec![(cursor("6.1"), change(1)), (cursor("7.1"), change(2))],
+            1_000,
+        );
+        assert_eq!(tail.head(), cursor("7.1"));
+        let feed = tail.after(cursor("6.1")).unwrap();
+        assert_eq!(
+            (feed.cursor, feed.changes),
+            (cursor("7.1"), vec![change(2)])
+        );
+        let at_head = tail.after(cursor("7.1")).unwrap();
+        assert_eq!((at_head.cursor, at_head.changes.len()), (cursor("7.1"), 0));
+        // Ahead of a tail an older write put back: nothing new.
+        assert!(tail.after(cursor("9.1")).unwrap().changes.is_empty());
+        assert!(tail.after(cursor("4.9")).is_none());
+    }
+
+    #[test]
+    fn old_changes_and_those_beyond_the_limit_are_let_go() {
+        let tail = Tail::empty(cursor("1.0"), 0)
+            .extended(vec![(cursor("2.1"), change(1))], 1_000)
+            .extended(vec![(cursor("3.1"), change(2))], 7_000);
+        assert_eq!(tail.from, cursor("2.1"));
+        assert_eq!(tail.changes.len(), 1);
+        assert!(tail.after(cursor("1.0")).is_none());
+
+        let many = (1..=KEEP as i64 + 3)
+            .map(|n| (cursor(&format!("{n}.0")), change(1)))
+            .collect();
+        let full = Tail::empty(cursor("0.0"), 0).extended(many, 10);
+        assert_eq!(full.changes.len(), KEEP);
+        assert_eq!(full.from, cursor("3.0"));
+        assert_eq!(full.head(), cursor(&format!("{}.0", KEEP + 3)));
+    }
+
+    #[test]
+    fn a_tail_is_fresh_for_a_moment() {
+        let tail = Tail::empty(cursor("1.0"), 10_000);
+        assert!(tail.fresh(10_000 + FRESH.as_millis() as u64 - 1));
+        assert!(!tail.fresh(10_000 + FRESH.as_millis() as u64));
+    }
+
+    #[test]
+    fn a_tail_survives_the_store() {
+        let tail = Tail::empty(cursor("3.4"), 7).extended(vec![(cursor("5.6"), change(9))], 8);
+        let bytes = serde_json::to_vec(&tail).unwrap();
+        assert_eq!(serde_json::from_slice::<Tail>(&bytes).unwrap(), tail);
+    }
+
+    #[test]
+    fn the_key_carries_no_credentials() {
+        assert_eq!(
+            without_credentials("postgres://app:s3cr@t@db:5432/mth?sslmode=disable"),
+            "db:5432/mth?sslmode=disable"
+        );
+        assert_eq!(
+            without_credentials("host=db dbname=mth"),
+            "host=db dbname=mth"
+        );
+    }
+}
