@@ -139,14 +139,15 @@ async fn the_stream_ends_with_the_session_and_refuses_strangers() {
 
 /// Open boards share their reads of the feed: one stream a moment reads it
 /// for every stream of the process (components/frontend/src/feed_tail.rs),
-/// besides each checking its session every few seconds. So many idle
-/// boards cost far fewer reads than one per board and second — the most
-/// issue 21 allows a single board. Counted by PostgreSQL itself: calls of
+/// besides each checking its session every few seconds (a fifth of a read
+/// per board and second). So many idle boards cost far fewer reads than
+/// one per board and second, what each would cost alone (the most issue
+/// 21 allows). Counted by PostgreSQL itself: calls of
 /// the feed's function (migration 0012), tracked on an instance whose
 /// connections are all new.
 #[tokio::test]
 async fn open_boards_share_their_reads_of_the_feed() {
-    const BOARDS: usize = 20;
+    const BOARDS: usize = 40;
     const OPEN_FOR: Duration = Duration::from_secs(6);
     let team = Team::new().await;
     let db = team.app.db().await;
@@ -193,8 +194,8 @@ async fn open_boards_share_their_reads_of_the_feed() {
         }
         calls = now;
     }
-    // One read each to open; then fewer than one per board and second.
-    let bound = BOARDS as f64 * (1.0 + seconds);
+    // One read each to open; then well under one per board and second.
+    let bound = BOARDS as f64 * (1.0 + 0.6 * seconds);
     assert!(
         (calls as f64) < bound,
         "{calls} reads of the feed by {BOARDS} boards in {seconds:.1} s (bound {bound:.0})"

@@ -31,8 +31,11 @@ use spin_sdk::key_value::Store;
 
 use crate::changes::{self, After, Change, Cursor, Feed, Reader};
 
-/// How old a tail may be and still answer a stream without the database.
-pub const FRESH: Duration = Duration::from_millis(500);
+/// How old a tail may be and still answer a stream without the database:
+/// short, as it adds to the time a change takes to show; long enough that
+/// the process reads the feed only a few times a second whatever the
+/// number of its streams.
+pub const FRESH: Duration = Duration::from_millis(150);
 /// How long a change stays in the tail: streams read it every tick, so
 /// one that is further behind reads the database for itself.
 const RETAIN: Duration = Duration::from_secs(5);

@@ -4,7 +4,7 @@
 //! Why a stream rather than polls (docs/api.md, Live updates): a poll costs
 //! a fresh instance of this component, a request through the host and an
 //! answer each second per open page; the stream's instance stays and looks
-//! for changes twice a second ([`TICK`]) in the feed's tail that all
+//! for changes once a second ([`TICK`]) in the feed's tail that all
 //! streams of the process share ([`crate::feed_tail`]), which one of them reads
 //! from the database for all every [`crate::feed_tail::FRESH`]; every few seconds
 //! it checks its session in the same statement as such a read. No
@@ -30,9 +30,11 @@ use crate::changes::{self, Cursor, Feed, Reader};
 use crate::feed_tail::Tails;
 use crate::security;
 
-/// How often a stream looks at the feed's tail: with the tail's own age
-/// ([`crate::feed_tail::FRESH`]), a change shows within a second.
-pub const TICK: Duration = Duration::from_millis(500);
+/// How often a stream looks at the feed's tail: an idle board costs at
+/// most one read of the database a second (issue 21), and, with the
+/// tail's own age ([`crate::feed_tail::FRESH`]), a change shows within
+/// about a second (half a second on average).
+pub const TICK: Duration = Duration::from_secs(1);
 /// How long one stream lasts before the browser is asked to reconnect.
 pub const LIFETIME: Duration = Duration::from_secs(300);
 /// A comment line after this long without an event, so that proxies on the
