@@ -26,8 +26,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mth_shared::ApiError;
 use mth_shared::config;
 use mth_shared::db::Db;
-use serde::{Deserialize, Serialize};
 use spin_sdk::key_value::Store;
+use uuid::Uuid;
 
 use crate::changes::{self, After, Change, Cursor, Feed, Reader};
 
@@ -36,18 +36,20 @@ use crate::changes::{self, After, Change, Cursor, Feed, Reader};
 /// the process reads the feed only a few times a second whatever the
 /// number of its streams.
 pub const FRESH: Duration = Duration::from_millis(150);
-/// How long a change stays in the tail: streams read it every tick, so
-/// one that is further behind reads the database for itself.
-const RETAIN: Duration = Duration::from_secs(5);
-/// At most this many changes stay (a busy minute must not make every
-/// stream parse a long tail).
-const KEEP: usize = changes::PAGE as usize;
+/// How long a change stays in the tail: a stream looks every second, so
+/// this covers one that is a little late; one further behind reads the
+/// database for itself.
+const RETAIN: Duration = Duration::from_secs(3);
+/// At most this many changes stay: enough for a few seconds of a busy
+/// team (the API benchmark's mix writes about 100 a second); a stream
+/// reads only the lines after its cursor (see [`Tail::encode`]).
+const KEEP: usize = 1000;
 
 /// One change of the tail: its cursor, the change, and when the read that
 /// found it began (ms since the epoch; to let it go after [`RETAIN`]).
 type Entry = (Cursor, Change, u64);
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct Tail {
     read_at: u64,
     from: Cursor,
@@ -65,10 +67,6 @@ impl Tail {
 
     fn head(&self) -> Cursor {
         self.changes.last().map_or(self.from, |(c, _, _)| *c)
-    }
-
-    fn fresh(&self, now: u64) -> bool {
-        now.saturating_sub(self.read_at) < FRESH.as_millis() as u64
     }
 
     /// This tail with `found` (read after its head at `read_at`) added,
@@ -91,16 +89,98 @@ impl Tail {
         self
     }
 
-    /// What a read after `cursor` gives, if this tail reaches back to it.
+    /// The stored form: a line `<read_at> <from> <head>`, then a line per
+    /// change, oldest first: `<cursor> <seen> <entity> <id> <action>`.
+    /// Lines, not JSON, so that a stream reads only the header and, from
+    /// the end, the changes after its cursor.
+    fn encode(&self) -> String {
+        let mut text = format!("{} {} {}\n", self.read_at, self.from, self.head());
+        for (cursor, change, seen) in &self.changes {
+            text += &format!(
+                "{cursor} {seen} {} {} {}\n",
+                change.entity, change.id, change.action
+            );
+        }
+        text
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let stored = Stored::parse(text)?;
+        let changes = stored
+            .lines
+            .lines()
+            .map(parse_entry)
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self {
+            read_at: stored.read_at,
+            from: stored.from,
+            changes,
+        })
+    }
+}
+
+fn parse_entry(line: &str) -> Option<Entry> {
+    let mut words = line.split(' ');
+    let cursor = Cursor::parse(words.next()?).ok()?;
+    let seen = words.next()?.parse().ok()?;
+    let change = Change {
+        entity: words.next()?.to_owned(),
+        id: Uuid::parse_str(words.next()?).ok()?,
+        action: words.next()?.to_owned(),
+    };
+    Some((cursor, change, seen))
+}
+
+/// A stored tail, its change lines not yet read.
+struct Stored<'a> {
+    read_at: u64,
+    from: Cursor,
+    head: Cursor,
+    lines: &'a str,
+}
+
+impl<'a> Stored<'a> {
+    fn parse(text: &'a str) -> Option<Self> {
+        let (header, lines) = text.split_once('\n')?;
+        let mut words = header.split(' ');
+        Some(Self {
+            read_at: words.next()?.parse().ok()?,
+            from: Cursor::parse(words.next()?).ok()?,
+            head: Cursor::parse(words.next()?).ok()?,
+            lines,
+        })
+    }
+
+    fn fresh(&self, now: u64) -> bool {
+        now.saturating_sub(self.read_at) < FRESH.as_millis() as u64
+    }
+
+    /// What a read after `cursor` gives, if this tail reaches back to it:
+    /// its last lines, read from the end back to the cursor.
     fn after(&self, cursor: Cursor) -> Option<Feed> {
         if cursor < self.from {
             return None;
         }
-        let changes: Vec<&Entry> = self.changes.iter().filter(|e| e.0 > cursor).collect();
+        if cursor >= self.head {
+            return Some(Feed {
+                cursor,
+                reset: false,
+                changes: Vec::new(),
+            });
+        }
+        let mut newer = Vec::new();
+        for line in self.lines.trim_end_matches('\n').rsplit('\n') {
+            let (at, change, _) = parse_entry(line)?;
+            if at <= cursor {
+                break;
+            }
+            newer.push(change);
+        }
+        newer.reverse();
         Some(Feed {
-            cursor: changes.last().map_or(cursor, |e| e.0),
+            cursor: self.head,
             reset: false,
-            changes: changes.into_iter().map(|e| e.1.clone()).collect(),
+            changes: newer,
         })
     }
 }
@@ -131,12 +211,19 @@ impl Tails {
             return changes::read(&Db::connect()?, reader, Some(cursor));
         };
         let now = now_ms();
-        let stored = self.load(store);
-        let tail = match stored {
-            Some(tail) if tail.fresh(now) && matches!(reader, Reader::CheckedStream) => tail,
-            stored => self.refresh(store, reader, stored, now)?,
+        let text = store.get(&self.key).ok().flatten().unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let found = match Stored::parse(&text) {
+            Some(stored) if stored.fresh(now) && matches!(reader, Reader::CheckedStream) => {
+                stored.after(cursor)
+            }
+            stored => {
+                let fresher = stored.is_some_and(|s| s.fresh(now));
+                let tail = self.refresh(store, reader, Tail::decode(&text), fresher, now)?;
+                Stored::parse(&tail.encode()).and_then(|s| s.after(cursor))
+            }
         };
-        match tail.after(cursor) {
+        match found {
             Some(feed) => Ok(feed),
             // Further behind than the tail reaches (its session was checked
             // if it had to be: the refresh did).
@@ -145,15 +232,17 @@ impl Tails {
     }
 
     /// Reads the feed after the stored tail's head (or its head, if none is
-    /// stored) and stores the result unless it tells nothing new.
+    /// stored) and stores the result unless it tells nothing new (`fresh`:
+    /// the stored one was, and the read found nothing after it).
     fn refresh(
         &self,
         store: &Store,
         reader: Reader<'_>,
         stored: Option<Tail>,
+        fresh: bool,
         read_at: u64,
     ) -> Result<Tail, ApiError> {
-        let fresh = {
+        let tail = {
             // The connection goes back to the pool before the store is
             // written.
             let db = Db::connect()?;
@@ -165,19 +254,12 @@ impl Tails {
                 None => Tail::empty(changes::read(&db, reader, None)?.cursor, read_at),
             }
         };
-        let news = stored
-            .as_ref()
-            .is_none_or(|old| !old.fresh(read_at) || old.head() != fresh.head());
-        if news && let Ok(bytes) = serde_json::to_vec(&fresh) {
+        let news = !fresh || stored.as_ref().is_none_or(|old| old.head() != tail.head());
+        if news {
             // A failed write leaves an older tail, which keeps its promise.
-            let _ = store.set(&self.key, &bytes);
+            let _ = store.set(&self.key, tail.encode().as_bytes());
         }
-        Ok(fresh)
-    }
-
-    fn load(&self, store: &Store) -> Option<Tail> {
-        let bytes = store.get(&self.key).ok()??;
-        serde_json::from_slice(&bytes).ok()
+        Ok(tail)
     }
 }
 
@@ -210,33 +292,51 @@ mod tests {
         }
     }
 
+    /// What a stream at `at` reads from `tail` once stored.
+    fn after(tail: &Tail, at: &str) -> Option<(Cursor, Vec<Change>)> {
+        let text = tail.encode();
+        let feed = Stored::parse(&text).unwrap().after(cursor(at))?;
+        assert!(!feed.reset);
+        Some((feed.cursor, feed.changes))
+    }
+
     #[test]
     fn a_stream_gets_what_follows_its_cursor_if_the_tail_reaches_it() {
         let tail = Tail::empty(cursor("5.1"), 1_000).extended(
-            vec![(cursor("6.1"), change(1)), (cursor("7.1"), change(2))],
+            vec![
+                (cursor("6.1"), change(1)),
+                (cursor("6.2"), change(2)),
+                (cursor("7.1"), change(3)),
+            ],
             1_000,
         );
         assert_eq!(tail.head(), cursor("7.1"));
-        let feed = tail.after(cursor("6.1")).unwrap();
+        let all = vec![change(1), change(2), change(3)];
+        assert_eq!(after(&tail, "5.1"), Some((cursor("7.1"), all)));
         assert_eq!(
-            (feed.cursor, feed.changes),
-            (cursor("7.1"), vec![change(2)])
+            after(&tail, "6.1"),
+            Some((cursor("7.1"), vec![change(2), change(3)]))
         );
-        let at_head = tail.after(cursor("7.1")).unwrap();
-        assert_eq!((at_head.cursor, at_head.changes.len()), (cursor("7.1"), 0));
-        // Ahead of a tail an older write put back: nothing new.
-        assert!(tail.after(cursor("9.1")).unwrap().changes.is_empty());
-        assert!(tail.after(cursor("4.9")).is_none());
+        assert_eq!(after(&tail, "7.1"), Some((cursor("7.1"), vec![])));
+        // Ahead of a tail an older write put back: nothing new, and its
+        // own cursor kept.
+        assert_eq!(after(&tail, "9.1"), Some((cursor("9.1"), vec![])));
+        assert_eq!(after(&tail, "4.9"), None);
+        assert_eq!(
+            after(&Tail::empty(cursor("3.0"), 5), "3.0"),
+            Some((cursor("3.0"), vec![]))
+        );
     }
 
     #[test]
     fn old_changes_and_those_beyond_the_limit_are_let_go() {
+        let retained = RETAIN.as_millis() as u64;
         let tail = Tail::empty(cursor("1.0"), 0)
             .extended(vec![(cursor("2.1"), change(1))], 1_000)
-            .extended(vec![(cursor("3.1"), change(2))], 7_000);
+            .extended(vec![(cursor("3.1"), change(2))], 1_001 + retained);
         assert_eq!(tail.from, cursor("2.1"));
         assert_eq!(tail.changes.len(), 1);
-        assert!(tail.after(cursor("1.0")).is_none());
+        assert_eq!(after(&tail, "1.0"), None);
 
         let many = (1..=KEEP as i64 + 3)
             .map(|n| (cursor(&format!("{n}.0")), change(1)))
@@ -249,16 +349,21 @@ mod tests {
 
     #[test]
     fn a_tail_is_fresh_for_a_moment() {
-        let tail = Tail::empty(cursor("1.0"), 10_000);
-        assert!(tail.fresh(10_000 + FRESH.as_millis() as u64 - 1));
-        assert!(!tail.fresh(10_000 + FRESH.as_millis() as u64));
+        let text = Tail::empty(cursor("1.0"), 10_000).encode();
+        let stored = Stored::parse(&text).unwrap();
+        assert!(stored.fresh(10_000 + FRESH.as_millis() as u64 - 1));
+        assert!(!stored.fresh(10_000 + FRESH.as_millis() as u64));
     }
 
     #[test]
     fn a_tail_survives_the_store() {
-        let tail = Tail::empty(cursor("3.4"), 7).extended(vec![(cursor("5.6"), change(9))], 8);
-        let bytes = serde_json::to_vec(&tail).unwrap();
-        assert_eq!(serde_json::from_slice::<Tail>(&bytes).unwrap(), tail);
+        let tail = Tail::empty(cursor("3.4"), 7).extended(
+            vec![(cursor("5.6"), change(9)), (cursor("5.7"), change(8))],
+            8,
+        );
+        assert_eq!(Tail::decode(&tail.encode()), Some(tail));
+        assert_eq!(Tail::decode("12 1.0 1.0\n1.1 oops\n"), None);
+        assert!(Stored::parse("garbage").is_none());
     }
 
     #[test]
