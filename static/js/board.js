@@ -191,9 +191,10 @@ export class Board {
     const forward = STATUSES[index + 1];
     const mayChange = this.canChange(task);
     const actions = mayChange && el('div', { class: 'card-actions' },
-      back && el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Move “${task.title}” back to ${back.label}`,
+      // data-move: the left and right arrows press these (shortcuts.js).
+      back && el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-move': 'back', 'aria-label': `Move “${task.title}” back to ${back.label}`,
         onclick: (e) => this.move(task, back.id, e.currentTarget, error) }, `← ${back.label}`),
-      forward && el('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Move “${task.title}” to ${forward.label}`,
+      forward && el('button', { type: 'button', class: 'btn btn-small', 'data-move': 'forward', 'aria-label': `Move “${task.title}” to ${forward.label}`,
         onclick: (e) => this.move(task, forward.id, e.currentTarget, error) }, `${forward.label} →`),
       el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Edit “${task.title}”`,
         onclick: () => this.dialog.open(task) }, 'Edit'),

@@ -4,11 +4,12 @@
 // Then axe-core (from npm, injected into the page) scans every page and
 // dialog — sign-in, set-password, the board with labelled, overdue and
 // commented cards, the task dialog with its history and comments, a refused
-// save's conflict, the delete confirmation, the team page with its person
-// and label dialogs and a password link, the account page, the API
-// reference — once in the light theme and once in the dark, and fails on
-// any `serious` or `critical` violation, naming the rule, the elements and
-// what is wrong with them. Its own person, labels and tasks, removed at the end.
+// save's conflict, the list of keyboard shortcuts, the delete confirmation,
+// the team page with its person and label dialogs and a password link, the
+// account page, the API reference — once in the light theme and once in the
+// dark, and fails on any `serious` or `critical` violation, naming the rule,
+// the elements and what is wrong with them. Its own person, labels and
+// tasks, removed at the end.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,6 +143,12 @@ async function scanEverything(scheme) {
   await newTask.locator('.field-error:not(:empty)').first().waitFor();
   await check(page, 'new task with errors');
   await newTask.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.locator('#main').focus();
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await check(page, 'keyboard shortcuts');
+  await page.keyboard.press('Escape');
 
   await card(TITLES.done).getByRole('button', { name: `Delete “${TITLES.done}”` }).click();
   await page.locator('#confirm-dialog[open]').waitFor();
