@@ -73,8 +73,12 @@ test('admins add labels on the team page; a name taken is refused in the dialog;
   await addLabel('design', 'Purple');
   const chip = admin.locator('#label-list .label-chip', { hasText: 'bug' });
   assert.equal(await chip.getAttribute('data-color'), 'red');
-  // The chip's text keeps its contrast: dark text on a light tint.
-  const colours = await chip.evaluate((node) => {
+  // The chip's text keeps its contrast: dark text on a light tint. Found and
+  // read in one step: the list is made anew when the change feed reports
+  // the new labels, and a chip found before that and read after is detached
+  // (no style at all).
+  const colours = await admin.evaluate(() => {
+    const node = [...document.querySelectorAll('#label-list .label-chip')].find((n) => n.textContent === 'bug');
     const style = getComputedStyle(node);
     return [style.color, style.backgroundColor];
   });
