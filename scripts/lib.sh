@@ -116,12 +116,14 @@ ensure_pg_harness() {
 }
 
 # ensure_test_node_packages: the npm packages the tests use, pinned in
-# tests/browser/package-lock.json — playwright-core (the browser tests) and
-# oidc-provider (the identity provider of the browser and API tests) —
+# tests/browser/package-lock.json — playwright-core (the browser tests),
+# axe-core (their accessibility scan) and oidc-provider (the identity
+# provider of the browser and API tests) —
 # installed with `npm ci` when one is missing or the lock file changed.
 ensure_test_node_packages() {
   local dir="$_LIB_ROOT/tests/browser"
   if [ ! -d "$dir/node_modules/playwright-core" ] || [ ! -d "$dir/node_modules/oidc-provider" ] \
+    || [ ! -d "$dir/node_modules/axe-core" ] \
     || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "Installing the test packages (npm ci in tests/browser)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/browser"

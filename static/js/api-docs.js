@@ -10,4 +10,7 @@ window.ui = SwaggerUIBundle({
   // "Try it out" sends the browser's session cookie on /api/… and /auth/…;
   // same-origin requests, as the CSP's connect-src 'self' allows.
   withCredentials: true,
+  // Swagger UI's server choice is a <select> whose <label> holds no text:
+  // named here, so that a screen reader says what it chooses.
+  onComplete: () => document.querySelector('.swagger-ui select#servers')?.setAttribute('aria-label', 'Server'),
 });

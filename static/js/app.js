@@ -8,6 +8,7 @@ import { Board } from './board.js';
 import { Labels } from './labels.js';
 import { Live } from './live.js';
 import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
+import { enableShortcuts } from './shortcuts.js';
 import { Team } from './team.js';
 import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
 
@@ -163,6 +164,7 @@ whenSignedOut(() => {
 });
 showSignInMethods();
 enableCopyButtons();
+enableShortcuts();
 
 if (location.pathname === SET_PASSWORD_PATH) {
   choosePassword(signedIn);

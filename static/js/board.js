@@ -163,6 +163,7 @@ export class Board {
   }
 
   render(total) {
+    const focus = this.focusOnCard();
     const shown = this.state.tasks.length;
     $('#board-summary').textContent = total > shown
       ? `Showing the ${shown} newest of ${total} tasks.`
@@ -175,6 +176,25 @@ export class Board {
       count.textContent = String(tasks.length);
       count.setAttribute('aria-label', `${tasks.length} ${tasks.length === 1 ? 'task' : 'tasks'}`);
     }
+    this.refocus(focus);
+  }
+
+  /** Which card's button has the focus, if one has: the cards are made anew
+   *  at every load (a live change of someone else's, too), and a keyboard
+   *  user must not be thrown back to the top of the page by it. */
+  focusOnCard() {
+    const active = document.activeElement;
+    const card = active?.closest?.('#board .card');
+    return card ? { id: card.dataset.taskId, label: active.getAttribute('aria-label') } : null;
+  }
+
+  /** Puts the focus back on the same button of the same card (wherever the
+   *  card now is), or on its first button when that one is gone (a move). */
+  refocus(focus) {
+    const card = focus && document.querySelector(`#board [data-task-id="${focus.id}"]`);
+    if (!card || card.contains(document.activeElement)) return;
+    const buttons = [...card.querySelectorAll('button')];
+    (buttons.find((b) => b.getAttribute('aria-label') === focus.label) ?? card.querySelector('.card-actions button') ?? buttons[0])?.focus();
   }
 
   isFiltered() {
@@ -191,9 +211,10 @@ export class Board {
     const forward = STATUSES[index + 1];
     const mayChange = this.canChange(task);
     const actions = mayChange && el('div', { class: 'card-actions' },
-      back && el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Move “${task.title}” back to ${back.label}`,
+      // data-move: the left and right arrows press these (shortcuts.js).
+      back && el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-move': 'back', 'aria-label': `Move “${task.title}” back to ${back.label}`,
         onclick: (e) => this.move(task, back.id, e.currentTarget, error) }, `← ${back.label}`),
-      forward && el('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Move “${task.title}” to ${forward.label}`,
+      forward && el('button', { type: 'button', class: 'btn btn-small', 'data-move': 'forward', 'aria-label': `Move “${task.title}” to ${forward.label}`,
         onclick: (e) => this.move(task, forward.id, e.currentTarget, error) }, `${forward.label} →`),
       el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': `Edit “${task.title}”`,
         onclick: () => this.dialog.open(task) }, 'Edit'),
