@@ -140,9 +140,35 @@ pub struct SpinProcess {
     _log_dir: tempfile::TempDir,
 }
 
+/// What containerd says when the shim's container runtime (youki's
+/// libcontainer) loses the order of its start-up handshake on a loaded
+/// machine (`received unexpected message: InitReady, expected:
+/// IntermediateReady(0)`): the container never started, and a kubelet
+/// would simply create it again.
+const SHIM_TASK_NOT_CREATED: &str = "failed to create shim task";
+
 impl SpinProcess {
     /// Starts Spin with these `--variable`s and waits until it is healthy.
+    /// SpinKube's node is given a second try when containerd could not
+    /// create the container at all ([`SHIM_TASK_NOT_CREATED`]), as a
+    /// kubelet would; anything else fails at once.
     pub async fn start(spin: &SpinCli, variables: &[(String, String)]) -> Self {
+        match Self::try_start(spin, variables).await {
+            Ok(process) => process,
+            Err(log) if spin.engine == Engine::SpinKube && log.contains(SHIM_TASK_NOT_CREATED) => {
+                eprintln!(
+                    "containerd could not create the app's container; trying once more:\n{log}"
+                );
+                Self::try_start(spin, variables)
+                    .await
+                    .unwrap_or_else(|log| panic!("spin up exited before serving:\n{log}"))
+            }
+            Err(log) => panic!("spin up exited before serving:\n{log}"),
+        }
+    }
+
+    /// One start: the process once healthy, or its log if it exited first.
+    async fn try_start(spin: &SpinCli, variables: &[(String, String)]) -> Result<Self, String> {
         let log_dir = tempfile::Builder::new()
             .prefix("mth-spin-")
             .tempdir()
@@ -204,8 +230,8 @@ impl SpinProcess {
             log,
             _log_dir: log_dir,
         };
-        process.wait_healthy().await;
-        process
+        process.wait_healthy().await?;
+        Ok(process)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -214,16 +240,14 @@ impl SpinProcess {
 
     /// Waits for the address Spin serves on (its `Serving http://…` line,
     /// when it chose the port), then polls its health endpoint; compiling the
-    /// components takes a few seconds on a busy machine.
-    async fn wait_healthy(&mut self) {
+    /// components takes a few seconds on a busy machine. `Err`: it exited
+    /// first, with this log.
+    async fn wait_healthy(&mut self) -> Result<(), String> {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "spin up exited ({status}) before serving:\n{}",
-                    self.log_text()
-                );
+                return Err(format!("({status})\n{}", self.log_text()));
             }
             if self.addr.port() == 0 {
                 if let Some(addr) = serving_addr(&self.log_text()) {
@@ -235,7 +259,7 @@ impl SpinProcess {
                 .await
                 && r.status().is_success()
             {
-                return;
+                return Ok(());
             }
             if Instant::now() > deadline {
                 panic!(
