@@ -609,10 +609,12 @@ following the change feed's stream as the UI does (\`GET /api/changes\`,
 Server-Sent Events; \`scripts/bench/idle-boards.mjs\`), against one app under
 ${HOST_LIST}, on the API benchmark's database and seed. First the boards
 alone for $IDLE_SECONDS s: streams open at the end, transactions PostgreSQL counted
-per second in the app's database (\`xact_commit + xact_rollback\`; each stream
-sends one statement a second, which the server counts three times: Spin's
-pool resets the connection at each checkout — \`CLOSE ALL; … DISCARD
-SEQUENCES\` — and the client prepares, then executes), CPU time of the
+per second in the app's database (\`xact_commit + xact_rollback\`; every
+read is one statement, which the server counts three times: Spin's pool
+resets the connection at each checkout — \`CLOSE ALL; … DISCARD
+SEQUENCES\` — and the client prepares, then executes; the streams of a
+process share their reads of the feed, and each checks its session every
+5 s), CPU time of the
 host process and of PostgreSQL (all its processes), and the host process's
 RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
 without and with the boards open. All boards share one session (a check
