@@ -22,6 +22,30 @@ use uuid::Uuid;
 pub const COUNT_COLUMN: &str =
     "(SELECT count(*) FROM task_comments c WHERE c.task_id = tasks.id) AS comment_count";
 
+/// Search (`search.rs`): the tasks with a comment that matches the
+/// tsquery `q.query`, each with its `created_at` and the comment's rank
+/// (weighted C: below the title's and the description's), at most `$cap`
+/// comments (any of them),
+/// of tasks that meet `filter` (a condition on `tasks`). A UNION ALL arm.
+pub fn search_hits(filter: &str, cap: usize) -> String {
+    format!(
+        "SELECT c.task_id, c.created_at, ts_rank(comment_search_document(c.body), q.query) \
+         FROM (SELECT c.task_id, tasks.created_at, c.body FROM task_comments c JOIN tasks ON tasks.id = c.task_id, q \
+               WHERE comment_search_document(c.body) @@ q.query AND {filter} LIMIT ${cap}) AS c, q"
+    )
+}
+
+/// Search: the best matching comment of task `task_id` for the tsquery
+/// `query` (its `id` and `body`), newest first among equals.
+pub fn best_match(task_id: &str, query: &str) -> String {
+    format!(
+        "SELECT c.id, c.body FROM task_comments c \
+         WHERE c.task_id = {task_id} AND comment_search_document(c.body) @@ {query} \
+         ORDER BY ts_rank(comment_search_document(c.body), {query}) DESC, c.created_at DESC, c.id DESC \
+         LIMIT 1"
+    )
+}
+
 const TASK_FK: &str = "task_comments_task_id_fkey";
 
 /// What a comment says: 1–4000 characters, not blank, line breaks and tabs
