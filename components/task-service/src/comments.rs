@@ -23,26 +23,25 @@ pub const COUNT_COLUMN: &str =
     "(SELECT count(*) FROM task_comments c WHERE c.task_id = tasks.id) AS comment_count";
 
 /// Search (`search.rs`): the tasks with a comment that matches the
-/// tsquery `q.query`, each with its `created_at` and the comment's rank
-/// (weighted C: below the title's and the description's), at most `$cap`
-/// comments (any of them),
+/// tsquery `q.query`, each with its `created_at`, the comment's rank
+/// (weighted C: below the title's and the description's) and id, at most
+/// `$cap` comments (any of them),
 /// of tasks that meet `filter` (a condition on `tasks`). A UNION ALL arm.
 pub fn search_hits(filter: &str, cap: usize) -> String {
     format!(
-        "SELECT c.task_id, c.created_at, ts_rank(comment_search_document(c.body), q.query) \
-         FROM (SELECT c.task_id, tasks.created_at, c.body FROM task_comments c JOIN tasks ON tasks.id = c.task_id, q \
+        "SELECT c.task_id, c.created_at, ts_rank(comment_search_document(c.body), q.query), c.id \
+         FROM (SELECT c.id, c.task_id, tasks.created_at, c.body FROM task_comments c JOIN tasks ON tasks.id = c.task_id, q \
                WHERE comment_search_document(c.body) @@ q.query AND {filter} LIMIT ${cap}) AS c, q"
     )
 }
 
-/// Search: the best matching comment of task `task_id` for the tsquery
-/// `query` (its `id` and `body`), newest first among equals.
-pub fn best_match(task_id: &str, query: &str) -> String {
+/// Search: the id and body of comment `id` (from [`search_hits`]'s
+/// `comment_id`), as the columns `search_comment_id` and `search_comment`
+/// (`NULL` when `id` is).
+pub fn matched(id: &str) -> String {
     format!(
-        "SELECT c.id, c.body FROM task_comments c \
-         WHERE c.task_id = {task_id} AND comment_search_document(c.body) @@ {query} \
-         ORDER BY ts_rank(comment_search_document(c.body), {query}) DESC, c.created_at DESC, c.id DESC \
-         LIMIT 1"
+        "(SELECT c.id FROM task_comments c WHERE c.id = {id}) AS search_comment_id, \
+         (SELECT c.body FROM task_comments c WHERE c.id = {id}) AS search_comment"
     )
 }
 

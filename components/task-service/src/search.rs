@@ -78,7 +78,7 @@ fn split_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// comment, are ranked: a word in most tasks ("the") would otherwise rank
 /// the whole table on every keystroke. Below it (any query of two or three
 /// telling words) the ranking is exact; above it, another word narrows.
-const RANKED: i64 = 300;
+const RANKED: i64 = 200;
 
 /// A word shorter than this is never taken for a typo: two or three
 /// letters are alike to too many words.
@@ -89,7 +89,7 @@ const MIN_TYPO_CHARS: usize = 4;
 /// vocabulary (`^@`, through search_words' SP-GiST index) is a typo, and up
 /// to 5 vocabulary words at least 0.3 alike by trigrams (pg_trgm's `%`,
 /// through its trigram index) stand for it as well), then the
-/// matching tasks with their rank, in `ranked`. Parameters: the list
+/// matching tasks with their rank (and best matching comment), in `ranked`. Parameters: the list
 /// filter's ($1–$4), the words ($5), how many to rank of each kind ($6).
 /// Lexemes are quoted for the tsquery input (`'`doubled, `\` escaped).
 fn ranked_ctes() -> String {
@@ -109,12 +109,15 @@ fn ranked_ctes() -> String {
                'words', (SELECT COALESCE(array_agg(a), '{{}}') FROM terms, unnest(alike) a))::text AS search_words \
            FROM terms), \
          hits AS (\
-           SELECT t.id, t.created_at, ts_rank(task_search_document(t.title, t.description), q.query) AS rank \
+           SELECT t.id, t.created_at, ts_rank(task_search_document(t.title, t.description), q.query) AS rank, \
+             NULL::uuid AS comment_id \
            FROM (SELECT tasks.id, tasks.created_at, tasks.title, tasks.description FROM tasks, q \
                  WHERE task_search_document(tasks.title, tasks.description) @@ q.query AND {filter} \
                  LIMIT $6) AS t, q \
            UNION ALL {comment_hits}), \
-         ranked AS (SELECT id, created_at, max(rank) AS rank FROM hits GROUP BY id, created_at)",
+         ranked AS (SELECT id, created_at, max(rank) AS rank, \
+           (array_agg(comment_id ORDER BY rank DESC) FILTER (WHERE comment_id IS NOT NULL))[1] AS comment_id \
+           FROM hits GROUP BY id, created_at)",
         filter = store::FILTER,
         comment_hits = comments::search_hits(store::FILTER, 6),
     )
@@ -137,15 +140,14 @@ pub fn find(
         // The page is cut first: its tasks' columns and best comments are
         // read for its rows only.
         select: &format!(
-            "{ctes}, page AS (SELECT id, rank, created_at, count(*) OVER () AS total FROM ranked \
-               ORDER BY rank DESC, created_at DESC, id DESC LIMIT $7 OFFSET $8) \
+            "{ctes}, page AS (SELECT id, rank, created_at, comment_id, count(*) OVER () AS total \
+               FROM ranked ORDER BY rank DESC, created_at DESC, id DESC LIMIT $7 OFFSET $8) \
              SELECT {}, page.rank::float8 AS search_rank, q.search_words, \
-               best.id AS search_comment_id, best.body AS search_comment, page.total \
+               {}, page.total \
              FROM page JOIN tasks ON tasks.id = page.id CROSS JOIN q \
-             LEFT JOIN LATERAL ({}) AS best ON true \
              ORDER BY page.rank DESC, page.created_at DESC, page.id DESC",
             store::task_columns(),
-            comments::best_match("tasks.id", "q.query"),
+            comments::matched("page.comment_id"),
         ),
         params: &params,
         count: &format!("{ctes} SELECT count(*) AS total FROM ranked"),
@@ -198,8 +200,7 @@ struct Matched {
 impl Matched {
     fn is_match(&self, word: &str) -> bool {
         let word = word.to_lowercase();
-        self.prefixes.iter().any(|p| word.starts_with(p.as_str()))
-            || self.words.iter().any(|w| *w == word)
+        self.prefixes.iter().any(|p| word.starts_with(p.as_str())) || self.words.contains(&word)
     }
 
     /// `text` cut into fragments, the matching words marked.
