@@ -51,6 +51,9 @@
 #                       throughput with and without them (scenarios 6a and 7,
 #                       or BENCH_ONLY), for docs/benchmarks.md "## Idle boards"
 #   BENCH_IDLE_SECONDS=40  how long the idle boards are measured alone
+#   BENCH_SEARCH=1      instead of all this: the search benchmark (100,000 tasks,
+#                       300,000 comments; scripts/bench/search.sh, its own settings),
+#                       for docs/benchmarks.md "## Search"
 #   BENCH_KEEP_LOGS=1   keep wrk/pgbench outputs and the hosts' stderr in
 #                       .local/bench/ (always kept there when a step fails)
 #
@@ -60,6 +63,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 . scripts/lib.sh
+[ -n "${BENCH_SEARCH:-}" ] && exec scripts/bench/search.sh
 
 DURATION=${BENCH_DURATION:-10}
 RUNS=${BENCH_RUNS:-3}

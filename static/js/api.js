@@ -133,7 +133,8 @@ export const api = {
   deleteUser: (id) => request('DELETE', `/api/users/${id}`),
   invite: (id) => request('POST', `/api/users/${id}/invitation`),
   tasks: (filters) => {
-    const query = new URLSearchParams({ limit: '500' });
+    // A search shows its best 50 (ranking more costs the database more).
+    const query = new URLSearchParams({ limit: filters.q ? '50' : '500' });
     // `label`: ids, comma-separated (the tasks with all of them, or any).
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
     return request('GET', `/api/tasks?${query}`);

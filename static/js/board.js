@@ -25,6 +25,18 @@ const TASK_FIELDS = [
 const statusOptions = () => STATUSES.map((s) => el('option', { value: s.id }, s.label));
 
 /** A board column: its title with the task count, and the list of cards. */
+/** A search hit's fragments as text nodes, the matching words in <mark>:
+ *  the text stays text (no HTML is ever parsed from it). */
+function marked(fragments) {
+  return fragments.map((f) => (f.match ? el('mark', {}, f.text) : document.createTextNode(f.text)));
+}
+
+/** Whether a key pressed on `target` is typed into a field. */
+function typingIn(target) {
+  return target instanceof HTMLElement
+    && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
 function column({ id, label }) {
   const title = `col-${id}-title`;
   return el('section', { class: 'column', 'data-status': id, 'aria-labelledby': title },
@@ -51,6 +63,7 @@ export class Board {
     });
     $('#new-task').addEventListener('click', () => this.dialog.open(null));
     $('#filters').addEventListener('change', () => this.load());
+    this.searchBox();
     $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
     $('#my-tasks').addEventListener('click', (event) => {
       const mine = event.currentTarget.getAttribute('aria-pressed') !== 'true';
@@ -89,9 +102,35 @@ export class Board {
     });
   }
 
+  /** The search box: results follow the typing (after a pause); Enter
+   *  searches at once; Escape clears; "/" anywhere on the board (but in a
+   *  field or a dialog) comes to it. */
+  searchBox() {
+    const box = $('#filter-q');
+    let pause;
+    const search = () => { clearTimeout(pause); this.load(); };
+    box.addEventListener('input', () => { clearTimeout(pause); pause = setTimeout(search, 250); });
+    // The form's own change event reloads already; Enter would submit it.
+    $('#filters').addEventListener('submit', (event) => { event.preventDefault(); search(); });
+    box.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || !box.value) return;
+      event.preventDefault();
+      box.value = '';
+      search();
+    });
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+      if ($('#board-view').hidden || document.querySelector('dialog[open]')) return;
+      event.preventDefault();
+      box.focus();
+      box.select();
+    });
+  }
+
   filters() {
     const labels = chosen($('#filter-label-list'));
     return {
+      q: $('#filter-q').value.trim(),
       assignee_id: $('#filter-assignee').value,
       status: $('#filter-status').value,
       label: labels.join(','),
@@ -165,9 +204,12 @@ export class Board {
   render(total) {
     const focus = this.focusOnCard();
     const shown = this.state.tasks.length;
-    $('#board-summary').textContent = total > shown
-      ? `Showing the ${shown} newest of ${total} tasks.`
-      : `${shown} ${shown === 1 ? 'task' : 'tasks'}${this.isFiltered() ? ' match the filters' : ''}.`;
+    const words = this.filters().q;
+    $('#board-summary').textContent = words
+      ? `${total} ${total === 1 ? 'task matches' : 'tasks match'} “${words}”${total > shown ? ` (the best ${shown} shown)` : ''}, best first.`
+      : total > shown
+        ? `Showing the ${shown} newest of ${total} tasks.`
+        : `${shown} ${shown === 1 ? 'task' : 'tasks'}${this.isFiltered() ? ' match the filters' : ''}.`;
     for (const { id } of STATUSES) {
       const tasks = this.state.tasks.filter((t) => t.status === id);
       const list = document.querySelector(`[data-list="${id}"]`);
@@ -199,7 +241,7 @@ export class Board {
 
   isFiltered() {
     const f = this.filters();
-    return Boolean(f.assignee_id || f.status || f.label);
+    return Boolean(f.assignee_id || f.status || f.label || f.q);
   }
 
   card(task) {
@@ -231,10 +273,14 @@ export class Board {
         event.currentTarget.classList.remove('dragging');
         for (const c of document.querySelectorAll('.drop-target')) c.classList.remove('drop-target');
       } },
-      el('h3', { class: 'card-title' }, task.title),
+      el('h3', { class: 'card-title' }, task.search ? marked(task.search.title) : task.title),
       task.labels?.length > 0 && el('ul', { class: 'card-labels', 'aria-label': 'Labels' },
         ...task.labels.map((l) => el('li', {}, chip(l)))),
-      task.description && el('p', { class: 'card-description' }, task.description),
+      task.description && el('p', { class: 'card-description' },
+        task.search?.description ? marked(task.search.description) : task.description),
+      task.search?.comment && el('p', { class: 'card-match' },
+        el('span', { class: 'sr-only' }, 'Comment: '), el('span', { 'aria-hidden': 'true' }, '💬 '),
+        marked(task.search.comment.fragments)),
       el('p', { class: 'card-meta' },
         el('span', { class: 'assignee' },
           el('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, assignee ? initials(assignee.full_name) : '?'),

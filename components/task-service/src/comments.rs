@@ -22,6 +22,29 @@ use uuid::Uuid;
 pub const COUNT_COLUMN: &str =
     "(SELECT count(*) FROM task_comments c WHERE c.task_id = tasks.id) AS comment_count";
 
+/// Search (`search.rs`): the tasks with a comment that matches the
+/// tsquery `q.query`, each with its `created_at`, the comment's rank
+/// (weighted C: below the title's and the description's) and id, at most
+/// `$cap` comments (any of them),
+/// of tasks that meet `filter` (a condition on `tasks`). A UNION ALL arm.
+pub fn search_hits(filter: &str, cap: usize) -> String {
+    format!(
+        "SELECT c.task_id, c.created_at, ts_rank(comment_search_document(c.body), q.query), c.id \
+         FROM (SELECT c.id, c.task_id, tasks.created_at, c.body FROM task_comments c JOIN tasks ON tasks.id = c.task_id, q \
+               WHERE comment_search_document(c.body) @@ q.query AND {filter} LIMIT ${cap}) AS c, q"
+    )
+}
+
+/// Search: the id and body of comment `id` (from [`search_hits`]'s
+/// `comment_id`), as the columns `search_comment_id` and `search_comment`
+/// (`NULL` when `id` is).
+pub fn matched(id: &str) -> String {
+    format!(
+        "(SELECT c.id FROM task_comments c WHERE c.id = {id}) AS search_comment_id, \
+         (SELECT c.body FROM task_comments c WHERE c.id = {id}) AS search_comment"
+    )
+}
+
 const TASK_FK: &str = "task_comments_task_id_fkey";
 
 /// What a comment says: 1–4000 characters, not blank, line breaks and tabs

@@ -8,6 +8,7 @@ mod domain;
 mod history;
 mod labels;
 pub mod routes;
+mod search;
 mod store;
 mod users;
 

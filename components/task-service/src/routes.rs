@@ -15,6 +15,7 @@ use crate::comments::{self, CommentBody, Outcome};
 use crate::domain::{NewTask, Status, Task, TaskPatch};
 use crate::history;
 use crate::labels::{self, LabelPatch, NewLabel};
+use crate::search::{self, SearchQuery};
 use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
 
@@ -161,7 +162,8 @@ fn create(req: &Request, ctx: &RequestContext, writer: Writer) -> Result<Respons
 /// Lists do not embed the assignee (that would be a call per row); use
 /// `assignee_id`, or `GET /tasks/{id}`. `label` (repeated, or ids separated
 /// by commas) keeps the tasks with all those labels, or with any of them
-/// when `label_match=any`.
+/// when `label_match=any`. With `q`, the tasks that match those words,
+/// best first, each with what matched (search.rs).
 fn list(req: &Request) -> Result<Response, ApiError> {
     let query = Query::parse_with_lists(
         req.query(),
@@ -170,6 +172,7 @@ fn list(req: &Request) -> Result<Response, ApiError> {
             "status",
             "label",
             "label_match",
+            "q",
             "limit",
             "offset",
         ],
@@ -190,6 +193,11 @@ fn list(req: &Request) -> Result<Response, ApiError> {
         match_any,
     };
     let page = query.page()?;
+    if let Some(raw) = query.get("q") {
+        let words = SearchQuery::parse(raw).map_err(|m| ApiError::invalid("q", m))?;
+        let found = search::find(&Db::connect()?, &words, &filter, page)?;
+        return Ok(respond::page(&found.items, found.total));
+    }
     let page = store::list(&Db::connect()?, filter, page)?;
     Ok(respond::page(&page.items, page.total))
 }

@@ -14,7 +14,7 @@ use crate::labels;
 
 /// What a statement on `tasks` selects or returns: the row, its comment
 /// count and its labels (every answer about a task carries them).
-fn task_columns() -> String {
+pub fn task_columns() -> String {
     format!("tasks.*, {}, {}", comments::COUNT_COLUMN, labels::column())
 }
 
@@ -106,35 +106,42 @@ pub struct Filter {
     pub match_any: bool,
 }
 
-/// A page of tasks, newest first, and how many match the filter in all.
-pub fn list(db: &Db, filter: Filter, page: query::Page) -> Result<Page<Task>, ApiError> {
-    // `$n IS NULL OR ...` is folded away when Postgres plans with the actual
-    // values, so each filter combination still uses its index.
-    // Labels: the tasks with at least $4 of the labels listed in $3 (all of
-    // them, or one), from the index on (label_id, task_id).
-    const WHERE: &str = "($1::uuid IS NULL OR assignee_id = $1) AND ($2::text IS NULL OR status = $2) \
-         AND ($3::text[] IS NULL OR tasks.id IN (SELECT tl.task_id FROM task_labels tl \
-           WHERE tl.label_id = ANY($3::text[]::uuid[]) GROUP BY tl.task_id HAVING count(*) >= $4))";
+/// The condition of [`Filter`] on `tasks`, with its parameters ($1–$4,
+/// [`filter_params`]). `$n IS NULL OR ...` is folded away when Postgres
+/// plans with the actual values, so each filter combination still uses its
+/// index. Labels: the tasks with at least $4 of the labels listed in $3
+/// (all of them, or one), from the index on (label_id, task_id).
+pub const FILTER: &str = "($1::uuid IS NULL OR tasks.assignee_id = $1) \
+     AND ($2::text IS NULL OR tasks.status = $2) \
+     AND ($3::text[] IS NULL OR tasks.id IN (SELECT tl.task_id FROM task_labels tl \
+       WHERE tl.label_id = ANY($3::text[]::uuid[]) GROUP BY tl.task_id HAVING count(*) >= $4))";
+
+pub fn filter_params(filter: &Filter) -> [ParameterValue; 4] {
     let wanted = match (&filter.labels, filter.match_any) {
         (Some(ids), false) => ids.len(),
         _ => 1,
     };
-    let filter_params = [
+    [
         opt(filter.assignee_id),
         opt(filter.status.map(|s| s.as_str().to_owned())),
         labels::param(filter.labels.as_deref()),
         i64::try_from(wanted).unwrap_or(i64::MAX).into(),
-    ];
+    ]
+}
+
+/// A page of tasks, newest first, and how many match the filter in all.
+pub fn list(db: &Db, filter: Filter, page: query::Page) -> Result<Page<Task>, ApiError> {
+    let filter_params = filter_params(&filter);
     let mut params = filter_params.to_vec();
     params.extend([page.limit.into(), page.offset.into()]);
     db.page(PageQuery {
         select: &format!(
-            "SELECT {}, count(*) OVER () AS total FROM tasks WHERE {WHERE} \
+            "SELECT {}, count(*) OVER () AS total FROM tasks WHERE {FILTER} \
              ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6",
             task_columns()
         ),
         params: &params,
-        count: &format!("SELECT count(*) AS total FROM tasks WHERE {WHERE}"),
+        count: &format!("SELECT count(*) AS total FROM tasks WHERE {FILTER}"),
         count_params: &filter_params,
     })
 }

@@ -270,6 +270,7 @@ macro_rules! decoded_column {
 
 decoded_column!(
     bool,
+    f64,
     i32,
     i64,
     Option<i64>,
