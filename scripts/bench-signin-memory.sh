@@ -9,8 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 . scripts/lib.sh
-SPIN="${SPIN_BIN:-$(command -v spin || true)}"
-[ -n "$SPIN" ] || [ ! -x ../shared/tools/spin ] || SPIN="$(cd ../shared/tools && pwd)/spin"
+SPIN=$(find_spin)
 [ -n "$SPIN" ] || { echo "skipped: no spin (set SPIN_BIN)"; exit 0; }
 bursts=("$@"); [ ${#bursts[@]} -gt 0 ] || bursts=(1 4 16 32 64)
 

@@ -106,17 +106,8 @@ ORDER=(1 2 3 4 5 6a 6b 6c 6d 6e 7)
 selected() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 # The hosts, in the table's order: Spin first (what SpinKube users get), then
-# the runner. Spin is optional: the project must work without it.
-find_spin() {
-  if [ -n "${SPIN_BIN:-}" ]; then
-    [ -x "$SPIN_BIN" ] || command -v "$SPIN_BIN" >/dev/null || die "SPIN_BIN=$SPIN_BIN is not an executable"
-    echo "$SPIN_BIN"
-  elif command -v spin >/dev/null 2>&1; then
-    command -v spin
-  elif [ -x "$ROOT/../shared/tools/spin" ]; then
-    echo "$(cd "$ROOT/../shared/tools" && pwd)/spin"
-  fi
-}
+# the runner. Spin is optional: the project must work without it
+# (find_spin, scripts/lib.sh).
 HOSTS=()
 WANT_HOSTS=${BENCH_HOSTS:-spin runner}
 SPIN=""

@@ -82,6 +82,20 @@ ensure_postgres() {
 }
 
 # random_secret: 32 random bytes, URL-safe.
+# find_spin: the Spin CLI the benchmarks measure, if this machine has one —
+# $SPIN_BIN, else `spin` on the PATH, else ../shared/tools/spin next to the
+# repo; nothing (and the caller says it skips Spin) otherwise.
+find_spin() {
+  if [ -n "${SPIN_BIN:-}" ]; then
+    [ -x "$SPIN_BIN" ] || command -v "$SPIN_BIN" >/dev/null || die "SPIN_BIN=$SPIN_BIN is not an executable"
+    echo "$SPIN_BIN"
+  elif command -v spin >/dev/null 2>&1; then
+    command -v spin
+  elif [ -x "$_LIB_ROOT/../shared/tools/spin" ]; then
+    echo "$(cd "$_LIB_ROOT/../shared/tools" && pwd)/spin"
+  fi
+}
+
 random_secret() {
   head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
 }

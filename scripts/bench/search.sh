@@ -41,8 +41,7 @@ done
 SPIN=""
 HOSTS=()
 if [[ " ${BENCH_HOSTS:-spin runner} " == *" spin "* ]]; then
-  SPIN=${SPIN_BIN:-$(command -v spin || true)}
-  [ -z "$SPIN" ] && [ -x "$ROOT/../shared/tools/spin" ] && SPIN="$(cd "$ROOT/../shared/tools" && pwd)/spin"
+  SPIN=$(find_spin)
   if [ -n "$SPIN" ]; then HOSTS+=(spin); else say "skipped: no spin: runner only"; fi
 fi
 [[ " ${BENCH_HOSTS:-spin runner} " == *" runner "* ]] && HOSTS+=(runner)
