@@ -8,7 +8,7 @@ use mth_accounts::sessions;
 use mth_accounts::signin::signed_out;
 use mth_shared::ApiError;
 use mth_shared::db::{self, Db};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
 
@@ -57,14 +57,7 @@ impl Serialize for Cursor {
     }
 }
 
-impl<'de> Deserialize<'de> for Cursor {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Cursor::parse(&raw).map_err(|_| serde::de::Error::custom("not a cursor"))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct Change {
     /// `task`, `user`, `comment` (migration 0010_task_comments) or `label` (0011_labels).
     pub entity: String,

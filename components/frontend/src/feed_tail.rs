@@ -49,7 +49,7 @@ const KEEP: usize = 1000;
 /// found it began (ms since the epoch; to let it go after [`RETAIN`]).
 type Entry = (Cursor, Change, u64);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 struct Tail {
     read_at: u64,
     from: Cursor,
@@ -213,14 +213,15 @@ impl Tails {
         let now = now_ms();
         let text = store.get(&self.key).ok().flatten().unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
+        let refreshed;
         let found = match Stored::parse(&text) {
             Some(stored) if stored.fresh(now) && matches!(reader, Reader::CheckedStream) => {
                 stored.after(cursor)
             }
             stored => {
-                let fresher = stored.is_some_and(|s| s.fresh(now));
-                let tail = self.refresh(store, reader, Tail::decode(&text), fresher, now)?;
-                Stored::parse(&tail.encode()).and_then(|s| s.after(cursor))
+                let fresh = stored.is_some_and(|s| s.fresh(now));
+                refreshed = self.refresh(store, reader, Tail::decode(&text), fresh, now)?;
+                Stored::parse(&refreshed).and_then(|s| s.after(cursor))
             }
         };
         match found {
@@ -232,8 +233,9 @@ impl Tails {
     }
 
     /// Reads the feed after the stored tail's head (or its head, if none is
-    /// stored) and stores the result unless it tells nothing new (`fresh`:
-    /// the stored one was, and the read found nothing after it).
+    /// stored) and returns the new tail in its stored form, which it stores
+    /// unless it tells nothing new (`fresh`: the stored one was, and the
+    /// read found nothing after it).
     fn refresh(
         &self,
         store: &Store,
@@ -241,25 +243,26 @@ impl Tails {
         stored: Option<Tail>,
         fresh: bool,
         read_at: u64,
-    ) -> Result<Tail, ApiError> {
+    ) -> Result<String, ApiError> {
+        let old_head = stored.as_ref().map(Tail::head);
         let tail = {
             // The connection goes back to the pool before the store is
             // written.
             let db = Db::connect()?;
-            match &stored {
+            match stored {
                 Some(tail) => match changes::read_after(&db, reader, tail.head())? {
-                    After::Changes(found) => tail.clone().extended(found, read_at),
+                    After::Changes(found) => tail.extended(found, read_at),
                     After::Reset(head) => Tail::empty(head, read_at),
                 },
                 None => Tail::empty(changes::read(&db, reader, None)?.cursor, read_at),
             }
         };
-        let news = !fresh || stored.as_ref().is_none_or(|old| old.head() != tail.head());
-        if news {
+        let text = tail.encode();
+        if !fresh || old_head != Some(tail.head()) {
             // A failed write leaves an older tail, which keeps its promise.
-            let _ = store.set(&self.key, tail.encode().as_bytes());
+            let _ = store.set(&self.key, text.as_bytes());
         }
-        Ok(tail)
+        Ok(text)
     }
 }
 
