@@ -77,6 +77,31 @@ pub async fn head(team: &Team) -> String {
     feed["cursor"].as_str().unwrap().to_owned()
 }
 
+/// Three changes of two kinds: a task created for the member, moved to
+/// `in_progress`, and a person added (`email`): the task's id, and what the
+/// feed must then list, in that order.
+pub async fn make_three_changes(
+    team: &Team,
+    email: &str,
+) -> (String, Vec<(String, String, String)>) {
+    let task = team.task_for(&team.member_id, "todo").await;
+    let moved = team
+        .as_member(
+            Method::PATCH,
+            &format!("/api/tasks/{task}"),
+            Some(&json!({"status": "in_progress"})),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let person = team.app.create_user(email).await;
+    let expected = vec![
+        entry("task", &task, "created"),
+        entry("task", &task, "changed"),
+        entry("user", crate::id(&person), "created"),
+    ];
+    (task, expected)
+}
+
 /// A change as [`poll`] lists it.
 pub fn entry(entity: &str, id: &str, action: &str) -> (String, String, String) {
     (entity.into(), id.into(), action.into())

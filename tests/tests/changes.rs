@@ -3,9 +3,9 @@
 //! order no later change can precede — also when transactions commit out
 //! of order, which a cursor on the sequence alone would skip.
 
-use api_tests::feed::{entry, head, poll, poll_on, poll_until, settle};
+use api_tests::TestApp;
+use api_tests::feed::{entry, head, make_three_changes, poll, poll_on, poll_until, settle};
 use api_tests::team::Team;
-use api_tests::{TestApp, id};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -13,26 +13,10 @@ use serde_json::json;
 async fn every_change_once_in_order_from_a_cursor() {
     let team = Team::new().await;
     let start = head(&team).await;
-    let task = team.task_for(&team.member_id, "todo").await;
-    let moved = team
-        .as_member(
-            Method::PATCH,
-            &format!("/api/tasks/{task}"),
-            Some(&json!({"status": "in_progress"})),
-        )
-        .await;
-    assert_eq!(moved.status(), StatusCode::OK);
-    let person = team.app.create_user("new.person@example.com").await;
+    let (task, expected) = make_three_changes(&team, "new.person@example.com").await;
 
     let (changes, cursor) = poll_until(&team, &start, 3).await;
-    assert_eq!(
-        changes,
-        [
-            entry("task", &task, "created"),
-            entry("task", &task, "changed"),
-            entry("user", id(&person), "created"),
-        ]
-    );
+    assert_eq!(changes, expected);
     // From the new cursor: nothing repeated, nothing new.
     let (again, same) = poll(&team, &cursor).await;
     assert!(again.is_empty());

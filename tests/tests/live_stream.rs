@@ -6,11 +6,10 @@
 
 use std::time::Duration;
 
-use api_tests::feed::{Stream, entry, head, settle};
+use api_tests::detail;
+use api_tests::feed::{Stream, entry, head, make_three_changes, settle};
 use api_tests::team::Team;
-use api_tests::{detail, id};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 
 /// Long enough for a change to become final on the suite's shared cluster
 /// (see `feed::settle`) and for a loaded machine.
@@ -33,25 +32,9 @@ async fn a_stream_sends_each_change_as_it_comes_and_first_where_the_feed_ends() 
         "nothing changed since the head"
     );
 
-    let task = team.task_for(&team.member_id, "todo").await;
-    let moved = team
-        .as_member(
-            Method::PATCH,
-            &format!("/api/tasks/{task}"),
-            Some(&json!({"status": "in_progress"})),
-        )
-        .await;
-    assert_eq!(moved.status(), StatusCode::OK);
-    let person = team.app.create_user("streamed@example.com").await;
+    let (_, expected) = make_three_changes(&team, "streamed@example.com").await;
     let (changes, _) = stream.changes(3).await;
-    assert_eq!(
-        changes,
-        [
-            entry("task", &task, "created"),
-            entry("task", &task, "changed"),
-            entry("user", id(&person), "created"),
-        ]
-    );
+    assert_eq!(changes, expected);
 }
 
 #[tokio::test]
