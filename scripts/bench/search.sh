@@ -172,13 +172,17 @@ ${DURATION} s after a 2 s warm-up. Target: p99 under 50 ms under Spin.
 
 $TABLE
 
-How it stays fast: the words of a query become one tsquery in the statement
-(each a prefix; a typo widened to the vocabulary's nearest words through the
-trigram index on \`search_words\`, a table of words rather than of texts), which the GIN indexes on the tasks' and the comments' documents
-answer; at most 200 tasks of each are ranked (ranking recomputes each
-document), so what still grows with the number of matches is the GIN index's
-bitmap: a word in a third of the tasks and a short prefix (which unites
-every word it begins) are the slowest kinds (see docs/api.md, Search).
+How it stays fast: the words of a query become one tsquery (each a prefix,
+searched as the vocabulary's words it begins when they are at most 32; a
+typo widened to the vocabulary's nearest words through the trigram index on
+\`search_words\`, a table of words rather than of texts), passed to the
+search as a value the planner sees: the GIN indexes on the tasks' and the
+comments' stored search documents answer a rare word, and a word in a
+large part of the table is found by reading the table until 200 match.
+At most 200 tasks of each kind are ranked (from their stored documents),
+so what still grows with the number of matches is the GIN index's bitmap
+for words of middling frequency and for short prefixes (which unite every
+word they begin); see docs/api.md, Search.
 "
 python3 - "$SECTION" <<'PY'
 import re, sys

@@ -75,7 +75,7 @@ async function signedInPage(scheme) {
   const page = await newPage(scheme);
   await page.goto(app.url);
   await signIn(page, app.username, app.password);
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   return page;
 }
 
@@ -206,7 +206,7 @@ test('the theme follows the system until one is chosen in the top bar, and the c
   assert.equal(await theme(), 'dark');
   assert.equal(await background(), dark);
   await page.reload();
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   assert.equal(await theme(), 'dark');
   assert.equal(await choice.inputValue(), 'dark');
   // Back to the system's setting (light here).

@@ -103,7 +103,7 @@ test('the member sets a password from the link and lands on the board', async ()
   await dialog.getByLabel('New password').fill(FIRST_PASSWORD);
   await dialog.getByLabel('Repeat the password').fill(FIRST_PASSWORD);
   await dialog.getByRole('button', { name: 'Set password and sign in' }).click();
-  await member.getByRole('heading', { name: 'Board' }).waitFor();
+  await member.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   assert.equal(new URL(member.url()).pathname, '/board');
   assert.equal(new URL(member.url()).hash, '', 'the used link left the address bar');
   assert.equal(await member.locator('#account-name').innerText(), BEA.full_name);
@@ -232,7 +232,7 @@ test('after signing out, a kept copy of the cookie is refused', async () => {
   const lastLoad = member.waitForResponse(
     (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/auth/tokens');
   await signIn(member, BEA.email, SECOND_PASSWORD);
-  await member.getByRole('heading', { name: 'Board' }).waitFor();
+  await member.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   assert.equal((await lastLoad).status(), 200);
 });
 

@@ -49,7 +49,7 @@ test('"Try it out" calls the API from the page, with the session', async () => {
   // Sign in on the app's own page first: the session cookie is the page's.
   await page.goto(app.url);
   await signIn(page, app.username, app.password);
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
 
   await page.goto(`${app.url}/api/docs`);
   const block = page.locator('#operations-auth-getSession');

@@ -48,11 +48,11 @@ test('a wrong password is refused in words', async () => {
 
 test('signing in shows the board, and the session survives a reload', async () => {
   await signIn(page, undefined, app.password); // the email is still there
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   // The first admin, made from ui_username on their first sign-in.
   assert.equal(await page.locator('#account-name').innerText(), 'Administrator');
   await page.reload();
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   assert.equal(await page.locator('#login-dialog').isVisible(), false);
 });
 

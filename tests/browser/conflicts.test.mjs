@@ -22,9 +22,9 @@ before(async () => {
   ({ id: ids.cy, page: cy } = await signedInPerson({ app, browser, call }, CY, PASSWORD));
   ids.task = (await call('POST', '/api/tasks', { title: 'Plan the launch', assignee_id: ids.cy })).id;
   await cy.goto(app.url);
-  await cy.getByRole('heading', { name: 'Board' }).waitFor();
+  await cy.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   await admin.reload();
-  await admin.getByRole('heading', { name: 'Board' }).waitFor();
+  await admin.getByRole('heading', { name: 'Board', exact: true }).waitFor();
 });
 
 after(async () => {

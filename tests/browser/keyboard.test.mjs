@@ -21,7 +21,7 @@ before(async () => {
   ({ app, browser, page, call } = await startSignedIn());
   ids.kim = (await call('POST', '/api/users', KIM)).id;
   await page.reload(); // the assignee list knows Kim
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
 });
 
 after(async () => {

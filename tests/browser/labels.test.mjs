@@ -27,7 +27,7 @@ before(async () => {
   ({ id: ids.lee, page: lee } = await signedInPerson({ app, browser, call }, LEE, PASSWORD));
   // The admin's page knows Lee from its own load (not only from the feed).
   await admin.reload();
-  await admin.getByRole('heading', { name: 'Board' }).waitFor();
+  await admin.getByRole('heading', { name: 'Board', exact: true }).waitFor();
 });
 
 after(async () => {

@@ -66,7 +66,7 @@ async function signInWithProvider(account) {
 
 test('a known person signs in with the provider and lands on the board as themselves', async () => {
   const { context, page } = await signInWithProvider(CARLA);
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   await assert.doesNotReject(page.locator('#account-name', { hasText: 'Carla' }).waitFor());
   const session = await page.evaluate(async () => (await fetch('/auth/session')).json());
   assert.equal(session.user.email, CARLA.email);

@@ -26,7 +26,7 @@ before(async () => {
   }
   await call('POST', `/api/tasks/${ids[1]}/comments`, { body: 'The onboarding numbers look odd' });
   await page.reload();
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   await boardSettled(page);
 });
 

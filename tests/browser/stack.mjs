@@ -85,7 +85,7 @@ export async function startSignedIn() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   await page.goto(app.url);
   await signIn(page, app.username, app.password);
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.getByRole('heading', { name: 'Board', exact: true }).waitFor();
   return { app, browser, page, call: apiAs(page, app.url) };
 }
 

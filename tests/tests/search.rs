@@ -162,6 +162,46 @@ async fn typos_and_prefixes_still_find_the_word() {
     assert!(hits.is_empty(), "{hits:?}");
 }
 
+/// A prefix that begins few words is searched as those words (from the
+/// vocabulary), one that begins many as a prefix: both find every word it
+/// begins, long ones and two-letter ones included.
+#[tokio::test]
+async fn a_prefix_finds_every_word_it_begins() {
+    let team = Team::new().await;
+    // 40 words that "zorb" begins (more than are searched one by one), 26
+    // of them begun by "zorba" and 14 by "zorbb" (few enough).
+    let suffixes: Vec<String> = ('a'..='b')
+        .flat_map(|first| ('a'..='z').map(move |second| format!("{first}{second}")))
+        .take(40)
+        .collect();
+    for suffix in &suffixes {
+        task(&team, &format!("Check zorb{suffix}"), None).await;
+    }
+    let long = "pneumonoultramicroscopicsilicovolcanoconiosisdetector";
+    assert!(long.len() > 40);
+    task(&team, &format!("Calibrate the {long}"), None).await;
+    task(&team, "Ship qz build", None).await;
+
+    for (query, expected) in [("zorb", 40), ("zorba", 26), ("zorbb", 14), ("zorbbn", 1)] {
+        let (hits, total) = search(&team, &format!("q={query}&limit=100")).await;
+        assert_eq!((hits.len(), total), (expected, expected as i64), "{query}");
+        assert!(
+            titles(&hits)
+                .iter()
+                .all(|t| t.starts_with(&format!("Check {query}"))),
+            "{query}: {:?}",
+            titles(&hits)
+        );
+    }
+    let (hits, _) = search(&team, "q=pneumono").await;
+    assert_eq!(titles(&hits), [format!("Calibrate the {long}")]);
+    // A word of two letters is in no vocabulary: a letter still begins it.
+    for query in ["q", "qz"] {
+        let (hits, _) = search(&team, &format!("q={query}")).await;
+        assert_eq!(titles(&hits), ["Ship qz build"], "{query}");
+    }
+}
+
 #[tokio::test]
 async fn search_combines_with_the_filters_and_pages() {
     let team = Team::new().await;

@@ -12,17 +12,27 @@ use crate::comments;
 use crate::domain::{NewTask, Status, Task, TaskPatch};
 use crate::labels;
 
+/// A task's own columns, by name: not `tasks.*`, which would carry its
+/// search document (0016) to every answer.
+const ROW_COLUMNS: &str = "tasks.id, tasks.title, tasks.description, tasks.status, \
+     tasks.due_date, tasks.assignee_id, tasks.created_by, tasks.updated_by, \
+     tasks.created_at, tasks.updated_at, tasks.version";
+
 /// What a statement on `tasks` selects or returns: the row, its comment
 /// count and its labels (every answer about a task carries them).
 pub fn task_columns() -> String {
-    format!("tasks.*, {}, {}", comments::COUNT_COLUMN, labels::column())
+    format!(
+        "{ROW_COLUMNS}, {}, {}",
+        comments::COUNT_COLUMN,
+        labels::column()
+    )
 }
 
 /// The same for a statement that writes the task in CTE `t` and sets its
 /// labels to the list in parameter `$labels` (NULL: leaves them).
 fn written_task_columns(labels: usize) -> String {
     format!(
-        "tasks.*, {}, {}",
+        "{ROW_COLUMNS}, {}, {}",
         comments::COUNT_COLUMN,
         labels::column_after(labels)
     )
