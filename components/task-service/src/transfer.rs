@@ -761,7 +761,14 @@ pub fn write(db: &Db, plan: &Plan, actor: &Actor, empty: bool) -> Result<Summary
             people::insert(db, &plan.people)?;
             people::hand_over(db, me, to)?;
         } else {
-            people::insert(db, &plan.people)?;
+            // The importer's own row is there already (their own export).
+            let others: Vec<NewPerson> = plan
+                .people
+                .iter()
+                .filter(|p| Some(p.id) != me || becomes != me)
+                .cloned()
+                .collect();
+            people::insert(db, &others)?;
         }
         labels::import(db, &plan.labels)?;
         store::import(db, &plan.tasks)?;
