@@ -614,3 +614,14 @@ async fn a_trello_board_comes_in_with_the_mapping_confirmed() {
     assert_eq!(archived["labels"][0]["name"], "Archived (Trello)");
     assert_eq!(archived["assignee_id"], id(&ada));
 }
+
+#[tokio::test]
+async fn an_admin_imports_their_own_export_of_an_empty_workspace() {
+    let fresh = Team::with_admin_only(TestApp::spawn().await).await;
+    let export = as_admin(&fresh, Method::GET, "/api/export", None).await;
+    assert_eq!(export["people"].as_array().unwrap().len(), 1);
+    let summary = as_admin(&fresh, Method::POST, "/api/import", Some(&export)).await;
+    assert_eq!(summary["tasks"], 0);
+    let again = as_admin(&fresh, Method::GET, "/api/export", None).await;
+    assert_eq!(comparable(again), comparable(export));
+}
