@@ -625,3 +625,111 @@ async fn an_admin_imports_their_own_export_of_an_empty_workspace() {
     let again = as_admin(&fresh, Method::GET, "/api/export", None).await;
     assert_eq!(comparable(again), comparable(export));
 }
+
+/// Many rows, straight into the database: more than a page of the export
+/// (500) and a batch of the import (500) of every kind, tasks made in the
+/// same microsecond in sevens (the export's order must not lose or repeat
+/// one of those).
+async fn seed_many(app: &TestApp, admin_id: &str) {
+    let db = app.db().await;
+    db.batch_execute(&format!(
+        "INSERT INTO labels (name, color) SELECT 'bulk ' || g, 'blue' FROM generate_series(1, 30) g;
+         INSERT INTO tasks (title, description, status, assignee_id, created_by, updated_by, \
+           created_at, updated_at) \
+         SELECT 'Bulk task ' || g, CASE WHEN g % 3 = 0 THEN 'about ' || g END, \
+           (ARRAY['todo', 'in_progress', 'done'])[1 + g % 3], '{admin_id}', '{admin_id}', \
+           '{admin_id}', timestamp '2026-01-01' + (g / 7) * interval '1 minute', \
+           timestamp '2026-02-01' + g * interval '1 second' \
+         FROM generate_series(1, 1234) g;
+         INSERT INTO task_labels (task_id, label_id) \
+         SELECT t.id, l.id FROM tasks t JOIN labels l ON l.name = 'bulk ' || (1 + abs(hashtext(t.id::text)) % 30);
+         INSERT INTO task_comments (task_id, author_id, body, created_at) \
+         SELECT t.id, '{admin_id}', 'Comment ' || g || ' on ' || t.title, \
+           timestamp '2026-03-01' + g * interval '1 second' \
+         FROM (SELECT id, title, row_number() OVER (ORDER BY id) AS n FROM tasks) t \
+         JOIN generate_series(1, 1100) g ON g % 1234 + 1 = t.n;"
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_large_workspace_goes_out_and_comes_back_page_by_page() {
+    let team = Team::with_admin_only(TestApp::spawn().await).await;
+    seed_many(&team.app, &team.admin_id).await;
+    let export = as_admin(&team, Method::GET, "/api/export", None).await;
+    let len = |name: &str| export[name].as_array().unwrap().len();
+    assert_eq!(len("tasks"), 1234);
+    assert_eq!(len("comments"), 1100);
+    assert_eq!(len("labels"), 30);
+    assert_eq!(len("history"), 1234);
+    let mut ids: Vec<&str> = export["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 1234, "each task once");
+    let csv = team
+        .as_admin(Method::GET, "/api/export/tasks.csv", None)
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await.unwrap();
+    assert_eq!(parse_csv(text.trim_start_matches('\u{feff}')).len(), 1235);
+
+    let fresh = Team::with_admin_only(TestApp::spawn().await).await;
+    let summary = as_admin(&fresh, Method::POST, "/api/import", Some(&export)).await;
+    assert_eq!(summary["tasks"], 1234);
+    let again = as_admin(&fresh, Method::GET, "/api/export", None).await;
+    assert_eq!(comparable(again), comparable(export));
+}
+
+/// A Trello board of `cards` cards over the fixture's three open lists,
+/// every second one with a comment.
+fn big_board(cards: usize) -> Value {
+    let mut board = board();
+    let lists = [TODO, DOING, DONE];
+    board["cards"] = (0..cards)
+        .map(|i| {
+            json!({"id": format!("65f1c{i:019x}"), "name": format!("Bulk card {i}"),
+                   "desc": "x".repeat(200), "idList": lists[i % 3], "closed": false,
+                   "idLabels": ["65f1a0c0a1b2c3d4e5f60201"], "idMembers": [ADA]})
+        })
+        .collect();
+    board["actions"] = (0..cards)
+        .step_by(2)
+        .map(|i| {
+            json!({"type": "commentCard", "date": "2026-03-03T10:00:00.000Z",
+                   "idMemberCreator": GRACE,
+                   "data": {"text": format!("Comment {i}"), "card": {"id": format!("65f1c{i:019x}")}}})
+        })
+        .collect();
+    board
+}
+
+#[tokio::test]
+async fn a_large_trello_board_comes_in_whole() {
+    let team = Team::with_admin_only(TestApp::spawn().await).await;
+    let board = big_board(1500);
+    assert!(
+        board.to_string().len() > 300 * 1024,
+        "well over the usual 64 KiB"
+    );
+    let mapping = json!({
+        "lists": {TODO: "todo", DOING: "in_progress", DONE: "done"},
+        "members": {ADA: "new", GRACE: "new"},
+    });
+    let summary = as_admin(
+        &team,
+        Method::POST,
+        "/api/import/trello",
+        Some(&json!({"board": board, "mapping": mapping})),
+    )
+    .await;
+    assert_eq!(summary["tasks"], 1500);
+    assert_eq!(summary["comments"], 750);
+    assert_eq!(team.app.count_rows("tasks").await, 1500);
+    assert_eq!(team.app.count_rows("task_labels").await, 1500);
+}

@@ -34,6 +34,10 @@ pub const VERSION: u32 = 1;
 /// Rows per statement of an export.
 const PAGE: i64 = 500;
 
+/// How far past the number of history entries their ids may go and be
+/// kept (see [`plan_json`]).
+const MAX_HISTORY_GAP: i64 = 10_000_000;
+
 /// At most this many problems are listed in a refused import's 422.
 const MAX_PROBLEMS: usize = 50;
 
@@ -717,6 +721,17 @@ pub fn plan_json(body: &[u8]) -> Result<Plan, ApiError> {
                 from: x.from,
                 to: x.to,
             });
+        }
+    }
+    // Ids far beyond the entries (a long-lived database's) would make the
+    // sequence's advance past them long: then they are numbered anew from
+    // 1, in their order (which is all an id says).
+    if entries.iter().map(|e| e.id).max().unwrap_or(0)
+        > i64::try_from(entries.len()).unwrap_or(i64::MAX) + MAX_HISTORY_GAP
+    {
+        entries.sort_by_key(|e| e.id);
+        for (n, e) in entries.iter_mut().enumerate() {
+            e.id = i64::try_from(n).unwrap_or(i64::MAX) + 1;
         }
     }
     plan.history = Some(entries);

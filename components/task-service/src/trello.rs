@@ -511,6 +511,7 @@ pub fn import(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> 
 
     // Cards → tasks.
     let closed_lists = closed_lists(&board);
+    let known_lists: HashSet<&str> = board.lists.iter().map(|l| l.id.as_str()).collect();
     let mut summary = Summary::default();
     let mut task_ids: HashMap<&str, Uuid> = HashMap::new();
     for (i, card) in board.cards.iter().enumerate() {
@@ -527,6 +528,9 @@ pub fn import(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> 
                     || format!("mapping.lists.{}", card.id_list),
                     Status::parse(s),
                 ),
+                // A list the board does not describe (the preview cannot
+                // offer it): to do.
+                None if !known_lists.contains(card.id_list.as_str()) => Some(Status::Todo),
                 None => {
                     p.add(
                         format!("mapping.lists.{}", card.id_list),
