@@ -61,13 +61,18 @@ function counted(summary) {
   return text;
 }
 
+// The server's limit for an import's body (docs/api.md).
+const MAX_BYTES = 32 * 1024 * 1024;
+
 async function chosenFile(form, input) {
   const file = input.files[0];
-  if (!file) {
-    showFormError(form, new ApiError(422, { detail: 'Choose a file first.', errors: [{ field: 'file', message: 'is required' }] }));
+  const refuse = (message) => {
+    showFormError(form, new ApiError(422, { detail: `The file ${message}.`, errors: [{ field: 'file', message }] }));
     input.focus();
     return null;
-  }
+  };
+  if (!file) return refuse('is required');
+  if (file.size > MAX_BYTES) return refuse('is larger than 32 MiB, more than MicroTaskHub imports at once');
   return file.text();
 }
 

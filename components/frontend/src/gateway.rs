@@ -24,6 +24,9 @@ const KEPT_HEADERS: &[&str] = &[
     "etag",
 ];
 
+/// How long the gateway waits at least for an export's or an import's answer.
+pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Request headers passed on to the service: the body's type, and the
 /// version a change is based on (task-service answers 412 when it is old).
 const FORWARDED_HEADERS: &[&str] = &["content-type", "if-match"];
@@ -100,8 +103,14 @@ pub fn forward(
     if body.len() > limit {
         return Err(ApiError::payload_too_large(limit));
     }
-    let service =
+    let mut service =
         Service::new(target.service, target.url_variable, ctx)?.acting_for(actor.header_value());
+    if is_under(&target.path, "/export") || is_under(&target.path, "/import") {
+        // The whole workspace read, or up to 32 MiB written in one
+        // transaction: longer than the usual deadline allows (docs/api.md,
+        // Export and import).
+        service = service.waiting_at_least(TRANSFER_TIMEOUT);
+    }
     let path_and_query = match req.query() {
         "" => target.path,
         query => format!("{}?{query}", target.path),

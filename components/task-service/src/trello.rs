@@ -486,7 +486,9 @@ pub fn import(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> 
             trello_labels.insert(l.id.as_str(), id);
         }
     }
-    let archived_label = if mark {
+    let closed = closed_lists(&board);
+    let any_archived = board.cards.iter().any(|c| is_archived(c, &closed));
+    let archived_label = if mark && any_archived {
         label_for(
             ARCHIVED_LABEL.to_owned(),
             Color::Gray,
