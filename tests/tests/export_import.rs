@@ -718,6 +718,12 @@ fn big_board_with(cards: usize, desc: usize) -> Value {
     board
 }
 
+/// `board` imported with `mapping` by the admin: the answer's counts.
+async fn import_trello(team: &Team, board: Value, mapping: Value) -> Value {
+    let body = json!({"board": board, "mapping": mapping});
+    as_admin(team, Method::POST, "/api/import/trello", Some(&body)).await
+}
+
 #[tokio::test]
 async fn a_large_trello_board_comes_in_whole() {
     let team = Team::with_admin_only(TestApp::spawn().await).await;
@@ -730,13 +736,7 @@ async fn a_large_trello_board_comes_in_whole() {
         "lists": {TODO: "todo", DOING: "in_progress", DONE: "done"},
         "members": {ADA: "new", GRACE: "new"},
     });
-    let summary = as_admin(
-        &team,
-        Method::POST,
-        "/api/import/trello",
-        Some(&json!({"board": board, "mapping": mapping})),
-    )
-    .await;
+    let summary = import_trello(&team, board, mapping).await;
     assert_eq!(summary["tasks"], 1500);
     assert_eq!(summary["comments"], 750);
     assert_eq!(team.app.count_rows("tasks").await, 1500);
@@ -755,13 +755,7 @@ async fn a_trello_board_near_the_size_limit_comes_in() {
     assert!(size > 24 << 20 && size < 32 << 20, "{size} bytes");
     let mapping = json!({"lists": {TODO: "todo", DOING: "in_progress", DONE: "done"}});
     let started = std::time::Instant::now();
-    let summary = as_admin(
-        &team,
-        Method::POST,
-        "/api/import/trello",
-        Some(&json!({"board": board, "mapping": mapping})),
-    )
-    .await;
+    let summary = import_trello(&team, board, mapping).await;
     eprintln!("{size} bytes imported in {:?}", started.elapsed());
     assert_eq!(summary["tasks"], 30_000);
 }
