@@ -23,8 +23,16 @@ const team = new Team(state, () => {
   board.render(state.tasks.length);
 });
 const account = new Account(state);
-// Export and import (admins): after an import, everything is loaded anew.
-const transfer = new Transfer(state, () => loadAll());
+// Export and import (admins): after an import, who is signed in is asked
+// anew (an export's import makes the importer the file's person with their
+// email: another id), then everything is loaded anew.
+const transfer = new Transfer(state, async () => {
+  const { data } = await api.session();
+  state.me = data.user;
+  state.can = data.can || {};
+  $('#account-name').textContent = data.user.full_name;
+  await loadAll();
+});
 // Other people's changes, within about a second, on every view.
 const live = new Live({
   tasks: () => board.load(),
