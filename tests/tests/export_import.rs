@@ -636,6 +636,11 @@ async fn an_admin_imports_their_own_export_of_an_empty_workspace() {
 /// same microsecond in sevens (the export's order must not lose or repeat
 /// one of those).
 async fn seed_many(app: &TestApp, admin_id: &str) {
+    seed(app, admin_id, 1234, 1100).await;
+}
+
+/// `tasks` tasks and `comments` comments (see [`seed_many`]).
+async fn seed(app: &TestApp, admin_id: &str, tasks: usize, comments: usize) {
     let db = app.db().await;
     db.batch_execute(&format!(
         "INSERT INTO labels (name, color) SELECT 'bulk ' || g, 'blue' FROM generate_series(1, 30) g;
@@ -645,14 +650,14 @@ async fn seed_many(app: &TestApp, admin_id: &str) {
            (ARRAY['todo', 'in_progress', 'done'])[1 + g % 3], '{admin_id}', '{admin_id}', \
            '{admin_id}', timestamp '2026-01-01' + (g / 7) * interval '1 minute', \
            timestamp '2026-02-01' + g * interval '1 second' \
-         FROM generate_series(1, 1234) g;
+         FROM generate_series(1, {tasks}) g;
          INSERT INTO task_labels (task_id, label_id) \
          SELECT t.id, l.id FROM tasks t JOIN labels l ON l.name = 'bulk ' || (1 + abs(hashtext(t.id::text)) % 30);
          INSERT INTO task_comments (task_id, author_id, body, created_at) \
          SELECT t.id, '{admin_id}', 'Comment ' || g || ' on ' || t.title, \
            timestamp '2026-03-01' + g * interval '1 second' \
          FROM (SELECT id, title, row_number() OVER (ORDER BY id) AS n FROM tasks) t \
-         JOIN generate_series(1, 1100) g ON g % 1234 + 1 = t.n;"
+         JOIN generate_series(1, {comments}) g ON g % {tasks} + 1 = t.n;"
     ))
     .await
     .unwrap();
@@ -758,4 +763,26 @@ async fn a_trello_board_near_the_size_limit_comes_in() {
     let summary = import_trello(&team, board, mapping).await;
     eprintln!("{size} bytes imported in {:?}", started.elapsed());
     assert_eq!(summary["tasks"], 30_000);
+}
+
+/// A larger workspace's export and import, timed (20,000 tasks, 60,000
+/// comments): not in the usual run; `-- --ignored --nocapture` shows the
+/// figures.
+#[tokio::test]
+#[ignore = "slow: 20,000 tasks"]
+async fn a_larger_workspace_goes_out_and_comes_back() {
+    let team = Team::with_admin_only(TestApp::spawn().await).await;
+    seed(&team.app, &team.admin_id, 20_000, 60_000).await;
+    let started = std::time::Instant::now();
+    let response = team.as_admin(Method::GET, "/api/export", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().await.unwrap();
+    eprintln!("export: {} bytes in {:?}", bytes.len(), started.elapsed());
+    let export: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(export["tasks"].as_array().unwrap().len(), 20_000);
+    let fresh = Team::with_admin_only(TestApp::spawn().await).await;
+    let started = std::time::Instant::now();
+    let summary = as_admin(&fresh, Method::POST, "/api/import", Some(&export)).await;
+    eprintln!("import: {:?}", started.elapsed());
+    assert_eq!(summary["comments"], 60_000);
 }
