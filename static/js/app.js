@@ -10,6 +10,7 @@ import { Live } from './live.js';
 import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { enableShortcuts } from './shortcuts.js';
 import { Team } from './team.js';
+import { Transfer } from './transfer.js';
 import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
 
 // `me`: who is signed in ({id, email, full_name, access}); `can`: what the
@@ -22,6 +23,16 @@ const team = new Team(state, () => {
   board.render(state.tasks.length);
 });
 const account = new Account(state);
+// Export and import (admins): after an import, who is signed in is asked
+// anew (an export's import makes the importer the file's person with their
+// email: another id), then everything is loaded anew.
+const transfer = new Transfer(state, async () => {
+  const { data } = await api.session();
+  state.me = data.user;
+  state.can = data.can || {};
+  $('#account-name').textContent = data.user.full_name;
+  await loadAll();
+});
 // Other people's changes, within about a second, on every view.
 const live = new Live({
   tasks: () => board.load(),
@@ -33,8 +44,8 @@ const live = new Live({
     await board.comments.refresh(null);
   },
 });
-const VIEWS = { '/board': 'board', '/team': 'team', '/account': 'account' };
-const TITLES = { board: 'Board', team: 'Team', account: 'Your account' };
+const VIEWS = { '/board': 'board', '/team': 'team', '/account': 'account', '/transfer': 'transfer' };
+const TITLES = { board: 'Board', team: 'Team', account: 'Your account', transfer: 'Export and import' };
 
 function currentView() {
   return VIEWS[location.pathname] || 'board';
@@ -60,6 +71,8 @@ function signedIn(session) {
   state.me = session.user;
   state.can = session.can || {};
   $('#account-name').textContent = session.user.full_name;
+  $('#nav-transfer').hidden = !state.can.transfer_workspace;
+  transfer.render();
   // If the session ends later, signing in again takes only the password.
   $('#login-email').value = session.user.email;
   $('#topbar').hidden = false;

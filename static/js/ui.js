@@ -93,7 +93,7 @@ export function requireFields(form, names) {
 const FIELD_NAMES = {
   full_name: 'Full name', email: 'Email', role: 'Role', title: 'Title', description: 'Description',
   assignee_id: 'Assignee', due_date: 'Due date', status: 'Status', password: 'Password', access: 'Access',
-  name: 'Name', body: 'Comment', color: 'Colour', label_ids: 'Labels', new_password: 'New password', current_password: 'This password', repeat: 'The repeated password',
+  name: 'Name', body: 'Comment', color: 'Colour', label_ids: 'Labels', new_password: 'New password', current_password: 'This password', repeat: 'The repeated password', file: 'The file',
 };
 
 function sentence(field, message) {

@@ -6,8 +6,8 @@
 // commented cards, the task dialog with its history and comments, a refused
 // save's conflict, the list of keyboard shortcuts, the delete confirmation,
 // the team page with its person and label dialogs and a password link, the
-// account page, the API reference — once in the light theme and once in the
-// dark, and fails on any `serious` or `critical` violation, naming the rule,
+// account page, export and import with a Trello board's mapping, the API
+// reference — once in the light theme and once in the dark, and fails on any `serious` or `critical` violation, naming the rule,
 // the elements and what is wrong with them. Its own person, labels and
 // tasks, removed at the end.
 
@@ -19,6 +19,7 @@ import { apiAs, emailOf, signIn, startApp, startBrowser } from './stack.mjs';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const FAILING = new Set(['serious', 'critical']);
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
+const TRELLO_BOARD = new URL('../fixtures/trello-board.json', import.meta.url).pathname;
 const ADA = { full_name: 'Ada Accessible', email: emailOf('ada', 'a11y') };
 const TITLES = { todo: 'Caption the a11y photos', doing: 'Check a11y contrast', done: 'Write the a11y statement' };
 let app;
@@ -177,6 +178,15 @@ async function scanEverything(scheme) {
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   await page.locator('#tokens[aria-busy="false"]').waitFor({ state: 'attached' });
   await check(page, 'account');
+
+  await page.getByRole('link', { name: 'Export and import' }).click();
+  await page.getByRole('heading', { name: 'Export and import' }).waitFor();
+  await check(page, 'export and import');
+  await page.getByLabel('Trello board (JSON)').setInputFiles(TRELLO_BOARD);
+  await page.getByRole('button', { name: 'Read the board' }).click();
+  await page.locator('#trello-form:not([hidden])').waitFor();
+  await check(page, 'Trello mapping');
+  await page.screenshot({ path: `${ARTIFACTS}transfer-${scheme}.png`, fullPage: true });
 
   await page.goto(`${app.url}/api/docs`);
   await page.locator('.swagger-ui .opblock').first().waitFor();

@@ -11,6 +11,17 @@ use crate::{TestApp, body, id, session_cookie};
 pub const MEMBER: &str = "mia@example.com";
 pub const PASSWORD: &str = "a long member passphrase";
 
+/// The first admin signed in: their session cookie and id.
+async fn signed_in_admin(app: &TestApp) -> (String, String) {
+    let admin = app.session_cookie().await;
+    let session = app.browse(Method::GET, "/auth/session", &admin, None).await;
+    let admin_id = body(session).await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (admin, admin_id)
+}
+
 pub struct Team {
     pub app: TestApp,
     /// The admin's session cookie.
@@ -43,12 +54,7 @@ impl Team {
 
     /// The team in an app started with options of the test's choosing.
     pub async fn with(app: TestApp) -> Self {
-        let admin = app.session_cookie().await;
-        let session = app.browse(Method::GET, "/auth/session", &admin, None).await;
-        let admin_id = body(session).await["user"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let (admin, admin_id) = signed_in_admin(&app).await;
         let user = app.create_user(MEMBER).await;
         assert_eq!(
             (user["access"].as_str(), user["active"].as_bool()),
@@ -65,6 +71,20 @@ impl Team {
             member_id,
             member,
             used_link,
+        }
+    }
+
+    /// The first admin alone, in `app` (no member: `member_id`, `member`
+    /// and `used_link` are empty), as an empty workspace has them.
+    pub async fn with_admin_only(app: TestApp) -> Self {
+        let (admin, admin_id) = signed_in_admin(&app).await;
+        Team {
+            app,
+            admin,
+            admin_id,
+            member_id: String::new(),
+            member: String::new(),
+            used_link: String::new(),
         }
     }
 

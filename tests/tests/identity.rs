@@ -710,7 +710,8 @@ async fn the_session_says_what_the_person_may_do() {
             "change_any_task": true,
             "change_assigned_tasks": true,
             "delete_any_comment": true,
-            "manage_labels": true
+            "manage_labels": true,
+            "transfer_workspace": true
         })
     );
     let mut mia = member_browser(&team, 2).await;
@@ -722,7 +723,8 @@ async fn the_session_says_what_the_person_may_do() {
             "change_any_task": false,
             "change_assigned_tasks": true,
             "delete_any_comment": false,
-            "manage_labels": false
+            "manage_labels": false,
+            "transfer_workspace": false
         })
     );
 }

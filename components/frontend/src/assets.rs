@@ -19,7 +19,14 @@ pub const INDEX: &str = "/static/index.html";
 /// `static/vendor/swagger-ui/`, showing `/api/openapi.json`.
 pub const API_DOCS: &str = "/static/api-docs.html";
 /// The app's own client-side routes.
-pub const APP_ROUTES: &[&str] = &["/", "/board", "/team", "/account", "/set-password"];
+pub const APP_ROUTES: &[&str] = &[
+    "/",
+    "/board",
+    "/team",
+    "/account",
+    "/transfer",
+    "/set-password",
+];
 
 /// The guest file for a URL path, or `None` for anything that is not a plain
 /// path to a file under `/static/` or an app route.

@@ -16,7 +16,16 @@ use spin_sdk::http::{Request, Response};
 use mth_shared::request::header;
 
 /// Response headers passed back to the browser; everything else is dropped.
-const KEPT_HEADERS: &[&str] = &["content-type", "x-total-count", "allow", "etag"];
+const KEPT_HEADERS: &[&str] = &[
+    "content-type",
+    "content-disposition",
+    "x-total-count",
+    "allow",
+    "etag",
+];
+
+/// How long the gateway waits at least for an export's or an import's answer.
+pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Request headers passed on to the service: the body's type, and the
 /// version a change is based on (task-service answers 412 when it is old).
@@ -39,6 +48,10 @@ pub const SERVICES: &[(&str, &str, &str)] = &[
     ("/tasks", "task service", "task_service_url"),
     // The team's labels live with the tasks that carry them.
     ("/labels", "task service", "task_service_url"),
+    // Export and import: task-service holds most of the workspace's tables
+    // and runs an import in one transaction (docs/api.md).
+    ("/export", "task service", "task_service_url"),
+    ("/import", "task service", "task_service_url"),
 ];
 
 /// The service for an `/api/...` path, or `None` if it is not one we forward.
@@ -86,13 +99,18 @@ pub fn forward(
     actor: &Actor,
 ) -> Result<Response, ApiError> {
     let body = req.body();
-    if body.len() > mth_shared::body::MAX_BODY_BYTES {
-        return Err(ApiError::payload_too_large(
-            mth_shared::body::MAX_BODY_BYTES,
-        ));
+    let limit = mth_shared::body::max_body_bytes(&target.path);
+    if body.len() > limit {
+        return Err(ApiError::payload_too_large(limit));
     }
-    let service =
+    let mut service =
         Service::new(target.service, target.url_variable, ctx)?.acting_for(actor.header_value());
+    if is_under(&target.path, "/export") || is_under(&target.path, "/import") {
+        // The whole workspace read, or up to 32 MiB written in one
+        // transaction: longer than the usual deadline allows (docs/api.md,
+        // Export and import).
+        service = service.waiting_at_least(TRANSFER_TIMEOUT);
+    }
     let path_and_query = match req.query() {
         "" => target.path,
         query => format!("{}?{query}", target.path),

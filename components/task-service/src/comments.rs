@@ -202,6 +202,46 @@ struct Author {
 
 mth_shared::from_row!(Author { author_id });
 
+/// Up to `limit` comments after `after` (by id): an export's page.
+pub fn export_page(db: &Db, after: Option<Uuid>, limit: i64) -> Result<Vec<Comment>, ApiError> {
+    db::all(db.query(
+        &format!(
+            "SELECT {COLUMNS} FROM task_comments WHERE $1::uuid IS NULL OR id > $1 \
+             ORDER BY id LIMIT $2"
+        ),
+        &[
+            after.map_or(ParameterValue::DbNull, Into::into),
+            limit.into(),
+        ],
+    )?)
+}
+
+/// Creates imported comments with their ids, authors and times.
+pub fn import(db: &Db, comments: &[crate::transfer::ImportComment]) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts, timestamp_text};
+    for batch in comments.chunks(BATCH) {
+        let column = |f: &dyn Fn(&crate::transfer::ImportComment) -> Option<String>| {
+            texts(batch.iter().map(f))
+        };
+        db.execute(
+            "INSERT INTO task_comments (id, task_id, author_id, body, created_at, edited_at) \
+             SELECT r.id::uuid, r.task_id::uuid, r.author_id::uuid, r.body, \
+               r.created_at::timestamp, r.edited_at::timestamp \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+               AS r (id, task_id, author_id, body, created_at, edited_at)",
+            &[
+                column(&|c| Some(c.id.to_string())),
+                column(&|c| Some(c.task_id.to_string())),
+                column(&|c| c.author_id.map(|id| id.to_string())),
+                column(&|c| Some(c.body.as_str().to_owned())),
+                column(&|c| Some(timestamp_text(c.created_at))),
+                column(&|c| c.edited_at.map(timestamp_text)),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

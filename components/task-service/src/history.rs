@@ -50,3 +50,61 @@ pub fn page(db: &Db, task_id: Uuid, page: query::Page) -> Result<Page<Entry>, Ap
         count_params: &[task_id.into()],
     })
 }
+
+/// Up to `limit` entries after id `after`, in id order: an export's page.
+pub fn export_page(db: &Db, after: i64, limit: i64) -> Result<Vec<Entry>, ApiError> {
+    mth_shared::db::all(db.query(
+        "SELECT id, task_id, changed_by, changed_at, field, old_value AS \"from\", \
+           new_value AS \"to\" FROM task_history WHERE id > $1 ORDER BY id LIMIT $2",
+        &[after.into(), limit.into()],
+    )?)
+}
+
+/// An import's history replaces what the trigger wrote for the imported
+/// tasks (their `created` entries, stamped as the file says anyway): the
+/// entries of `tasks` go, and `entries` are written with their ids. The
+/// ids' sequence is then moved past them (by drawing from it: the apps'
+/// role may use the sequence, not set it), so later changes get new ids.
+pub fn import(
+    db: &Db,
+    tasks: &[Uuid],
+    entries: &[crate::transfer::ImportEntry],
+) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts, timestamp_text};
+    for batch in tasks.chunks(BATCH) {
+        db.execute(
+            "DELETE FROM task_history WHERE task_id = ANY($1::text[]::uuid[])",
+            &[texts(batch.iter().map(|id| Some(id.to_string())))],
+        )?;
+    }
+    for batch in entries.chunks(BATCH) {
+        let column = |f: &dyn Fn(&crate::transfer::ImportEntry) -> Option<String>| {
+            texts(batch.iter().map(f))
+        };
+        db.execute(
+            "INSERT INTO task_history (id, task_id, changed_by, changed_at, field, old_value, \
+               new_value) \
+             SELECT r.id::bigint, r.task_id::uuid, r.changed_by::uuid, r.changed_at::timestamp, \
+               r.field, r.old_value, r.new_value \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+               $7::text[]) AS r (id, task_id, changed_by, changed_at, field, old_value, new_value)",
+            &[
+                column(&|e| Some(e.id.to_string())),
+                column(&|e| Some(e.task_id.to_string())),
+                column(&|e| e.changed_by.map(|id| id.to_string())),
+                column(&|e| Some(timestamp_text(e.changed_at))),
+                column(&|e| Some(e.field.clone())),
+                column(&|e| e.from.clone()),
+                column(&|e| e.to.clone()),
+            ],
+        )?;
+    }
+    if let Some(max) = entries.iter().map(|e| e.id).max() {
+        db.execute(
+            "SELECT count(nextval('task_history_id_seq')) FROM generate_series(1, \
+               GREATEST(0, $1::bigint - (SELECT nextval('task_history_id_seq'))))",
+            &[max.into()],
+        )?;
+    }
+    Ok(())
+}

@@ -361,6 +361,68 @@ pub fn set_ctes(param: usize, history: bool) -> String {
     sql
 }
 
+// ------------------------------------------------ export and import
+
+/// Up to `limit` labels after `after` (by id): an export's page.
+pub fn export_page(db: &Db, after: Option<Uuid>, limit: i64) -> Result<Vec<Label>, ApiError> {
+    db::all(db.query(
+        &format!(
+            "SELECT {COLUMNS} FROM labels WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2"
+        ),
+        &[
+            after.map_or(ParameterValue::DbNull, Into::into),
+            limit.into(),
+        ],
+    )?)
+}
+
+/// Every label's id and name (a Trello import reuses a label of the same
+/// name, whatever its case).
+pub fn all(db: &Db) -> Result<Vec<Label>, ApiError> {
+    db::all(db.query(&format!("SELECT {COLUMNS} FROM labels"), &[])?)
+}
+
+/// Creates imported labels with their ids and times.
+pub fn import(db: &Db, labels: &[crate::transfer::ImportLabel]) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts, timestamp_text};
+    for batch in labels.chunks(BATCH) {
+        let column = |f: &dyn Fn(&crate::transfer::ImportLabel) -> Option<String>| {
+            texts(batch.iter().map(f))
+        };
+        db.execute(
+            "INSERT INTO labels (id, name, color, created_at) \
+             SELECT r.id::uuid, r.name, r.color, r.created_at::timestamp \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) \
+               AS r (id, name, color, created_at)",
+            &[
+                column(&|l| Some(l.id.to_string())),
+                column(&|l| Some(l.name.as_str().to_owned())),
+                column(&|l| Some(l.color.as_str().to_owned())),
+                column(&|l| Some(timestamp_text(l.created_at))),
+            ],
+        )
+        .map_err(|e| write_error(e, None))?;
+    }
+    Ok(())
+}
+
+/// Puts labels on imported tasks: `(task, label)` pairs.
+pub fn import_task_labels(db: &Db, pairs: &[(Uuid, Uuid)]) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts};
+    for batch in pairs.chunks(BATCH) {
+        db.execute(
+            "INSERT INTO task_labels (task_id, label_id) \
+             SELECT r.task_id::uuid, r.label_id::uuid \
+             FROM unnest($1::text[], $2::text[]) AS r (task_id, label_id) ON CONFLICT DO NOTHING",
+            &[
+                texts(batch.iter().map(|(t, _)| Some(t.to_string()))),
+                texts(batch.iter().map(|(_, l)| Some(l.to_string()))),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@ mod labels;
 pub mod routes;
 mod search;
 mod store;
+mod transfer;
+mod trello;
 mod users;
 
 use spin_sdk::http::Response;

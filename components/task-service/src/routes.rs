@@ -18,6 +18,7 @@ use crate::labels::{self, LabelPatch, NewLabel};
 use crate::search::{self, SearchQuery};
 use crate::store::{self, Changed, Deleted, Filter, Writer};
 use crate::users;
+use crate::{transfer, trello};
 
 /// What task-service serves (the contract test compares it with docs/openapi.json).
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +39,11 @@ pub enum Op {
     ShowLabel,
     UpdateLabel,
     DeleteLabel,
+    Export,
+    ExportCsv,
+    Import,
+    TrelloPreview,
+    TrelloImport,
 }
 
 /// `/tasks/stats` is the stats' path, though `/tasks/{id}` fits it too (see route::find).
@@ -66,6 +72,11 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Get, "/labels/{id}", Op::ShowLabel),
     Route::new(Method::Patch, "/labels/{id}", Op::UpdateLabel),
     Route::new(Method::Delete, "/labels/{id}", Op::DeleteLabel),
+    Route::new(Method::Get, "/export", Op::Export),
+    Route::new(Method::Get, "/export/tasks.csv", Op::ExportCsv),
+    Route::new(Method::Post, "/import", Op::Import),
+    Route::new(Method::Post, "/import/trello/preview", Op::TrelloPreview),
+    Route::new(Method::Post, "/import/trello", Op::TrelloImport),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -97,6 +108,11 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 Op::ShowLabel => show_label(&req, id()),
                 Op::UpdateLabel => update_label(&req, id(), actor),
                 Op::DeleteLabel => delete_label(&req, id(), actor),
+                Op::Export => export(&req, actor, false),
+                Op::ExportCsv => export(&req, actor, true),
+                Op::Import => import(&req, actor),
+                Op::TrelloPreview => trello_preview(&req, actor),
+                Op::TrelloImport => trello_import(&req, actor),
             }
         },
     )
@@ -437,4 +453,76 @@ fn delete_label(req: &Request, raw_id: &str, actor: Actor) -> Result<Response, A
     } else {
         Err(no_label(id))
     }
+}
+
+// ------------------------------------------------ export and import
+
+/// `GET /export` (JSON) and `GET /export/tasks.csv`: admins only; a
+/// download (`Content-Disposition: attachment`).
+fn export(req: &Request, actor: Actor, csv: bool) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    actor.require(Permission::TransferWorkspace, "export the workspace")?;
+    let db = Db::connect()?;
+    let (body, content_type, name) = if csv {
+        (
+            transfer::export_csv(&db)?,
+            "text/csv; charset=utf-8",
+            "microtaskhub-tasks.csv",
+        )
+    } else {
+        (
+            transfer::export_json(&db)?,
+            "application/json",
+            "microtaskhub-export.json",
+        )
+    };
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", content_type)
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{name}\""),
+        )
+        .body(body)
+        .build())
+}
+
+/// The body of an import: JSON, at most `MAX_IMPORT_BYTES`.
+fn import_body<'r>(req: &'r Request, actor: &Actor, to: &str) -> Result<&'r [u8], ApiError> {
+    Query::parse(req.query(), &[])?;
+    actor.require(Permission::TransferWorkspace, to)?;
+    let content_type = mth_shared::request::header(req, "content-type").unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::unsupported_media_type());
+    }
+    let body = req.body();
+    if body.len() > mth_shared::body::MAX_IMPORT_BYTES {
+        return Err(ApiError::payload_too_large(
+            mth_shared::body::MAX_IMPORT_BYTES,
+        ));
+    }
+    Ok(body)
+}
+
+/// `POST /import`: an export into an empty workspace, all or nothing.
+fn import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
+    let body = import_body(req, &actor, "import a workspace")?;
+    let plan = transfer::plan_json(body)?;
+    let summary = transfer::write(&Db::connect()?, &plan, &actor, true)?;
+    Ok(respond::json(201, &summary))
+}
+
+/// `POST /import/trello/preview`: what a Trello board holds and the
+/// suggested mapping; nothing is written.
+fn trello_preview(req: &Request, actor: Actor) -> Result<Response, ApiError> {
+    let body = import_body(req, &actor, "import a Trello board")?;
+    Ok(respond::json(200, &trello::preview(&Db::connect()?, body)?))
+}
+
+/// `POST /import/trello`: a Trello board with its confirmed mapping.
+fn trello_import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
+    let body = import_body(req, &actor, "import a Trello board")?;
+    let summary = trello::import(&Db::connect()?, body, &actor)?;
+    Ok(respond::json(201, &summary))
 }

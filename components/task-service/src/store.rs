@@ -308,3 +308,92 @@ struct StatusCount {
 }
 
 mth_shared::from_row!(StatusCount { status, n });
+
+// ------------------------------------------------ export and import
+
+/// Up to `limit` tasks after `after` (their `created_at` and id), oldest
+/// first: a page of an export, which reads the tasks a page at a time.
+pub fn export_page(
+    db: &Db,
+    after: Option<(mth_shared::time::Timestamp, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Task>, ApiError> {
+    let sql = format!(
+        "SELECT {} FROM tasks WHERE $1::text IS NULL \
+           OR (created_at, id) > ($1::text::timestamp, $2::text::uuid) \
+         ORDER BY created_at, id LIMIT $3",
+        task_columns()
+    );
+    let (at, id) = match after {
+        Some((at, id)) => (
+            mth_accounts::workspace::timestamp_text(at.0).into(),
+            id.to_string().into(),
+        ),
+        None => (ParameterValue::DbNull, ParameterValue::DbNull),
+    };
+    db::all(db.query(&sql, &[at, id, limit.into()])?)
+}
+
+/// Creates imported tasks with their ids, times, authors and versions, a
+/// batch per statement (their labels: [`labels::import_task_labels`]). The
+/// history trigger writes each one's `created` entry, as for any new task.
+pub fn import(db: &Db, tasks: &[crate::transfer::ImportTask]) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts, timestamp_text};
+    for batch in tasks.chunks(BATCH) {
+        let column =
+            |f: &dyn Fn(&crate::transfer::ImportTask) -> Option<String>| texts(batch.iter().map(f));
+        db.execute(
+            "INSERT INTO tasks (id, title, description, status, due_date, assignee_id, \
+               created_by, updated_by, created_at, updated_at, version) \
+             SELECT r.id::uuid, r.title, r.description, r.status, r.due_date::date, \
+               r.assignee_id::uuid, r.created_by::uuid, r.updated_by::uuid, \
+               r.created_at::timestamp, r.updated_at::timestamp, r.version::bigint \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+               $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) \
+               AS r (id, title, description, status, due_date, assignee_id, created_by, \
+                 updated_by, created_at, updated_at, version)",
+            &[
+                column(&|t| Some(t.id.to_string())),
+                column(&|t| Some(t.title.as_str().to_owned())),
+                column(&|t| t.description.as_ref().map(|d| d.as_str().to_owned())),
+                column(&|t| Some(t.status.as_str().to_owned())),
+                column(&|t| t.due_date.map(|d| d.to_string())),
+                column(&|t| t.assignee_id.map(|id| id.to_string())),
+                column(&|t| t.created_by.map(|id| id.to_string())),
+                column(&|t| t.updated_by.map(|id| id.to_string())),
+                column(&|t| Some(timestamp_text(t.created_at))),
+                column(&|t| Some(timestamp_text(t.updated_at))),
+                column(&|t| Some(t.version.to_string())),
+            ],
+        )
+        .map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// How many tasks, labels and comments there are, and people other than
+/// `except`: an import goes only into a workspace without any.
+pub fn workspace_counts(db: &Db, except: Option<Uuid>) -> Result<WorkspaceCounts, ApiError> {
+    db::first(db.query(
+        "SELECT (SELECT count(*) FROM tasks) AS tasks, (SELECT count(*) FROM labels) AS labels, \
+           (SELECT count(*) FROM task_comments) AS comments, \
+           (SELECT count(*) FROM users WHERE $1::uuid IS NULL OR id <> $1) AS people",
+        &[opt(except)],
+    )?)?
+    .ok_or_else(|| ApiError::internal("The counts returned no row."))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WorkspaceCounts {
+    pub tasks: i64,
+    pub labels: i64,
+    pub comments: i64,
+    pub people: i64,
+}
+
+mth_shared::from_row!(WorkspaceCounts {
+    tasks,
+    labels,
+    comments,
+    people
+});

@@ -2,26 +2,8 @@
 
 use mth_accounts::Access;
 use mth_shared::body::{JsonObject, boolean, from_string};
-use mth_shared::time::Timestamp;
-use serde::Serialize;
-use uuid::Uuid;
 
-use mth_accounts::person::bounded;
-pub use mth_accounts::person::{Email, FullName};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role(String);
-
-impl Role {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded(raw, 50).map(Self)
-    }
-    pub fn member() -> Self {
-        Self("member".to_owned())
-    }
-}
-
-mth_shared::text_type!(Role);
+pub use mth_accounts::person::{Email, FullName, Role};
 
 /// The body of `POST /users`.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,32 +64,9 @@ impl UserPatch {
     }
 }
 
-/// A user as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct User {
-    pub id: Uuid,
-    /// Unique among users, compared in NFC and case-folded.
-    pub email: String,
-    pub full_name: String,
-    /// Their job on the team, free text ("member" unless given).
-    pub role: String,
-    /// What they may do: `admin` or `member`.
-    pub access: Access,
-    /// `false`: deactivated (cannot sign in; keeps their name on tasks).
-    pub active: bool,
-    pub created_at: Timestamp,
-}
-
-// A users row: each field from its column (the one place rows become users).
-mth_shared::from_row!(User {
-    id,
-    email,
-    full_name,
-    role,
-    access,
-    active,
-    created_at
-});
+/// A user as the API shows it: the person as `users` holds them (one type
+/// for user-service and for an export, `mth_accounts::workspace`).
+pub use mth_accounts::workspace::Person as User;
 
 #[cfg(test)]
 mod tests {

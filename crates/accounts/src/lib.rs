@@ -17,8 +17,10 @@
 //!
 //! `users` belongs to user-service; this crate only reads it (whether a
 //! person is active, their access) — except [`bootstrap`], the first
-//! admin's one statement, and [`oidc::identities`], which creates a person
-//! at their first sign-in with the identity provider; both explain why. The permission rules are in [`policy`]:
+//! admin's one statement, [`oidc::identities`], which creates a person
+//! at their first sign-in with the identity provider, and [`workspace`],
+//! the people of an import (with the sign-in rows of the importing admin);
+//! each explains why. The permission rules are in [`policy`]:
 //! each is written once and gives both the Rust check and the SQL condition.
 //! The components call the flows ([`signin`], [`account`]) and never write
 //! these tables themselves.
@@ -65,6 +67,7 @@ pub mod policy;
 pub mod sessions;
 pub mod signin;
 pub mod throttle;
+pub mod workspace;
 
 pub use actor::{Access, Actor, authenticate};
 pub use policy::{Permission, Scope};

@@ -56,4 +56,17 @@ impl FullName {
     }
 }
 
-mth_shared::text_type!(Email, FullName);
+/// A person's job on the team: free text, at most 50 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role(String);
+
+impl Role {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        bounded(raw, 50).map(Self)
+    }
+    pub fn member() -> Self {
+        Self("member".to_owned())
+    }
+}
+
+mth_shared::text_type!(Email, FullName, Role);

@@ -35,6 +35,8 @@ pub enum Permission {
     /// Create, rename, recolour and delete the team's labels. Everyone
     /// reads them, and puts them on the tasks they may change.
     ManageLabels,
+    /// Export the whole workspace, and import one (or a Trello board).
+    TransferWorkspace,
 }
 
 /// Which access levels hold each permission. Everyone signed in reads every
@@ -48,6 +50,7 @@ pub const GRANTS: &[(Permission, &[Access])] = &[
     ),
     (Permission::DeleteAnyComment, &[Access::Admin]),
     (Permission::ManageLabels, &[Access::Admin]),
+    (Permission::TransferWorkspace, &[Access::Admin]),
 ];
 
 impl Actor {

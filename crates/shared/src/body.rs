@@ -11,6 +11,28 @@ use crate::{ApiError, FieldError};
 /// Bodies above this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The bodies of a workspace import (`/import…`, `/api/import…`) may be this
+/// large: a whole exported workspace or Trello board. Above it, 413.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
+/// How large a body to `path` (a path, or a URI with a scheme and host)
+/// may be: [`MAX_IMPORT_BYTES`] for an import, [`MAX_BODY_BYTES`] else.
+pub fn max_body_bytes(path: &str) -> usize {
+    let path = match path.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => path,
+    };
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let is_import = path
+        .strip_prefix("/import")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'));
+    if is_import {
+        MAX_IMPORT_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// The three states of a field in a JSON object; PATCH needs all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field<T> {
@@ -254,6 +276,21 @@ mod tests {
         assert_eq!(parse(&big).unwrap_err().status, 413);
         assert_eq!(parse("{\"a\":").unwrap_err().status, 400);
         assert_eq!(parse("[1,2]").unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn imports_alone_take_large_bodies() {
+        for path in [
+            "/import",
+            "/import/trello",
+            "/api/import/trello?x=1",
+            "http://h:1/import",
+        ] {
+            assert_eq!(max_body_bytes(path), MAX_IMPORT_BYTES, "{path}");
+        }
+        for path in ["/importer", "/tasks", "/api/tasks/import", "http://h/tasks"] {
+            assert_eq!(max_body_bytes(path), MAX_BODY_BYTES, "{path}");
+        }
     }
 
     #[test]

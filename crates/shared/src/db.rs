@@ -1,7 +1,9 @@
 //! Postgres through Spin's `spin:postgres@4.0.0` interface.
 //!
 //! Every statement is parameterised. Each write is a single statement, so it
-//! is atomic without a transaction (the interface has no transaction API).
+//! is atomic without a transaction (the interface has no transaction API);
+//! the one exception, a workspace import, runs its statements between
+//! `BEGIN` and `COMMIT` on one connection ([`Db::transaction`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -166,6 +168,49 @@ impl Db {
 
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, DbError> {
         self.conn.execute(sql, params).map_err(DbError::from_pg)
+    }
+
+    /// Runs `work` in one transaction on this connection: `COMMIT` when it
+    /// succeeds, `ROLLBACK` when it fails, so all of it or nothing is
+    /// written. The connection goes back to the host's pool afterwards and
+    /// must not stay inside a transaction: `work` must not commit or roll
+    /// back itself, and a failed `ROLLBACK` (a lost connection) leaves a
+    /// connection the server closes.
+    pub fn transaction<T>(
+        &self,
+        work: impl FnOnce(&Db) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.within("BEGIN", work)
+    }
+
+    /// Runs `work`'s reads in one read-only snapshot (`REPEATABLE READ`):
+    /// statements that read a page at a time see the database as it was
+    /// at the first, whatever is written meanwhile (an export).
+    pub fn snapshot<T>(
+        &self,
+        work: impl FnOnce(&Db) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.within("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", work)
+    }
+
+    fn within<T>(
+        &self,
+        begin: &str,
+        work: impl FnOnce(&Db) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.execute(begin, &[])?;
+        match work(self) {
+            Ok(value) => {
+                self.execute("COMMIT", &[])?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(e) = self.execute("ROLLBACK", &[]) {
+                    return Err(error.caused_by(format_args!("and ROLLBACK failed: {e:?}")));
+                }
+                Err(error)
+            }
+        }
     }
 }
 

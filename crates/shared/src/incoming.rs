@@ -6,8 +6,9 @@
 //! body, then nothing, held an instance (and, for a sign-in, a place in the
 //! throttle's flow) for ever under every host. Here each wait for more of
 //! the body is bounded: a client silent for [`BODY_IDLE`] gets `408`.
-//! Bodies larger than [`crate::body::MAX_BODY_BYTES`] are not read past that
-//! limit plus one chunk: the handler answers them `413`.
+//! Bodies larger than [`crate::body::max_body_bytes`] (64 KiB; an import's
+//! 32 MiB) are not read past that limit plus one chunk: the handler answers
+//! them `413`.
 //!
 //! A refused body still yields the request's head, so that [`crate::serve`]
 //! answers it like any other error: logged, with its `X-Request-Id` and, in
@@ -19,7 +20,7 @@ use spin_sdk::http::{IncomingRequest, Request};
 use wasi::io::streams::StreamError;
 
 use crate::ApiError;
-use crate::body::MAX_BODY_BYTES;
+use crate::body::max_body_bytes;
 use crate::deadline::Deadline;
 
 /// How long the body may go without a byte.
@@ -63,7 +64,8 @@ pub fn read(request: IncomingRequest) -> Incoming {
             .body(body)
             .build()
     };
-    match read_body(request) {
+    let limit = max_body_bytes(&uri);
+    match read_body(request, limit) {
         Ok(body) => Incoming::Read(build(body)),
         Err(error) => Incoming::Refused {
             head: build(Vec::new()),
@@ -72,7 +74,7 @@ pub fn read(request: IncomingRequest) -> Incoming {
     }
 }
 
-fn read_body(request: IncomingRequest) -> Result<Vec<u8>, ApiError> {
+fn read_body(request: IncomingRequest, limit: usize) -> Result<Vec<u8>, ApiError> {
     let body = request
         .consume()
         .map_err(|()| ApiError::internal("The request body was already taken."))?;
@@ -97,7 +99,7 @@ fn read_body(request: IncomingRequest) -> Result<Vec<u8>, ApiError> {
             Ok(chunk) => {
                 bytes.extend_from_slice(&chunk);
                 // Enough to know it is too large; the handler says 413.
-                if bytes.len() > MAX_BODY_BYTES {
+                if bytes.len() > limit {
                     break;
                 }
             }

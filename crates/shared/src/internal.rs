@@ -50,6 +50,13 @@ impl Service {
         self
     }
 
+    /// Waits at least `floor` for the answer (an import, which writes a
+    /// whole workspace), however short the configured deadline.
+    pub fn waiting_at_least(mut self, floor: Duration) -> Self {
+        self.timeout = self.timeout.max(floor);
+        self
+    }
+
     pub fn name(&self) -> &'static str {
         self.name
     }
