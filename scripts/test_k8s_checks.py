@@ -177,12 +177,12 @@ def test_a_malformed_object_fails_its_rule_instead_of_crashing(rendered):
 
 def test_public_api_opens_the_apis_on_either_way_in(rendered, tree, tmp_path):
     paths = {r[1] for r in kc.routes(kc.Manifest(rendered["public-api"], SPIN))}
-    assert paths == {"/users", "/tasks", "/labels", "/"} and {r[1] for r in kc.routes(kc.Manifest(rendered["prod"], SPIN))} == {"/"}
+    assert paths == {"/users", "/tasks", "/labels", "/views", "/"} and {r[1] for r in kc.routes(kc.Manifest(rendered["prod"], SPIN))} == {"/"}
     overlay = tree / "k8s" / "overlays-extra" / "dev-public-api"  # the same component on the Ingress overlay
     overlay.mkdir(parents=True, exist_ok=True)
     (overlay / "kustomization.yaml").write_text("resources: [../../overlays/dev]\ncomponents: [../../components/public-api]\n")
     objs = render(overlay)
-    assert {r[1] for r in kc.routes(kc.Manifest(objs, SPIN))} == {"/users", "/tasks", "/labels", "/"}
+    assert {r[1] for r in kc.routes(kc.Manifest(objs, SPIN))} == {"/users", "/tasks", "/labels", "/views", "/"}
     assert {r: p for r, p in kc.check(objs, SPIN).items() if p} == {}
 
 

@@ -1,4 +1,4 @@
-//! `/api/users…`, `/api/tasks…` and `/api/labels…`: forwarded to the services with the
+//! `/api/users…`, `/api/tasks…`, `/api/labels…` and `/api/views…`: forwarded to the services with the
 //! shared bearer token, which never reaches the browser.
 //!
 //! Method, path, query, body, status and JSON pass through unchanged; of the
@@ -52,6 +52,8 @@ pub const SERVICES: &[(&str, &str, &str)] = &[
     // and runs an import in one transaction (docs/api.md).
     ("/export", "task service", "task_service_url"),
     ("/import", "task service", "task_service_url"),
+    // Saved views keep the tasks' filters, checked by the tasks' own parser.
+    ("/views", "task service", "task_service_url"),
 ];
 
 /// The service for an `/api/...` path, or `None` if it is not one we forward.

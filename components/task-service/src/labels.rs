@@ -6,7 +6,7 @@
 //! task (its task_labels rows go with it, `ON DELETE CASCADE`).
 
 use mth_shared::ApiError;
-use mth_shared::body::{Blank, JsonObject, Lines, bounded_text, from_string, string};
+use mth_shared::body::{JsonObject, from_string, name_text, string};
 use mth_shared::db::{self, Db, DbError, FromColumn, Page, PageQuery, Row, sqlstate};
 use mth_shared::query;
 use mth_shared::time::Timestamp;
@@ -100,11 +100,7 @@ impl LabelName {
     pub const MAX: usize = 50;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        bounded_text(raw, Self::MAX, Lines::Single, Blank::Refused)?;
-        if raw.trim() != raw {
-            return Err("must not start or end with spaces".to_owned());
-        }
-        Ok(Self(raw.to_owned()))
+        name_text(raw, Self::MAX).map(|()| Self(raw.to_owned()))
     }
 }
 

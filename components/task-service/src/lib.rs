@@ -5,6 +5,7 @@
 
 mod comments;
 mod domain;
+mod filters;
 mod history;
 mod labels;
 pub mod routes;
@@ -13,6 +14,7 @@ mod store;
 mod transfer;
 mod trello;
 mod users;
+mod views;
 
 use spin_sdk::http::Response;
 

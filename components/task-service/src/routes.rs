@@ -12,12 +12,14 @@ use spin_sdk::http::{Method, Request, Response};
 use uuid::Uuid;
 
 use crate::comments::{self, CommentBody, Outcome};
-use crate::domain::{NewTask, Status, Task, TaskPatch};
+use crate::domain::{NewTask, Task, TaskPatch};
+use crate::filters::{self, Filters};
 use crate::history;
 use crate::labels::{self, LabelPatch, NewLabel};
-use crate::search::{self, SearchQuery};
-use crate::store::{self, Changed, Deleted, Filter, Writer};
+use crate::search;
+use crate::store::{self, Changed, Deleted, Writer};
 use crate::users;
+use crate::views::{self, NewView, ViewPatch};
 use crate::{transfer, trello};
 
 /// What task-service serves (the contract test compares it with docs/openapi.json).
@@ -44,6 +46,11 @@ pub enum Op {
     Import,
     TrelloPreview,
     TrelloImport,
+    Views,
+    CreateView,
+    ShowView,
+    UpdateView,
+    DeleteView,
 }
 
 /// `/tasks/stats` is the stats' path, though `/tasks/{id}` fits it too (see route::find).
@@ -77,6 +84,11 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Post, "/import", Op::Import),
     Route::new(Method::Post, "/import/trello/preview", Op::TrelloPreview),
     Route::new(Method::Post, "/import/trello", Op::TrelloImport),
+    Route::new(Method::Get, "/views", Op::Views),
+    Route::new(Method::Post, "/views", Op::CreateView),
+    Route::new(Method::Get, "/views/{id}", Op::ShowView),
+    Route::new(Method::Patch, "/views/{id}", Op::UpdateView),
+    Route::new(Method::Delete, "/views/{id}", Op::DeleteView),
 ];
 
 pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiError> {
@@ -113,6 +125,11 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 Op::Import => import(&req, actor),
                 Op::TrelloPreview => trello_preview(&req, actor),
                 Op::TrelloImport => trello_import(&req, actor),
+                Op::Views => list_views(&req, owner(actor)?),
+                Op::CreateView => create_view(&req, owner(actor)?),
+                Op::ShowView => show_view(&req, owner(actor)?, id()),
+                Op::UpdateView => update_view(&req, owner(actor)?, id()),
+                Op::DeleteView => delete_view(&req, owner(actor)?, id()),
             }
         },
     )
@@ -178,39 +195,18 @@ fn create(req: &Request, ctx: &RequestContext, writer: Writer) -> Result<Respons
 /// Lists do not embed the assignee (that would be a call per row); use
 /// `assignee_id`, or `GET /tasks/{id}`. `label` (repeated, or ids separated
 /// by commas) keeps the tasks with all those labels, or with any of them
-/// when `label_match=any`. With `q`, the tasks that match those words,
-/// best first, each with what matched (search.rs).
+/// when `label_match=any`. `due` (overdue, this_week, none) keeps tasks by
+/// due date relative to `today` (filters.rs). With `q`, the tasks that
+/// match those words, best first, each with what matched (search.rs).
 fn list(req: &Request) -> Result<Response, ApiError> {
-    let query = Query::parse_with_lists(
-        req.query(),
-        &[
-            "assignee_id",
-            "status",
-            "label",
-            "label_match",
-            "q",
-            "limit",
-            "offset",
-        ],
-        &["label"],
-    )?;
-    let match_any = match query.get("label_match") {
-        None | Some("all") => false,
-        Some("any") => true,
-        Some(_) => return Err(ApiError::invalid("label_match", "must be all or any")),
-    };
-    let filter = Filter {
-        assignee_id: query.uuid("assignee_id")?,
-        status: query
-            .get("status")
-            .map(|s| Status::parse(s).map_err(|m| ApiError::invalid("status", m)))
-            .transpose()?,
-        labels: query.uuids("label")?,
-        match_any,
-    };
+    let allowed: Vec<&str> = filters::NAMES
+        .into_iter()
+        .chain(["today", "limit", "offset"])
+        .collect();
+    let query = Query::parse_with_lists(req.query(), &allowed, &filters::LISTS)?;
+    let Filters { filter, words } = Filters::from_query(&query, filters::today(&query)?)?;
     let page = query.page()?;
-    if let Some(raw) = query.get("q") {
-        let words = SearchQuery::parse(raw).map_err(|m| ApiError::invalid("q", m))?;
+    if let Some(words) = words {
         let found = search::find(&Db::connect()?, &words, &filter, page)?;
         return Ok(respond::page(&found.items, found.total));
     }
@@ -525,4 +521,63 @@ fn trello_import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
     let body = import_body(req, &actor, "import a Trello board")?;
     let summary = trello::import(&Db::connect()?, body, &actor)?;
     Ok(respond::json(201, &summary))
+}
+
+// ------------------------------------------------ saved views
+
+/// Saved views are a person's own: a service acting for itself has none.
+fn owner(actor: Actor) -> Result<Uuid, ApiError> {
+    actor.person_id().ok_or_else(|| {
+        ApiError::forbidden("Saved views belong to a person; call as one (a personal API token).")
+    })
+}
+
+fn no_view(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("You have no saved view with id {id}."))
+}
+
+/// `GET /views`: the person's own saved views, by name, paged like the other lists.
+fn list_views(req: &Request, owner: Uuid) -> Result<Response, ApiError> {
+    let query = Query::parse(req.query(), &["limit", "offset"])?;
+    let page = views::page(&Db::connect()?, owner, query.page()?)?;
+    Ok(respond::page(&page.items, page.total))
+}
+
+/// `POST /views`: a name of theirs already taken (whatever its case) is a 409.
+fn create_view(req: &Request, owner: Uuid) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let new = NewView::parse(JsonObject::from_request(req)?)?;
+    let view = views::create(&Db::connect()?, owner, &new)?;
+    Ok(respond::created(format!("/views/{}", view.id), &view))
+}
+
+fn show_view(req: &Request, owner: Uuid, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    let view = views::find(&Db::connect()?, owner, id)?.ok_or_else(|| no_view(id))?;
+    Ok(respond::json(200, &view))
+}
+
+/// `PATCH /views/{id}`: renames a view or gives it new filters.
+fn update_view(req: &Request, owner: Uuid, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    let patch = ViewPatch::parse(JsonObject::from_request(req)?)?;
+    let db = Db::connect()?;
+    let view = if patch.name.is_none() && patch.query.is_none() {
+        views::find(&db, owner, id)?
+    } else {
+        views::update(&db, owner, id, &patch)?
+    };
+    Ok(respond::json(200, &view.ok_or_else(|| no_view(id))?))
+}
+
+fn delete_view(req: &Request, owner: Uuid, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let id = parse_uuid("id", raw_id)?;
+    if views::delete(&Db::connect()?, owner, id)? {
+        Ok(respond::no_content())
+    } else {
+        Err(no_view(id))
+    }
 }

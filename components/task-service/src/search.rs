@@ -151,24 +151,24 @@ fn resolve(db: &Db, query: &SearchQuery) -> Result<Resolved, ApiError> {
 }
 
 /// The matching tasks with their rank (and best matching comment), in
-/// `ranked`. Parameters: the list filter's ($1–$4), the tsquery ($5), how
-/// many to rank of each kind ($6). The tsquery is spelt out in each use,
+/// `ranked`. Parameters: the list filter's ($1–$8), the tsquery ($9), how
+/// many to rank of each kind ($10). The tsquery is spelt out in each use,
 /// not put in a CTE: the planner would not look into one that is used
 /// twice.
 fn ranked_ctes() -> String {
     format!(
         "WITH hits AS (\
-           SELECT t.id, t.created_at, ts_rank(t.search_document, $5::text::tsquery) AS rank, \
+           SELECT t.id, t.created_at, ts_rank(t.search_document, $9::text::tsquery) AS rank, \
              NULL::uuid AS comment_id \
            FROM (SELECT tasks.id, tasks.created_at, tasks.search_document FROM tasks \
-                 WHERE tasks.search_document @@ $5::text::tsquery AND {filter} \
-                 LIMIT $6) AS t \
+                 WHERE tasks.search_document @@ $9::text::tsquery AND {filter} \
+                 LIMIT $10) AS t \
            UNION ALL {comment_hits}), \
          ranked AS (SELECT id, created_at, max(rank) AS rank, \
            (array_agg(comment_id ORDER BY rank DESC) FILTER (WHERE comment_id IS NOT NULL))[1] AS comment_id \
            FROM hits GROUP BY id, created_at)",
         filter = store::FILTER,
-        comment_hits = comments::search_hits(store::FILTER, 5, 6),
+        comment_hits = comments::search_hits(store::FILTER, 9, 10),
     )
 }
 
@@ -191,7 +191,7 @@ pub fn find(
         // read for its rows only.
         select: &format!(
             "{ctes}, page AS (SELECT id, rank, created_at, comment_id, count(*) OVER () AS total \
-               FROM ranked ORDER BY rank DESC, created_at DESC, id DESC LIMIT $7 OFFSET $8) \
+               FROM ranked ORDER BY rank DESC, created_at DESC, id DESC LIMIT $11 OFFSET $12) \
              SELECT {}, page.rank::float8 AS search_rank, {}, page.total \
              FROM page JOIN tasks ON tasks.id = page.id \
              ORDER BY page.rank DESC, page.created_at DESC, page.id DESC",

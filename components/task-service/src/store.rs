@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::comments;
 use crate::domain::{NewTask, Status, Task, TaskPatch};
+use crate::filters::DueWindow;
 use crate::labels;
 
 /// A task's own columns, by name: not `tasks.*`, which would carry its
@@ -114,19 +115,26 @@ pub struct Filter {
     /// The tasks with these labels: all of them, or any (`match_any`).
     pub labels: Option<Vec<Uuid>>,
     pub match_any: bool,
+    /// The due dates kept (filters.rs's `Due::window`; default: any).
+    pub due: DueWindow,
 }
 
-/// The condition of [`Filter`] on `tasks`, with its parameters ($1–$4,
-/// [`filter_params`]). `$n IS NULL OR ...` is folded away when Postgres
+/// The condition of [`Filter`] on `tasks`, with its parameters ($1–$8,
+/// [`filter_params`]; the statements number theirs from $9). `$n IS NULL OR ...` is folded away when Postgres
 /// plans with the actual values, so each filter combination still uses its
 /// index. Labels: the tasks with at least $4 of the labels listed in $3
-/// (all of them, or one), from the index on (label_id, task_id).
+/// (all of them, or one), from the index on (label_id, task_id). Due
+/// dates: $5–$8 are the window the rule of filters.rs made.
 pub const FILTER: &str = "($1::uuid IS NULL OR tasks.assignee_id = $1) \
      AND ($2::text IS NULL OR tasks.status = $2) \
      AND ($3::text[] IS NULL OR tasks.id IN (SELECT tl.task_id FROM task_labels tl \
-       WHERE tl.label_id = ANY($3::text[]::uuid[]) GROUP BY tl.task_id HAVING count(*) >= $4))";
+       WHERE tl.label_id = ANY($3::text[]::uuid[]) GROUP BY tl.task_id HAVING count(*) >= $4)) \
+     AND (NOT $5::bool OR tasks.due_date IS NULL) \
+     AND ($6::date IS NULL OR tasks.due_date >= $6) \
+     AND ($7::date IS NULL OR tasks.due_date <= $7) \
+     AND (NOT $8::bool OR tasks.status <> 'done')";
 
-pub fn filter_params(filter: &Filter) -> [ParameterValue; 4] {
+pub fn filter_params(filter: &Filter) -> [ParameterValue; 8] {
     let wanted = match (&filter.labels, filter.match_any) {
         (Some(ids), false) => ids.len(),
         _ => 1,
@@ -136,6 +144,10 @@ pub fn filter_params(filter: &Filter) -> [ParameterValue; 4] {
         opt(filter.status.map(|s| s.as_str().to_owned())),
         labels::param(filter.labels.as_deref()),
         i64::try_from(wanted).unwrap_or(i64::MAX).into(),
+        filter.due.without.into(),
+        opt(filter.due.from),
+        opt(filter.due.through),
+        filter.due.open_only.into(),
     ]
 }
 
@@ -147,7 +159,7 @@ pub fn list(db: &Db, filter: Filter, page: query::Page) -> Result<Page<Task>, Ap
     db.page(PageQuery {
         select: &format!(
             "SELECT {}, count(*) OVER () AS total FROM tasks WHERE {FILTER} \
-             ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6",
+             ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10",
             task_columns()
         ),
         params: &params,

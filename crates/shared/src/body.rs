@@ -245,6 +245,18 @@ pub fn bounded_text(text: &str, max: usize, lines: Lines, blank: Blank) -> Resul
     }
 }
 
+/// Checks a name people pick from a list (a label's, a saved view's): one
+/// line, not blank, at most `max` characters, and no spaces at either end
+/// (" bug" and "bug" would look like one name).
+pub fn name_text(text: &str, max: usize) -> Result<(), String> {
+    bounded_text(text, max, Lines::Single, Blank::Refused)?;
+    if text.trim() == text {
+        Ok(())
+    } else {
+        Err("must not start or end with spaces".to_owned())
+    }
+}
+
 /// A domain type that wraps a `String` valid by construction, read as `&str`.
 #[macro_export]
 macro_rules! text_type {
