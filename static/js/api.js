@@ -132,11 +132,13 @@ export const api = {
   updateUser: (id, changes) => request('PATCH', `/api/users/${id}`, changes),
   deleteUser: (id) => request('DELETE', `/api/users/${id}`),
   invite: (id) => request('POST', `/api/users/${id}/invitation`),
-  tasks: (filters) => {
+  tasks: (filters, today) => {
     // A search shows its best 50 (ranking more costs the database more).
     const query = new URLSearchParams({ limit: filters.q ? '50' : '500' });
     // `label`: ids, comma-separated (the tasks with all of them, or any).
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+    // "Overdue" and "this week" count from the person's own date, not the server's.
+    if (filters.due) query.set('today', today);
     return request('GET', `/api/tasks?${query}`);
   },
   createTask: (task) => request('POST', '/api/tasks', task),
@@ -151,4 +153,8 @@ export const api = {
   createLabel: (label) => request('POST', '/api/labels', label),
   updateLabel: (id, changes) => request('PATCH', `/api/labels/${id}`, changes),
   deleteLabel: (id) => request('DELETE', `/api/labels/${id}`),
+  views: () => request('GET', '/api/views?limit=500'),
+  createView: (view) => request('POST', '/api/views', view),
+  updateView: (id, changes) => request('PATCH', `/api/views/${id}`, changes),
+  deleteView: (id) => request('DELETE', `/api/views/${id}`),
 };

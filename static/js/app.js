@@ -11,12 +11,15 @@ import { SET_PASSWORD_PATH, choosePassword } from './setpassword.js';
 import { enableShortcuts } from './shortcuts.js';
 import { Team } from './team.js';
 import { Transfer } from './transfer.js';
+import { SavedViews } from './views.js';
 import { $, busy, enableCopyButtons, onSubmit, requireFields, showNotice } from './ui.js';
 
 // `me`: who is signed in ({id, email, full_name, access}); `can`: what the
 // server says they may do (GET /auth/session), so no view re-derives a rule.
 const state = { me: null, can: {}, users: [], tasks: [], labels: [] };
 const board = new Board(state);
+const views = new SavedViews(state, board);
+board.onViewChange = () => views.markCurrent();
 const labels = new Labels(state, () => board.renderLabelChoices());
 const team = new Team(state, () => {
   board.renderAssigneeChoices();
@@ -64,10 +67,21 @@ async function loadAll() {
   await team.load();
   await labels.load();
   await board.load();
+  await views.load();
   await account.load();
 }
 
+/** Where a sign-in through the identity provider began (the board's
+ *  filters in its URL): it comes back to "/", so the page asks for it. */
+const RETURN_KEY = 'mth-return-to';
+
 function signedIn(session) {
+  const back = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  if (back?.startsWith('/') && !back.startsWith('//') && location.pathname === '/' && !location.search) {
+    history.replaceState({}, '', back);
+    board.followUrl();
+  }
   state.me = session.user;
   state.can = session.can || {};
   $('#account-name').textContent = session.user.full_name;
@@ -137,6 +151,7 @@ document.addEventListener('click', (event) => {
   event.preventDefault();
   history.pushState({}, '', link.getAttribute('href'));
   showView(currentView());
+  board.followUrl();
   $('#main').focus();
 });
 window.addEventListener('popstate', () => showView(currentView()));
@@ -161,6 +176,10 @@ async function showSignInMethods() {
   if (methods.oidc) {
     $('#login-oidc-link').textContent = `Sign in with ${methods.oidc.name}`;
     $('#login-oidc-link').href = methods.oidc.start;
+    // The provider brings the person back to "/": keep the view to return to.
+    $('#login-oidc-link').addEventListener('click', () => {
+      sessionStorage.setItem(RETURN_KEY, `${location.pathname}${location.search}`);
+    });
     $('#login-oidc').hidden = false;
     $('#login-or').hidden = !methods.password;
     $('#login-oidc-error').textContent = error || '';

@@ -6,6 +6,7 @@ import { chip, chosen, renderChoices } from './labels.js';
 import {
   $, FormDialog, announce, busy, confirmedDelete, el, formatDate, formatTime, initials, newestOnly, showNotice, today,
 } from './ui.js';
+import { boardUrl, filtersFrom, queryOf } from './views.js';
 
 export const STATUSES = [
   { id: 'todo', label: 'To do' },
@@ -13,6 +14,25 @@ export const STATUSES = [
   { id: 'done', label: 'Done' },
 ];
 const label = (status) => STATUSES.find((s) => s.id === status)?.label ?? status;
+
+/** How many days ahead a due date counts as "due soon" on a card. */
+const SOON_DAYS = 2;
+
+/** The local date `days` after `isoDate` (YYYY-MM-DD). */
+function addDays(isoDate, days) {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  const date = new Date(y, m - 1, d + days);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** 'overdue' (due before today, not done), 'soon' (due today or in the
+ *  next SOON_DAYS days, not done), or null: what a card's badge says. */
+export function dueState(task, now = today()) {
+  if (!task.due_date || task.status === 'done') return null;
+  if (task.due_date < now) return 'overdue';
+  return task.due_date <= addDays(now, SOON_DAYS) ? 'soon' : null;
+}
 
 /** The task dialog's fields, in the order a conflict lists them. */
 const TASK_FIELDS = [
@@ -61,16 +81,27 @@ export class Board {
       save: (f, task) => this.save(f, task),
       saved: () => this.load(),
     });
+    // The filters live in the URL (views.js): read from it now, written to
+    // it at every change, read again on Back and Forward.
+    this.view = filtersFrom(location.search);
+    this.onViewChange = () => {};
     $('#new-task').addEventListener('click', () => this.dialog.open(null));
-    $('#filters').addEventListener('change', () => this.load());
+    $('#filters').addEventListener('change', (event) => {
+      if (event.target.id === 'filter-q') return; // the search box has its own pace
+      this.choose({ ...this.fromControls(), q: this.view.q });
+    });
     this.searchBox();
-    $('#filters').addEventListener('reset', () => setTimeout(() => this.load()));
+    $('#filters').addEventListener('reset', (event) => {
+      event.preventDefault();
+      this.open(filtersFrom(''));
+    });
     $('#my-tasks').addEventListener('click', (event) => {
       const mine = event.currentTarget.getAttribute('aria-pressed') !== 'true';
-      $('#filter-assignee').value = mine ? this.state.me.id : '';
-      this.load();
+      this.choose({ ...this.view, assignee_id: mine ? this.state.me.id : '' });
     });
+    window.addEventListener('popstate', () => this.followUrl());
     $('#filter-status').append(...statusOptions());
+    this.toControls();
     $('#task-status').append(...statusOptions());
     $('#board').replaceChildren(...STATUSES.map(column));
     for (const column of document.querySelectorAll('.column')) this.acceptDrops(column);
@@ -108,7 +139,14 @@ export class Board {
   searchBox() {
     const box = $('#filter-q');
     let pause;
-    const search = () => { clearTimeout(pause); this.load(); };
+    const search = () => {
+      clearTimeout(pause);
+      const q = box.value.trim();
+      if (q === this.view.q) return;
+      // The first word typed is a step Back undoes; the rest of the typing
+      // rewrites that step.
+      this.choose({ ...this.view, q }, this.view.q ? 'replace' : 'push');
+    };
     box.addEventListener('input', () => { clearTimeout(pause); pause = setTimeout(search, 250); });
     // The form's own change event reloads already; Enter would submit it.
     $('#filters').addEventListener('submit', (event) => { event.preventDefault(); search(); });
@@ -127,15 +165,61 @@ export class Board {
     });
   }
 
+  /** The filters shown now (as the URL says them). */
   filters() {
+    return { ...this.view };
+  }
+
+  /** The filters as the controls are set. */
+  fromControls() {
     const labels = chosen($('#filter-label-list'));
-    return {
+    return filtersFrom(queryOf({
       q: $('#filter-q').value.trim(),
       assignee_id: $('#filter-assignee').value,
       status: $('#filter-status').value,
       label: labels.join(','),
-      label_match: labels.length > 1 && $('#filter-label-match').value === 'any' ? 'any' : '',
-    };
+      label_match: $('#filter-label-match').value,
+      due: $('#filter-due').value,
+    }));
+  }
+
+  /** Sets the controls to the filters shown. */
+  toControls() {
+    const f = this.view;
+    $('#filter-q').value = f.q;
+    this.renderAssigneeChoices();
+    $('#filter-status').value = f.status;
+    $('#filter-due').value = f.due;
+    $('#filter-label-match').value = f.label_match || 'all';
+    const ticked = new Set(f.label.split(',').filter(Boolean));
+    for (const box of $('#filter-label-list').querySelectorAll('input[type="checkbox"]')) box.checked = ticked.has(box.value);
+  }
+
+  /** Shows `filters`, a new step in the browser's history (`push`), or
+   *  rewriting the current one (`replace`). */
+  choose(filters, how = 'push') {
+    const same = queryOf(filters) === queryOf(this.view) && location.pathname === '/board';
+    this.view = filtersFrom(queryOf(filters));
+    if (!same) history[how === 'push' ? 'pushState' : 'replaceState']({}, '', boardUrl(this.view));
+    this.toControls();
+    this.onViewChange();
+    return this.load();
+  }
+
+  /** Opens a view (a saved one, or none: Clear filters) as a new step. */
+  open(filters) {
+    return this.choose(filters);
+  }
+
+  /** The URL changed (Back, Forward, a link to the board): show its filters. */
+  followUrl() {
+    if (location.pathname !== '/board' && location.pathname !== '/') return;
+    const wanted = filtersFrom(location.search);
+    if (queryOf(wanted) === queryOf(this.view)) return;
+    this.view = wanted;
+    this.toControls();
+    this.onViewChange();
+    if (this.state.me) this.load();
   }
 
   /** Keeps the label choices (the filter, an open task dialog) in step
@@ -143,12 +227,13 @@ export class Board {
   renderLabelChoices() {
     const labels = this.state.labels;
     const list = $('#filter-label-list');
-    const ticked = new Set(chosen(list));
-    renderChoices(list, labels, ticked, 'filter-label');
+    const ticked = this.view.label.split(',').filter(Boolean);
+    renderChoices(list, labels, new Set(ticked), 'filter-label');
     $('#filter-labels').hidden = labels.length === 0;
     if (this.dialog.dialog.open) this.renderTaskLabels(new Set(chosen($('#task-label-list'))));
     // A filter by a label deleted meanwhile is a filter no more.
-    if ([...ticked].some((id) => !labels.some((l) => l.id === id))) this.load();
+    const kept = ticked.filter((id) => labels.some((l) => l.id === id));
+    if (kept.length < ticked.length) this.choose({ ...this.view, label: kept.join(',') }, 'replace');
   }
 
   /** The task dialog's label checkboxes, `checked` ticked. */
@@ -181,10 +266,13 @@ export class Board {
   /** Keeps the assignee choices in step with the team. */
   renderAssigneeChoices() {
     const filter = $('#filter-assignee');
-    const chosen = filter.value;
+    const wanted = this.view.assignee_id;
+    // Someone not (or no longer) in the team, named by a shared link.
+    const stranger = wanted && !this.state.users.some((u) => u.id === wanted);
     filter.replaceChildren(el('option', { value: '' }, 'Everyone'),
-      ...this.state.users.map((u) => el('option', { value: u.id }, u.full_name)));
-    filter.value = this.state.users.some((u) => u.id === chosen) ? chosen : '';
+      ...this.state.users.map((u) => el('option', { value: u.id }, u.full_name)),
+      stranger && el('option', { value: wanted }, 'Someone not in the team'));
+    filter.value = wanted;
   }
 
   /** Shows the tasks that match the filters. Loads overlap (a sign-in, a
@@ -192,7 +280,7 @@ export class Board {
   load() {
     const error = $('#board-error');
     $('#my-tasks').setAttribute('aria-pressed', String(Boolean(this.state.me) && this.filters().assignee_id === this.state.me.id));
-    return this.loads(() => api.tasks(this.filters()), ({ data, total }) => {
+    return this.loads(() => api.tasks(this.filters(), today()), ({ data, total }) => {
       this.state.tasks = data;
       showNotice(error, '');
       this.render(total);
@@ -241,12 +329,13 @@ export class Board {
 
   isFiltered() {
     const f = this.filters();
-    return Boolean(f.assignee_id || f.status || f.label || f.q);
+    return Boolean(f.assignee_id || f.status || f.label || f.q || f.due);
   }
 
   card(task) {
     const assignee = this.state.users.find((u) => u.id === task.assignee_id);
-    const overdue = task.due_date && task.status !== 'done' && task.due_date < today();
+    const due = dueState(task);
+    const overdue = due === 'overdue';
     const error = el('p', { class: 'card-error', role: 'alert' });
     const index = STATUSES.findIndex((s) => s.id === task.status);
     const back = STATUSES[index - 1];
@@ -262,7 +351,7 @@ export class Board {
         onclick: () => this.dialog.open(task) }, 'Edit'),
       task.status === 'done' && el('button', { type: 'button', class: 'btn btn-small btn-danger-ghost', 'aria-label': `Delete “${task.title}”`,
         onclick: (e) => this.remove(task, e.currentTarget, error) }, 'Delete'));
-    return el('li', { class: `card${overdue ? ' overdue' : ''}`, 'data-task-id': task.id, draggable: mayChange ? 'true' : undefined,
+    return el('li', { class: `card${overdue ? ' overdue' : ''}${due === 'soon' ? ' due-soon' : ''}`, 'data-task-id': task.id, draggable: mayChange ? 'true' : undefined,
       ondragstart: (event) => {
         this.draggedId = task.id;
         event.dataTransfer.effectAllowed = 'move';
@@ -285,7 +374,9 @@ export class Board {
         el('span', { class: 'assignee' },
           el('span', { class: 'avatar avatar-small', 'aria-hidden': 'true' }, assignee ? initials(assignee.full_name) : '?'),
           assignee ? assignee.full_name : (task.assignee_id ? 'Unknown person' : 'Unassigned')),
-        task.due_date && el('span', { class: 'due' }, overdue ? `Overdue · ${formatDate(task.due_date)}` : `Due ${formatDate(task.due_date)}`),
+        // The badge says it in words (never colour alone); the date beside it.
+        due && el('span', { class: 'due-badge', 'data-due': due }, overdue ? 'Overdue' : 'Due soon'),
+        task.due_date && el('span', { class: 'due' }, overdue ? formatDate(task.due_date) : `Due ${formatDate(task.due_date)}`),
         this.commentsButton(task)),
       this.history(task), actions, error);
   }

@@ -2,8 +2,9 @@
 // system's setting (the browser context's prefers-color-scheme) until the
 // person chooses one in the top bar, and that choice outlives a reload.
 // Then axe-core (from npm, injected into the page) scans every page and
-// dialog — sign-in, set-password, the board with labelled, overdue and
-// commented cards, the task dialog with its history and comments, a refused
+// dialog — sign-in, set-password, the board with labelled, overdue, due
+// soon and commented cards and a saved view, the save-view dialog with a
+// refusal, the task dialog with its history and comments, a refused
 // save's conflict, the list of keyboard shortcuts, the delete confirmation,
 // the team page with its person and label dialogs and a password link, the
 // account page, export and import with a Trello board's mapping, the API
@@ -45,7 +46,12 @@ before(async () => {
     description: 'Every photo on the site gets a caption.', due_date: '2020-01-15', label_ids: ids.labels,
   });
   await call('POST', `/api/tasks/${todo}/comments`, { body: 'See https://www.w3.org/WAI/ for the rules.' });
-  await task(TITLES.doing, { status: 'in_progress', label_ids: [ids.labels[1]] });
+  // Due tomorrow (the browser's date): a "Due soon" badge.
+  const tomorrow = new Date(Date.now() + 86400000);
+  const due = [tomorrow.getFullYear(), tomorrow.getMonth() + 1, tomorrow.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
+  await task(TITLES.doing, { status: 'in_progress', label_ids: [ids.labels[1]], due_date: due });
+  // A saved view of the admin's: its link, Rename and Delete under the filters.
+  ids.view = (await call('POST', '/api/views', { name: 'a11y overdue', query: 'due=overdue' })).id;
   await task(TITLES.done, { status: 'done', due_date: '2099-12-31' });
 });
 
@@ -56,6 +62,7 @@ after(async () => {
       await call('DELETE', `/api/tasks/${id}`);
     }
     for (const id of ids.labels) await call('DELETE', `/api/labels/${id}`);
+    if (ids.view) await call('DELETE', `/api/views/${ids.view}`);
     if (ids.ada) await call('DELETE', `/api/users/${ids.ada}`);
   } finally {
     await browser?.close();
@@ -137,6 +144,16 @@ async function scanEverything(scheme) {
   await dialog.getByRole('button', { name: 'Use theirs' }).click();
   await dialog.getByRole('button', { name: 'Save task' }).click();
   await dialog.waitFor({ state: 'hidden' });
+
+  // The saved views: a name taken, said in the Save view dialog.
+  await page.getByRole('link', { name: 'a11y overdue' }).waitFor();
+  await page.getByRole('button', { name: 'Save view…' }).click();
+  const saveView = page.getByRole('dialog', { name: 'Save view' });
+  await saveView.getByLabel('Name').fill('a11y overdue');
+  await saveView.getByRole('button', { name: 'Save view' }).click();
+  await saveView.locator('.form-error:not(:empty)').waitFor();
+  await check(page, 'save view with errors');
+  await saveView.getByRole('button', { name: 'Cancel' }).click();
 
   await page.getByRole('button', { name: 'New task' }).click();
   const newTask = page.getByRole('dialog', { name: 'New task' });

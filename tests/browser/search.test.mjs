@@ -7,7 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boardSettled, startSignedIn } from './stack.mjs';
+import { boardSettled, removeTasks, startSignedIn } from './stack.mjs';
 
 const DESIGN = 'Design the onboarding flow';
 const COMMENTED = 'Quarterly numbers';
@@ -32,10 +32,7 @@ before(async () => {
 
 after(async () => {
   try {
-    for (const id of ids) {
-      await call('PATCH', `/api/tasks/${id}`, { status: 'done' });
-      await call('DELETE', `/api/tasks/${id}`);
-    }
+    await removeTasks(call, ids);
   } finally {
     await browser?.close();
     await app?.stop();

@@ -146,3 +146,12 @@ export async function columnCounts(page) {
   }
   return counts;
 }
+
+/** Removes a test file's own tasks (each moved to done first, as the API
+ *  deletes only finished tasks), through `call` (see apiAs). */
+export async function removeTasks(call, ids) {
+  for (const id of ids) {
+    await call('PATCH', `/api/tasks/${id}`, { status: 'done' });
+    await call('DELETE', `/api/tasks/${id}`);
+  }
+}

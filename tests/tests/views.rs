@@ -110,6 +110,17 @@ async fn due_filters_follow_the_clients_today() {
             .contains(&"ancient".to_owned())
     );
 
+    // The ends of the calendar the API takes.
+    for query in [
+        "due=overdue&today=0002-01-01",
+        "due=this_week&today=9998-12-31",
+    ] {
+        let response = team
+            .as_member(Method::GET, &format!("/api/tasks?{query}"), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+    }
+
     // Invalid values name their parameter.
     for (query, field) in [
         ("due=soon", "due"),
@@ -117,6 +128,8 @@ async fn due_filters_follow_the_clients_today() {
         ("due=Overdue", "due"),
         ("due=overdue&today=2026-02-30", "today"),
         ("today=09.12.2026", "today"),
+        ("due=overdue&today=0001-01-01", "today"),
+        ("due=this_week&today=9999-12-31", "today"),
         ("due=none&due=overdue", "due"),
     ] {
         let response = team

@@ -147,9 +147,16 @@ impl Filters {
 pub fn today(query: &Query) -> Result<NaiveDate, ApiError> {
     match query.get("today") {
         None => Ok(server_today()),
-        Some(raw) => {
-            due_date(&Value::String(raw.to_owned())).map_err(|m| ApiError::invalid("today", m))
-        }
+        Some(raw) => due_date(&Value::String(raw.to_owned()))
+            .and_then(|day| {
+                // A week's room either side, within the years Postgres and
+                // the wire format share.
+                (2..=9998)
+                    .contains(&day.year())
+                    .then_some(day)
+                    .ok_or_else(|| "must be a date in the years 0002 to 9998".to_owned())
+            })
+            .map_err(|m| ApiError::invalid("today", m)),
     }
 }
 
