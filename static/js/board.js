@@ -183,9 +183,11 @@ export class Board {
     }));
   }
 
-  /** Sets the controls to the filters shown. */
+  /** Sets the controls to the filters shown, and the links to the board
+   *  (the top bar's) to come back to them from another page. */
   toControls() {
     const f = this.view;
+    for (const link of document.querySelectorAll('a[href^="/board"][data-link]')) link.setAttribute('href', boardUrl(f));
     $('#filter-q').value = f.q;
     this.renderAssigneeChoices();
     $('#filter-status').value = f.status;

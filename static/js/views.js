@@ -32,9 +32,9 @@ export function boardUrl(filters) {
   return `/board${query ? `?${query}` : ''}`;
 }
 
-/** The saved views: listed under the filters, each a link that opens it
- *  (one click), with Rename and Delete; "Save view…" names the filters
- *  as they are. `board` is asked for its filters and told to follow a link. */
+/** The saved views: listed under the filters once there are some, each a
+ *  link that opens it (one click), with Rename and Delete; "Save view…" (in
+ *  the filter bar) names the filters as they are. `board` is asked for its filters and told to follow a link. */
 export class SavedViews {
   constructor(state, board) {
     this.state = state;
@@ -95,7 +95,7 @@ export class SavedViews {
 
   /** The list, the view shown now marked as the current one. */
   render() {
-    $('#saved-views-none').hidden = this.views.length > 0;
+    $('#saved-views').hidden = this.views.length === 0 && !$('#saved-views-error').textContent;
     $('#saved-view-list').replaceChildren(...this.views.map((view) => {
       const error = $('#saved-views-error');
       return el('li', { 'data-view-id': view.id },

@@ -117,6 +117,14 @@ test('every filter is in the URL: reload, Back and Forward show the same view', 
   await page.waitForURL((url) => url.searchParams.get('assignee_id') === me);
   assert.equal(await filters(page).getByLabel('Assignee').inputValue(), me);
   assert.deepEqual(await titles(page), [LATE]);
+  // The top bar's Board link comes back to the view from another page.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Team' }).click();
+  await page.waitForURL((url) => url.pathname === '/team');
+  await nav.getByRole('link', { name: 'Board' }).click();
+  await page.waitForURL((url) => url.pathname === '/board');
+  assert.deepEqual(params(page), { assignee_id: me, status: 'todo', due: 'overdue' });
+  assert.deepEqual(await titles(page), [LATE]);
 
   // "My tasks" is one click, and a step of its own.
   await page.getByRole('button', { name: 'Clear filters' }).click();
