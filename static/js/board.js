@@ -200,9 +200,14 @@ export class Board {
   /** Shows `filters`, a new step in the browser's history (`push`), or
    *  rewriting the current one (`replace`). */
   choose(filters, how = 'push') {
-    const same = queryOf(filters) === queryOf(this.view) && location.pathname === '/board';
     this.view = filtersFrom(queryOf(filters));
-    if (!same) history[how === 'push' ? 'pushState' : 'replaceState']({}, '', boardUrl(this.view));
+    // Only the board's own address changes (a label deleted while the team
+    // page shows drops out of the filters, not out of that page's URL).
+    const url = boardUrl(this.view);
+    const onBoard = location.pathname === '/board' || location.pathname === '/';
+    if (onBoard && `${location.pathname}${location.search}` !== url) {
+      history[how === 'push' ? 'pushState' : 'replaceState']({}, '', url);
+    }
     this.toControls();
     this.onViewChange();
     return this.load();

@@ -1,5 +1,5 @@
 // Views in the URL (issue 22) in a real browser: every filter of the board
-// (search words, assignee, status, labels, due date) is in the address, so
+// (search words, assignee, status, a label, due date) is in the address, so
 // a reload, Back and Forward, a bookmark opened by another person and a
 // bookmark opened before signing in all show the same view; each person
 // saves named views of their own and opens one with one click; cards say
@@ -23,6 +23,7 @@ let page; // the admin's
 let vera; // Vera's page, in a browser context of her own
 let call;
 let me;
+let label; // a label of this file's, on SOON
 const ids = [];
 
 /** The local date `days` from today, YYYY-MM-DD (the browser's, on this machine). */
@@ -57,9 +58,10 @@ before(async () => {
   ({ app, browser, page, call } = await startSignedIn());
   me = (await call('GET', '/auth/session')).user.id;
   ({ page: vera } = await signedInPerson({ app, browser, call }, VERA, PASSWORD));
-  for (const [title, due_date, status] of [[LATE, day(-3), 'todo'], [SOON, day(1), 'todo'],
-    [LATER, day(30), 'in_progress'], [DONE_LATE, day(-5), 'done']]) {
-    ids.push((await call('POST', '/api/tasks', { title, due_date, status, assignee_id: me })).id);
+  label = (await call('POST', '/api/labels', { name: 'views-venue', color: 'teal' })).id;
+  for (const [title, due_date, status, label_ids] of [[LATE, day(-3), 'todo', []], [SOON, day(1), 'todo', [label]],
+    [LATER, day(30), 'in_progress', []], [DONE_LATE, day(-5), 'done', []]]) {
+    ids.push((await call('POST', '/api/tasks', { title, due_date, status, label_ids, assignee_id: me })).id);
   }
   await page.goto(`${app.url}/board`);
   await card(page, LATE).waitFor();
@@ -69,6 +71,7 @@ before(async () => {
 after(async () => {
   try {
     await removeTasks(call, ids);
+    if (label) await call('DELETE', `/api/labels/${label}`);
   } finally {
     await browser?.close();
   }
@@ -125,6 +128,17 @@ test('every filter is in the URL: reload, Back and Forward show the same view', 
   await page.waitForURL((url) => url.pathname === '/board');
   assert.deepEqual(params(page), { assignee_id: me, status: 'todo', due: 'overdue' });
   assert.deepEqual(await titles(page), [LATE]);
+
+  // Labels too: ticked, in the URL, ticked again after a reload.
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await page.waitForURL((url) => url.search === '');
+  await filters(page).getByRole('checkbox', { name: 'views-venue' }).check();
+  await page.waitForURL((url) => url.searchParams.get('label') === label);
+  assert.deepEqual(await titles(page), [SOON]);
+  await page.reload();
+  await card(page, SOON).waitFor();
+  assert.ok(await filters(page).getByRole('checkbox', { name: 'views-venue' }).isChecked());
+  assert.deepEqual(await titles(page), [SOON]);
 
   // "My tasks" is one click, and a step of its own.
   await page.getByRole('button', { name: 'Clear filters' }).click();
