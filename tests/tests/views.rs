@@ -323,3 +323,26 @@ async fn a_service_has_no_saved_views() {
     let response = team.app.get("/views").await;
     assert_detail(response, StatusCode::FORBIDDEN, "belong to a person").await;
 }
+
+#[tokio::test]
+async fn an_importing_admin_keeps_their_saved_views() {
+    // Another workspace's export, whose admin has the same email (another id).
+    let source = Team::new().await;
+    let export = source.as_admin(Method::GET, "/api/export", None).await;
+    assert_eq!(export.status(), StatusCode::OK);
+    let export = body(export).await;
+
+    // A fresh workspace's admin saves a view, then imports: they become the
+    // file's admin, and their view goes with them.
+    let fresh = Team::with_admin_only(api_tests::TestApp::spawn().await).await;
+    let created = create_view(&fresh, false, "Mine, overdue", "due=overdue").await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let imported = fresh
+        .as_admin(Method::POST, "/api/import", Some(&export))
+        .await;
+    assert_eq!(imported.status(), StatusCode::CREATED);
+    let session = body(fresh.as_admin(Method::GET, "/auth/session", None).await).await;
+    assert_eq!(session["user"]["id"], source.admin_id.as_str());
+    let list = fresh.as_admin(Method::GET, "/api/views", None).await;
+    assert_eq!(names(&body(list).await), ["Mine, overdue"]);
+}

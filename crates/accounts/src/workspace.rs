@@ -152,7 +152,8 @@ pub fn set_email_aside(db: &Db, id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Moves everything person `from` signs in with — password, sessions,
-/// set-password links, API tokens, identity-provider links — to person
+/// set-password links, API tokens, identity-provider links — and their
+/// saved views to person
 /// `to`, makes `to` an active admin and deletes `from`. An import uses it
 /// for the admin who imports: the file's person with their email becomes
 /// them (the file's id, times and authorship), and they stay signed in.
@@ -164,6 +165,8 @@ pub fn hand_over(db: &Db, from: Uuid, to: Uuid) -> Result<(), ApiError> {
         "UPDATE invitations SET created_by = $2 WHERE created_by = $1",
         "UPDATE api_tokens SET user_id = $2 WHERE user_id = $1",
         "UPDATE oidc_identities SET user_id = $2 WHERE user_id = $1",
+        // Their saved views (0014) are theirs still, not deleted with `from`.
+        "UPDATE saved_views SET owner_id = $2 WHERE owner_id = $1",
         "UPDATE users SET access = 'admin', active = true WHERE id = $2 AND $1::uuid IS NOT NULL",
         "DELETE FROM users WHERE id = $1 AND $2::uuid IS NOT NULL",
     ] {
