@@ -96,7 +96,7 @@ const MAX_EXPANSION: i32 = 32;
 /// them). Each word matches as a prefix: as itself and the vocabulary's
 /// words it begins (`^@`, through search_words' SP-GiST index) when they
 /// are few (see [`MAX_EXPANSION`]), else as a tsquery prefix (`:*`); the
-/// vocabulary holds every word of 3 characters or more (0016). A word
+/// vocabulary holds every word of 3 characters or more (0015). A word
 /// of [`MIN_TYPO_CHARS`] or more that begins no word of the vocabulary is a
 /// typo, and up to 5 vocabulary words at least 0.3 alike by trigrams
 /// (pg_trgm's `%`, through its trigram index) stand for it as well.

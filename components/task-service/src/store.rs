@@ -14,7 +14,7 @@ use crate::filters::DueWindow;
 use crate::labels;
 
 /// A task's own columns, by name: not `tasks.*`, which would carry its
-/// search document (0016) to every answer.
+/// search document (0015) to every answer.
 const ROW_COLUMNS: &str = "tasks.id, tasks.title, tasks.description, tasks.status, \
      tasks.due_date, tasks.assignee_id, tasks.created_by, tasks.updated_by, \
      tasks.created_at, tasks.updated_at, tasks.version";

@@ -9,8 +9,9 @@
 -- every insert and update, so it cannot drift from the text.
 --
 -- Cost: the columns are added with a table rewrite (an ACCESS EXCLUSIVE
--- lock on tasks and task_comments for the few seconds that takes; about
--- 4 s for 100,000 tasks and 300,000 comments on the benchmark machine), and
+-- lock on tasks and task_comments while that takes: 17 s for 100,000
+-- tasks and 300,000 comments on the 2-core benchmark machine, busy with
+-- builds at the time), and
 -- each row grows by its vector. Code that selects `tasks.*` reads the
 -- column as a value it does not know and ignores it; task-service names
 -- its columns.
