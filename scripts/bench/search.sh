@@ -189,7 +189,7 @@ import re, sys
 path = "docs/benchmarks.md"
 text = open(path).read()
 section = sys.argv[1].rstrip() + "\n"
-pattern = re.compile(r"^## Search\n.*?(?=^## |\Z)", re.S | re.M)
+pattern = re.compile(r"^## Search\n.*?(?=^##|\Z)", re.S | re.M)  # up to the next heading: its notes (### Notes) stay
 if pattern.search(text):
     text = pattern.sub(section + "\n", text)
 elif "\n## Idle boards\n" in text:
