@@ -152,6 +152,25 @@ export class FormDialog {
   }
 }
 
+/** `node`, or, once its list has been drawn again (a live change, another
+ *  load) and it has left the page, its counterpart in the row drawn in its
+ *  place: the row is the nearest ancestor with a `data-…-id` attribute, the
+ *  node its element of the same `aria-label` (a button) or classes. */
+export function onPage(node) {
+  if (node.isConnected) return node;
+  const key = (element) => [...element.attributes].find((a) => /^data-[a-z-]+-id$/.test(a.name));
+  let row = node.parentElement;
+  while (row && !key(row)) row = row.parentElement;
+  if (!row) return node;
+  const { name, value } = key(row);
+  const fresh = document.querySelector(`[${name}="${CSS.escape(value)}"]`);
+  const label = node.getAttribute('aria-label');
+  const selector = label
+    ? `[aria-label="${CSS.escape(label)}"]`
+    : [...node.classList].map((c) => `.${CSS.escape(c)}`).join('');
+  return (fresh && selector && fresh.querySelector(selector)) || node;
+}
+
 /** A delete (or another change to confirm first, with its own `progress`
  *  label) behind the confirm dialog (`confirm`: title, message, button
  *  label). `button` shows progress; a refusal is written in `error` in the
@@ -163,8 +182,10 @@ export async function confirmedDelete({ button, error, confirm, send, done, relo
   try {
     await busy(button, progress, send);
   } catch (e) {
-    if (!e.signedOut) error.textContent = e.message;
-    button.focus();
+    // The list may have been drawn again while the dialog was open (another
+    // person's change, live): the refusal goes to the row now on the page.
+    if (!e.signedOut) onPage(error).textContent = e.message;
+    onPage(button).focus();
     return;
   }
   announce(done);

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { columnCounts, emailOf, signIn, startApp, startBrowser } from './stack.mjs';
+import { apiAs, columnCounts, emailOf, signIn, startApp, startBrowser } from './stack.mjs';
 
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 const ADA = { full_name: 'Ada Lovelace', email: emailOf('ada', 'board') };
@@ -91,10 +91,16 @@ test('create a task for them and move it to In progress', async () => {
 
 test('deleting the person is refused, with the reason shown', async () => {
   await page.getByRole('link', { name: 'Team' }).click();
-  await page.getByRole('button', { name: `Delete ${ADA.full_name}` }).click();
-  await page.getByRole('button', { name: 'Delete person' }).click();
   const person = page.locator('.person', { hasText: ADA.email });
+  await page.getByRole('button', { name: `Delete ${ADA.full_name}` }).click();
+  // While the dialog is open the list is drawn again (another change, shown
+  // live): the refusal must still reach Ada's row as it now is.
+  const id = await person.getAttribute('data-user-id');
+  await apiAs(page, app.url)('PATCH', `/api/users/${id}`, { role: 'mathematician' });
+  await person.getByText('mathematician').waitFor();
+  await page.getByRole('button', { name: 'Delete person' }).click();
   await person.getByText('1 unfinished task (1 in progress)').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Delete ${ADA.full_name}`);
 });
 
 test('finish the task and delete it', async () => {
