@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 . scripts/lib.sh
 SPIN=$(find_spin)
-[ -n "$SPIN" ] || { echo "skipped: no spin (set SPIN_BIN)"; exit 0; }
+[ -n "$SPIN" ] || { say "skipped: no spin (set SPIN_BIN, put spin on the PATH, or provide ../shared/tools/spin)"; exit 0; }
 bursts=("$@"); [ ${#bursts[@]} -gt 0 ] || bursts=(1 4 16 32 64)
 
 ensure_rust_target
