@@ -144,8 +144,11 @@ start_app() {
       >>"$ARTIFACTS/app.log" 2>&1 &
   else
     # Its own process group (setsid), so the cleanup stops `spin up` and the
-    # `spin trigger http` it starts; component logs stay out of the repo.
-    setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
+    # `spin trigger http` it starts; component logs stay out of the repo,
+    # and so does the `spinup-*` directory it unpacks the app into (in
+    # TMPDIR: removed with $TMP even if Spin is killed).
+    mkdir -p "$TMP/spin-tmp"
+    TMPDIR="$TMP/spin-tmp" setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
       --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
       >>"$ARTIFACTS/app.log" 2>&1 &
   fi

@@ -208,7 +208,6 @@ impl SpinProcess {
             "PATH",
             "HOME",
             "XDG_CACHE_HOME",
-            "TMPDIR",
             "RUST_BACKTRACE",
             "RUST_LIB_BACKTRACE",
         ] {
@@ -216,6 +215,12 @@ impl SpinProcess {
                 cmd.env(keep, v);
             }
         }
+        // `spin up` unpacks the app into a `spinup-*` directory of TMPDIR,
+        // which it removes only when it exits on its own; [`Self::stop`]
+        // kills it. Inside the log directory, it goes when this does.
+        let tmp = log_dir.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("Spin's temporary directory");
+        cmd.env("TMPDIR", &tmp);
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd
             .stdin(Stdio::null())
