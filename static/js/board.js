@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { Comments } from './comments.js';
 import { chip, chosen, renderChoices } from './labels.js';
 import {
-  $, FormDialog, announce, busy, confirmedDelete, el, formatDate, formatTime, initials, newestOnly, showNotice, today,
+  $, FormDialog, announce, busy, confirmedDelete, el, formatDate, formatTime, initials, newestOnly, onPage, showNotice, today,
 } from './ui.js';
 import { boardUrl, filtersFrom, queryOf } from './views.js';
 
@@ -413,7 +413,9 @@ export class Board {
     } catch (e) {
       document.querySelector(`[data-task-id="${task.id}"]`)?.classList.remove('moving');
       if (e.status === 412 && e.current) return this.movedMeanwhile(e.current, status);
-      if (error && !e.signedOut) error.textContent = e.message;
+      // A live change may have drawn the board again meanwhile: the
+      // refusal goes to the card now on the page.
+      if (error && !e.signedOut) onPage(error).textContent = e.message;
     }
   }
 
