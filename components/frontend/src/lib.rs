@@ -71,18 +71,15 @@ async fn handle(
     use spin_sdk::http::{Fields, OutgoingResponse};
     // The body is read under a deadline (`mth_shared::incoming`).
     let (response, follow) = handle_request(mth_shared::incoming::read(req)).await;
+    let Some(follow) = follow else {
+        // In one piece (`mth_shared::send`).
+        let (status, headers) = (*response.status(), header_list(&response));
+        mth_shared::send::parts(response_out, status, &headers, &response.into_body());
+        return;
+    };
     let fields = Fields::from_list(&header_list(&response)).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(fields);
     let _ = outgoing.set_status_code(*response.status());
-    let Some(follow) = follow else {
-        if let Err(e) = response_out
-            .set_with_body(outgoing, response.into_body())
-            .await
-        {
-            eprintln!("Could not send the response: {e}");
-        }
-        return;
-    };
     // A stream: the head goes out now, the events as they come.
     let Ok(body) = outgoing.body() else { return };
     response_out.set(outgoing);

@@ -56,6 +56,20 @@ impl EventStream {
             && stream.check_write().is_ok()
     }
 
+    /// Writes as much of `bytes` as the host takes now, without waiting;
+    /// how much that was.
+    pub fn send_ready(&self, mut bytes: &[u8]) -> usize {
+        let total = bytes.len();
+        while let Ok(room) = self.stream.check_write() {
+            let n = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+            if n == 0 || self.stream.write(&bytes[..n]).is_err() {
+                break;
+            }
+            bytes = &bytes[n..];
+        }
+        total - bytes.len()
+    }
+
     /// Whether the browser is still there (a write would not fail).
     pub fn open(&self) -> bool {
         self.stream.check_write().is_ok()

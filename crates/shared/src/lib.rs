@@ -21,6 +21,7 @@ pub mod query;
 pub mod request;
 pub mod respond;
 pub mod route;
+pub mod send;
 pub mod serve;
 pub mod time;
 pub mod token;

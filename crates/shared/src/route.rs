@@ -138,9 +138,13 @@ macro_rules! http_export {
     ($handler:path) => {
         #[cfg(target_arch = "wasm32")]
         #[::spin_sdk::http_component]
-        async fn handle(req: ::spin_sdk::http::IncomingRequest) -> ::spin_sdk::http::Response {
-            // The body is read under a deadline (`mth_shared::incoming`).
-            $handler($crate::incoming::read(req)).await
+        async fn handle(
+            req: ::spin_sdk::http::IncomingRequest,
+            out: ::spin_sdk::http::ResponseOutparam,
+        ) {
+            // The body is read under a deadline (`mth_shared::incoming`); the
+            // response goes out in one piece (`mth_shared::send`).
+            $crate::send::response(out, $handler($crate::incoming::read(req)).await);
         }
     };
 }
