@@ -175,14 +175,17 @@ def test_a_malformed_object_fails_its_rule_instead_of_crashing(rendered):
     assert "could not evaluate" in kc.check(objs, SPIN)["autoscaling"][0]
 
 
+PUBLIC_API_PATHS = {"/users", "/tasks", "/labels", "/views", "/export", "/import", "/"}
+
+
 def test_public_api_opens_the_apis_on_either_way_in(rendered, tree, tmp_path):
     paths = {r[1] for r in kc.routes(kc.Manifest(rendered["public-api"], SPIN))}
-    assert paths == {"/users", "/tasks", "/labels", "/views", "/"} and {r[1] for r in kc.routes(kc.Manifest(rendered["prod"], SPIN))} == {"/"}
+    assert paths == PUBLIC_API_PATHS and {r[1] for r in kc.routes(kc.Manifest(rendered["prod"], SPIN))} == {"/"}
     overlay = tree / "k8s" / "overlays-extra" / "dev-public-api"  # the same component on the Ingress overlay
     overlay.mkdir(parents=True, exist_ok=True)
     (overlay / "kustomization.yaml").write_text("resources: [../../overlays/dev]\ncomponents: [../../components/public-api]\n")
     objs = render(overlay)
-    assert {r[1] for r in kc.routes(kc.Manifest(objs, SPIN))} == {"/users", "/tasks", "/labels", "/views", "/"}
+    assert {r[1] for r in kc.routes(kc.Manifest(objs, SPIN))} == PUBLIC_API_PATHS
     assert {r: p for r, p in kc.check(objs, SPIN).items() if p} == {}
 
 
