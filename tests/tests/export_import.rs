@@ -786,3 +786,298 @@ async fn a_larger_workspace_goes_out_and_comes_back() {
     eprintln!("import: {:?}", started.elapsed());
     assert_eq!(summary["comments"], 60_000);
 }
+
+// ------------------------------------------------ imports of any size
+
+/// Sends `bytes` as chunks of `size` bytes, in `order` (chunk numbers,
+/// repeats allowed), into a new upload of `kind` by `cookie`: its id.
+async fn upload(
+    app: &TestApp,
+    cookie: &str,
+    kind: &str,
+    bytes: &[u8],
+    size: usize,
+    order: &[usize],
+) -> String {
+    let made = app
+        .browse(
+            Method::POST,
+            "/api/imports",
+            cookie,
+            Some(&json!({"kind": kind, "size": bytes.len()})),
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made = body(made).await;
+    assert_eq!(made["phase"], "receiving");
+    let upload = id(&made).to_owned();
+    for &n in order {
+        let chunk = bytes.chunks(size).nth(n).unwrap().to_vec();
+        let put = put_chunk(app, cookie, &upload, n, chunk).await;
+        let status = put.status();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "chunk {n}: {}",
+            put.text().await.unwrap()
+        );
+    }
+    upload
+}
+
+async fn put_chunk(
+    app: &TestApp,
+    cookie: &str,
+    upload: &str,
+    n: usize,
+    chunk: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .request(
+            Method::PUT,
+            app.url(&format!("/api/imports/{upload}/chunks/{n}")),
+        )
+        .header("origin", app.url(""))
+        .header("cookie", cookie)
+        .header("content-type", "application/octet-stream")
+        .body(chunk)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_export_comes_back_through_chunks_sent_out_of_order_with_progress() {
+    let team = Team::with_admin_only(TestApp::spawn().await).await;
+    seed_many(&team.app, &team.admin_id).await;
+    let export = as_admin(&team, Method::GET, "/api/export", None).await;
+    let bytes = export.to_string().into_bytes();
+    let size = 64 * 1024;
+    let n = bytes.len().div_ceil(size);
+    assert!(n >= 4, "{} bytes: several chunks", bytes.len());
+    // Backwards, chunk 1 twice.
+    let mut order: Vec<usize> = (0..n).rev().collect();
+    order.push(1);
+
+    let fresh = Team::with_admin_only(TestApp::spawn().await).await;
+    let upload = upload(
+        &fresh.app,
+        &fresh.admin,
+        "microtaskhub",
+        &bytes,
+        size,
+        &order,
+    )
+    .await;
+    let path = format!("/api/imports/{upload}");
+    let staged = as_admin(&fresh, Method::GET, &path, None).await;
+    assert_eq!(staged["received"], bytes.len());
+    assert_eq!(staged["size"], bytes.len());
+    assert_eq!(staged["chunks"], n);
+
+    // Polled from a second connection while it runs: never fails.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let poller = {
+        let (app, cookie, path) = (
+            fresh.app.client.clone(),
+            fresh.admin.clone(),
+            fresh.app.url(&path),
+        );
+        let origin = fresh.app.url("");
+        let running = running.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = app
+                    .get(&path)
+                    .header("origin", &origin)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                let v: Value = r.json().await.unwrap();
+                let phase = v["phase"].as_str().unwrap().to_owned();
+                assert!(
+                    ["receiving", "checking", "writing", "done"].contains(&phase.as_str()),
+                    "{v}"
+                );
+                seen.push((phase, v["section"].clone(), v["items"].clone()));
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            seen
+        })
+    };
+    let run = fresh
+        .as_admin(Method::POST, &format!("{path}/run"), None)
+        .await;
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(run.status(), StatusCode::CREATED);
+    let summary = body(run).await;
+    assert_eq!(summary["tasks"], 1234);
+    assert_eq!(summary["comments"], 1100);
+    let seen = poller.await.unwrap();
+    eprintln!("progress seen while running: {seen:?}");
+
+    // The upload keeps the answer; its chunks are gone.
+    let done = as_admin(&fresh, Method::GET, &path, None).await;
+    assert_eq!(done["phase"], "done", "{done}");
+    assert_eq!(done["status"], 201);
+    assert_eq!(done["result"], summary);
+    assert_eq!(done["chunks"], 0);
+    assert_eq!(fresh.app.count_rows("import_chunks").await, 0);
+    let again = as_admin(&fresh, Method::GET, "/api/export", None).await;
+    assert_eq!(comparable(again), comparable(export));
+    // Run once only.
+    let twice = fresh
+        .as_admin(Method::POST, &format!("{path}/run"), None)
+        .await;
+    detail(twice, StatusCode::CONFLICT).await;
+}
+
+#[tokio::test]
+async fn an_upload_is_its_owners_and_an_incomplete_or_bad_one_writes_nothing() {
+    let team = populated().await;
+    let export = as_admin(&team, Method::GET, "/api/export", None).await;
+    let fresh = Team::new().await;
+    // Empty but for the member: make them an admin, then remove the
+    // member's tasks-free presence from the counts by comparing before/after.
+    let promoted = fresh
+        .as_admin(
+            Method::PATCH,
+            &format!("/api/users/{}", fresh.member_id),
+            Some(&json!({"access": "admin"})),
+        )
+        .await;
+    assert_eq!(promoted.status(), StatusCode::OK);
+    let bytes = export.to_string().into_bytes();
+    let size = 1024;
+    let n = bytes.len().div_ceil(size);
+    let before = counts(&fresh.app).await;
+
+    // Incomplete: the last chunk missing.
+    let order: Vec<usize> = (0..n - 1).collect();
+    let partial = upload(
+        &fresh.app,
+        &fresh.admin,
+        "microtaskhub",
+        &bytes,
+        size,
+        &order,
+    )
+    .await;
+    let path = format!("/api/imports/{partial}");
+    let refused = fresh
+        .as_admin(Method::POST, &format!("{path}/run"), None)
+        .await;
+    let text = detail(refused, StatusCode::CONFLICT).await;
+    assert!(text.contains("incomplete"), "{text}");
+    assert_eq!(counts(&fresh.app).await, before);
+
+    // Another admin: no such upload.
+    for (method, sub) in [
+        (Method::GET, ""),
+        (Method::DELETE, ""),
+        (Method::POST, "/run"),
+    ] {
+        let other = fresh.as_member(method, &format!("{path}{sub}"), None).await;
+        detail(other, StatusCode::NOT_FOUND).await;
+    }
+    let other = put_chunk(&fresh.app, &fresh.member, &partial, n - 1, vec![b' ']).await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    // A chunk over 1 MiB: 413; more than the declared size: 413.
+    let big = put_chunk(
+        &fresh.app,
+        &fresh.admin,
+        &partial,
+        n - 1,
+        vec![b' '; (1 << 20) + 1],
+    )
+    .await;
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let over = put_chunk(
+        &fresh.app,
+        &fresh.admin,
+        &partial,
+        n - 1,
+        vec![b' '; size + 1],
+    )
+    .await;
+    assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A declared size over the cap: 413; a bad kind: 422.
+    let huge = fresh
+        .as_admin(
+            Method::POST,
+            "/api/imports",
+            Some(&json!({"kind": "microtaskhub", "size": 1u64 << 40})),
+        )
+        .await;
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let kind = fresh
+        .as_admin(
+            Method::POST,
+            "/api/imports",
+            Some(&json!({"kind": "csv", "size": 1})),
+        )
+        .await;
+    assert_eq!(kind.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Deleted by its owner.
+    let gone = fresh.as_admin(Method::DELETE, &path, None).await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let gone = fresh.as_admin(Method::GET, &path, None).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // A bad file: 422 at its place, kept by the upload; nothing written.
+    let lone = Team::with_admin_only(TestApp::spawn().await).await;
+    let before = counts(&lone.app).await;
+    let mut bad = export.clone();
+    bad["tasks"][1]["status"] = json!("someday");
+    let bytes = bad.to_string().into_bytes();
+    let n = bytes.len().div_ceil(size);
+    let order: Vec<usize> = (0..n).collect();
+    let upload = upload(&lone.app, &lone.admin, "microtaskhub", &bytes, size, &order).await;
+    let path = format!("/api/imports/{upload}");
+    let refused = lone
+        .as_admin(Method::POST, &format!("{path}/run"), None)
+        .await;
+    let text = detail(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(text.contains("tasks[1].status"), "{text}");
+    assert_eq!(counts(&lone.app).await, before);
+    let failed = as_admin(&lone, Method::GET, &path, None).await;
+    assert_eq!(failed["phase"], "failed");
+    assert_eq!(failed["status"], 422);
+    assert_eq!(failed["result"]["errors"][0]["field"], "tasks[1].status");
+    assert_eq!(lone.app.count_rows("import_chunks").await, 0);
+    // Members may not upload.
+    let member = team
+        .as_member(
+            Method::POST,
+            "/api/imports",
+            Some(&json!({"kind": "trello", "size": 1})),
+        )
+        .await;
+    detail(member, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn a_trello_board_comes_in_through_chunks() {
+    let team = Team::with_admin_only(TestApp::spawn().await).await;
+    let bytes = include_bytes!("../fixtures/trello-board.json");
+    let size = bytes.len().div_ceil(3);
+    let upload = upload(&team.app, &team.admin, "trello", bytes, size, &[2, 0, 1]).await;
+    let path = format!("/api/imports/{upload}");
+    let preview = as_admin(&team, Method::POST, &format!("{path}/trello/preview"), None).await;
+    assert_eq!(preview["board"], "Website relaunch");
+    assert_eq!(preview["cards"], 3);
+    let mapping = json!({"mapping": {
+        "lists": {TODO: "todo", DOING: "in_progress", DONE: "done"},
+        "members": {ADA: "new", GRACE: "new"},
+    }});
+    let summary = as_admin(&team, Method::POST, &format!("{path}/run"), Some(&mapping)).await;
+    assert_eq!(summary["tasks"], 3);
+    assert_eq!(summary["skipped_cards"], 2);
+    let done = as_admin(&team, Method::GET, &path, None).await;
+    assert_eq!(done["phase"], "done");
+    assert_eq!(done["result"]["tasks"], 3);
+    assert_eq!(team.app.count_rows("tasks").await, 3);
+}

@@ -27,6 +27,11 @@ const KEPT_HEADERS: &[&str] = &[
 /// How long the gateway waits at least for an export's or an import's answer.
 pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long the gateway waits at least for a staged import's run: the file
+/// may be up to 512 MiB, written in one transaction; the page shows the
+/// run's progress meanwhile (`GET /api/imports/{id}`).
+pub const IMPORT_RUN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// Request headers passed on to the service: the body's type, and the
 /// version a change is based on (task-service answers 412 when it is old).
 const FORWARDED_HEADERS: &[&str] = &["content-type", "if-match"];
@@ -52,6 +57,8 @@ pub const SERVICES: &[(&str, &str, &str)] = &[
     // and runs an import in one transaction (docs/api.md).
     ("/export", "task service", "task_service_url"),
     ("/import", "task service", "task_service_url"),
+    // Imports of any size: staged in chunks, then run (docs/api.md).
+    ("/imports", "task service", "task_service_url"),
     // Saved views keep the tasks' filters, checked by the tasks' own parser.
     ("/views", "task service", "task_service_url"),
 ];
@@ -107,11 +114,17 @@ pub fn forward(
     }
     let mut service =
         Service::new(target.service, target.url_variable, ctx)?.acting_for(actor.header_value());
-    if is_under(&target.path, "/export") || is_under(&target.path, "/import") {
+    if ["/export", "/import", "/imports"]
+        .iter()
+        .any(|c| is_under(&target.path, c))
+    {
         // The whole workspace read, or up to 32 MiB written in one
         // transaction: longer than the usual deadline allows (docs/api.md,
         // Export and import).
         service = service.waiting_at_least(TRANSFER_TIMEOUT);
+    }
+    if is_under(&target.path, "/imports") && target.path.ends_with("/run") {
+        service = service.waiting_at_least(IMPORT_RUN_TIMEOUT);
     }
     let path_and_query = match req.query() {
         "" => target.path,

@@ -1,7 +1,8 @@
 //! The task_history table: what changed in a task, field by field.
 //!
 //! Entries are written by the trigger of migration 0008_task_history, in the
-//! same statement as the change they describe; this module only reads them.
+//! same statement as the change they describe; this module reads them, and
+//! writes those of an import.
 
 use mth_shared::ApiError;
 use mth_shared::db::{Db, Page, PageQuery};
@@ -61,22 +62,24 @@ pub fn export_page(db: &Db, after: i64, limit: i64) -> Result<Vec<Entry>, ApiErr
 }
 
 /// An import's history replaces what the trigger wrote for the imported
-/// tasks (their `created` entries, stamped as the file says anyway): the
-/// entries of `tasks` go, and `entries` are written with their ids. The
-/// ids' sequence is then moved past them (by drawing from it: the apps'
-/// role may use the sequence, not set it), so later changes get new ids.
-pub fn import(
-    db: &Db,
-    tasks: &[Uuid],
-    entries: &[crate::transfer::ImportEntry],
-) -> Result<(), ApiError> {
-    use mth_accounts::workspace::{BATCH, texts, timestamp_text};
+/// tasks (their `created` entries, stamped as the file says anyway): first
+/// the entries of `tasks` go ([`forget`]), then the file's are written with
+/// their ids ([`import`], a batch at a time), and the ids' sequence is moved
+/// past them ([`advance_past`]), so later changes get new ids.
+pub fn forget(db: &Db, tasks: &[Uuid]) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts};
     for batch in tasks.chunks(BATCH) {
         db.execute(
             "DELETE FROM task_history WHERE task_id = ANY($1::text[]::uuid[])",
             &[texts(batch.iter().map(|id| Some(id.to_string())))],
         )?;
     }
+    Ok(())
+}
+
+/// Writes imported entries with their ids (see [`forget`]).
+pub fn import(db: &Db, entries: &[crate::transfer::ImportEntry]) -> Result<(), ApiError> {
+    use mth_accounts::workspace::{BATCH, texts, timestamp_text};
     for batch in entries.chunks(BATCH) {
         let column = |f: &dyn Fn(&crate::transfer::ImportEntry) -> Option<String>| {
             texts(batch.iter().map(f))
@@ -99,12 +102,16 @@ pub fn import(
             ],
         )?;
     }
-    if let Some(max) = entries.iter().map(|e| e.id).max() {
-        db.execute(
-            "SELECT count(nextval('task_history_id_seq')) FROM generate_series(1, \
-               GREATEST(0, $1::bigint - (SELECT nextval('task_history_id_seq'))))",
-            &[max.into()],
-        )?;
-    }
+    Ok(())
+}
+
+/// Moves the ids' sequence past `max` (by drawing from it: the apps' role
+/// may use the sequence, not set it).
+pub fn advance_past(db: &Db, max: i64) -> Result<(), ApiError> {
+    db.execute(
+        "SELECT count(nextval('task_history_id_seq')) FROM generate_series(1, \
+           GREATEST(0, $1::bigint - (SELECT nextval('task_history_id_seq'))))",
+        &[max.into()],
+    )?;
     Ok(())
 }

@@ -7,12 +7,14 @@ mod comments;
 mod domain;
 mod filters;
 mod history;
+mod json_import;
 mod labels;
 pub mod routes;
 mod search;
 mod store;
 mod transfer;
 mod trello;
+mod uploads;
 mod users;
 mod views;
 

@@ -18,9 +18,10 @@ use crate::history;
 use crate::labels::{self, LabelPatch, NewLabel};
 use crate::search;
 use crate::store::{self, Changed, Deleted, Writer};
+use crate::uploads::{self, Kind, NewUpload, Progress, Source};
 use crate::users;
 use crate::views::{self, NewView, ViewPatch};
-use crate::{transfer, trello};
+use crate::{json_import, transfer, trello};
 
 /// What task-service serves (the contract test compares it with docs/openapi.json).
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +47,12 @@ pub enum Op {
     Import,
     TrelloPreview,
     TrelloImport,
+    CreateUpload,
+    ShowUpload,
+    DeleteUpload,
+    PutChunk,
+    UploadPreview,
+    RunUpload,
     Views,
     CreateView,
     ShowView,
@@ -84,6 +91,16 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new(Method::Post, "/import", Op::Import),
     Route::new(Method::Post, "/import/trello/preview", Op::TrelloPreview),
     Route::new(Method::Post, "/import/trello", Op::TrelloImport),
+    Route::new(Method::Post, "/imports", Op::CreateUpload),
+    Route::new(Method::Get, "/imports/{id}", Op::ShowUpload),
+    Route::new(Method::Delete, "/imports/{id}", Op::DeleteUpload),
+    Route::new(Method::Put, "/imports/{id}/chunks/{n}", Op::PutChunk),
+    Route::new(
+        Method::Post,
+        "/imports/{id}/trello/preview",
+        Op::UploadPreview,
+    ),
+    Route::new(Method::Post, "/imports/{id}/run", Op::RunUpload),
     Route::new(Method::Get, "/views", Op::Views),
     Route::new(Method::Post, "/views", Op::CreateView),
     Route::new(Method::Get, "/views/{id}", Op::ShowView),
@@ -125,6 +142,12 @@ pub async fn handle(req: Request, ctx: RequestContext) -> Result<Response, ApiEr
                 Op::Import => import(&req, actor),
                 Op::TrelloPreview => trello_preview(&req, actor),
                 Op::TrelloImport => trello_import(&req, actor),
+                Op::CreateUpload => create_upload(&req, actor),
+                Op::ShowUpload => show_upload(&req, actor, id()),
+                Op::DeleteUpload => delete_upload(&req, actor, id()),
+                Op::PutChunk => put_chunk(&req, actor, id(), params[1]),
+                Op::UploadPreview => upload_preview(&req, actor, id()),
+                Op::RunUpload => run_upload(&req, actor, id()),
                 Op::Views => list_views(&req, owner(actor)?),
                 Op::CreateView => create_view(&req, owner(actor)?),
                 Op::ShowView => show_view(&req, owner(actor)?, id()),
@@ -483,15 +506,22 @@ fn export(req: &Request, actor: Actor, csv: bool) -> Result<Response, ApiError> 
         .build())
 }
 
+/// 415 unless the body is of type `expected` (parameters aside).
+fn require_media_type(req: &Request, expected: &str) -> Result<(), ApiError> {
+    let content_type = mth_shared::request::header(req, "content-type").unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type())
+    }
+}
+
 /// The body of an import: JSON, at most `MAX_IMPORT_BYTES`.
 fn import_body<'r>(req: &'r Request, actor: &Actor, to: &str) -> Result<&'r [u8], ApiError> {
     Query::parse(req.query(), &[])?;
     actor.require(Permission::TransferWorkspace, to)?;
-    let content_type = mth_shared::request::header(req, "content-type").unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::unsupported_media_type());
-    }
+    require_media_type(req, "application/json")?;
     let body = req.body();
     if body.len() > mth_shared::body::MAX_IMPORT_BYTES {
         return Err(ApiError::payload_too_large(
@@ -504,8 +534,8 @@ fn import_body<'r>(req: &'r Request, actor: &Actor, to: &str) -> Result<&'r [u8]
 /// `POST /import`: an export into an empty workspace, all or nothing.
 fn import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
     let body = import_body(req, &actor, "import a workspace")?;
-    let plan = transfer::plan_json(body)?;
-    let summary = transfer::write(&Db::connect()?, &plan, &actor, true)?;
+    let db = Db::connect()?;
+    let (summary, _) = json_import::import(&db, Source::Body(body), &actor, &mut Progress::none())?;
     Ok(respond::json(201, &summary))
 }
 
@@ -513,14 +543,120 @@ fn import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
 /// suggested mapping; nothing is written.
 fn trello_preview(req: &Request, actor: Actor) -> Result<Response, ApiError> {
     let body = import_body(req, &actor, "import a Trello board")?;
-    Ok(respond::json(200, &trello::preview(&Db::connect()?, body)?))
+    let preview = trello::preview(&Db::connect()?, Source::Body(body))?;
+    Ok(respond::json(200, &preview))
 }
 
 /// `POST /import/trello`: a Trello board with its confirmed mapping.
 fn trello_import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
     let body = import_body(req, &actor, "import a Trello board")?;
-    let summary = trello::import(&Db::connect()?, body, &actor)?;
+    let summary = trello::import_request(&Db::connect()?, body, &actor)?;
     Ok(respond::json(201, &summary))
+}
+
+// ------------------------------------------------ imports of any size
+
+/// Uploads are an admin's own (uploads.rs): the person who may import.
+fn uploader(actor: &Actor) -> Result<Uuid, ApiError> {
+    actor.require(Permission::TransferWorkspace, "import into the workspace")?;
+    actor.person_id().ok_or_else(|| {
+        ApiError::forbidden("An upload belongs to a person; call as one (a personal API token).")
+    })
+}
+
+/// `POST /imports`: a new upload of `size` bytes of a `kind` of file.
+fn create_upload(req: &Request, actor: Actor) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let owner = uploader(&actor)?;
+    let new = NewUpload::parse(JsonObject::from_request(req)?)?;
+    let upload = uploads::create(&Db::connect()?, owner, &new)?;
+    Ok(respond::created(format!("/imports/{}", upload.id), &upload))
+}
+
+/// `GET /imports/{id}`: what came in, and the run's progress or answer.
+fn show_upload(req: &Request, actor: Actor, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let owner = uploader(&actor)?;
+    let id = parse_uuid("id", raw_id)?;
+    Ok(respond::json(
+        200,
+        &uploads::find(&Db::connect()?, owner, id)?,
+    ))
+}
+
+fn delete_upload(req: &Request, actor: Actor, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let owner = uploader(&actor)?;
+    let id = parse_uuid("id", raw_id)?;
+    if uploads::delete(&Db::connect()?, owner, id)? {
+        Ok(respond::no_content())
+    } else {
+        Err(uploads::not_found(id))
+    }
+}
+
+/// `PUT /imports/{id}/chunks/{n}`: the bytes of chunk `n`
+/// (`application/octet-stream`, at most 1 MiB).
+fn put_chunk(req: &Request, actor: Actor, raw_id: &str, raw_n: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let owner = uploader(&actor)?;
+    let id = parse_uuid("id", raw_id)?;
+    let n = uploads::chunk_number(raw_n)?;
+    require_media_type(req, "application/octet-stream")?;
+    let upload = uploads::put_chunk(&Db::connect()?, owner, id, n, req.body())?;
+    Ok(respond::json(200, &upload))
+}
+
+/// `POST /imports/{id}/trello/preview`: `POST /import/trello/preview` for
+/// a staged board.
+fn upload_preview(req: &Request, actor: Actor, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let owner = uploader(&actor)?;
+    let id = parse_uuid("id", raw_id)?;
+    let db = Db::connect()?;
+    let upload = uploads::find(&db, owner, id)?;
+    if upload.kind != Kind::Trello.as_str() || upload.phase != "receiving" {
+        return Err(ApiError::conflict(format!(
+            "Only a Trello board not yet run has a preview; this upload is a {} file, {}.",
+            upload.kind, upload.phase
+        )));
+    }
+    uploads::require_complete(&upload)?;
+    let preview = trello::preview(&db, Source::Staged(id))?;
+    Ok(respond::json(200, &preview))
+}
+
+/// `POST /imports/{id}/run`: the staged file, imported in one transaction
+/// (a Trello board with `{"mapping": …}` as the body). The answer is the
+/// one-request route's; the upload keeps it, and its chunks go.
+fn run_upload(req: &Request, actor: Actor, raw_id: &str) -> Result<Response, ApiError> {
+    Query::parse(req.query(), &[])?;
+    let owner = uploader(&actor)?;
+    let id = parse_uuid("id", raw_id)?;
+    let db = Db::connect()?;
+    let kind = Kind::parse(&uploads::find(&db, owner, id)?.kind)
+        .map_err(|e| ApiError::internal("An upload of an unknown kind.").caused_by(e))?;
+    uploads::start(&db, owner, id, kind)?;
+    let mut progress = Progress::of(id)?;
+    let outcome = match kind {
+        Kind::Microtaskhub => json_import::import(&db, Source::Staged(id), &actor, &mut progress),
+        Kind::Trello => {
+            progress.phase("checking", "");
+            trello::import_staged(&db, Source::Staged(id), req.body(), &actor)
+                .map(|summary| (summary, Some(owner)))
+        }
+    };
+    drop(db);
+    let (status, body, now_owner) = match &outcome {
+        Ok((summary, who)) => (
+            201,
+            serde_json::to_value(summary).unwrap_or_default(),
+            who.unwrap_or(owner),
+        ),
+        Err(e) => (e.status, e.to_json(), owner),
+    };
+    progress.finish(now_owner, status, &body)?;
+    outcome.map(|_| respond::json(status, &body))
 }
 
 // ------------------------------------------------ saved views

@@ -29,6 +29,7 @@ use crate::comments::CommentBody;
 use crate::domain::{Description, Status, Title};
 use crate::labels::{self, Color, LabelName};
 use crate::transfer::{self, ImportComment, ImportLabel, ImportTask, Plan, Problems, Summary};
+use crate::uploads::Source;
 
 const WHAT: &str = "a Trello board export (JSON)";
 
@@ -132,6 +133,14 @@ struct CardRef {
 #[serde(deny_unknown_fields)]
 struct Request {
     board: Board,
+    mapping: Mapping,
+}
+
+/// The body of a staged Trello upload's run (`POST /imports/{id}/run`):
+/// the mapping, the board being the upload.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Run {
     mapping: Mapping,
 }
 
@@ -299,8 +308,10 @@ fn comments_of(board: &Board) -> impl Iterator<Item = (&Action, &str)> {
 
 /// `POST /import/trello/preview`: what the board holds, and the mapping
 /// this server suggests (statuses by the lists' names, people by full name).
-pub fn preview(db: &Db, body: &[u8]) -> Result<Value, ApiError> {
-    let board: Board = transfer::parse_document(body, WHAT)?;
+/// The board is read whole into memory (a plan is made of it, unlike the
+/// export's streamed import).
+pub fn preview(db: &Db, source: Source<'_>) -> Result<Value, ApiError> {
+    let board: Board = transfer::parse_document(&source.read_all(db)?, WHAT)?;
     let team = everyone(db)?;
     let closed_lists = closed_lists(&board);
     let lists: Vec<Value> = board
@@ -371,8 +382,25 @@ enum Who {
 }
 
 /// `POST /import/trello`: the board with the mapping, into the workspace.
-pub fn import(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> {
+pub fn import_request(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> {
     let Request { board, mapping } = transfer::parse_document(body, WHAT)?;
+    import(db, board, mapping, actor)
+}
+
+/// A staged board's run: `body` is `{"mapping": …}`.
+pub fn import_staged(
+    db: &Db,
+    source: Source<'_>,
+    body: &[u8],
+    actor: &Actor,
+) -> Result<Summary, ApiError> {
+    let Run { mapping } = transfer::parse_document(body, "a mapping for the Trello board")?;
+    let board: Board = transfer::parse_document(&source.read_all(db)?, WHAT)?;
+    import(db, board, mapping, actor)
+}
+
+/// The board with the mapping, into the workspace.
+fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summary, ApiError> {
     let team = everyone(db)?;
     let mut p = Problems::default();
     let known: HashSet<Uuid> = team.iter().map(|t| t.id).collect();
@@ -642,7 +670,7 @@ pub fn import(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> 
         }
     }
     p.finish(WHAT)?;
-    let written = transfer::write(db, &plan, actor, false)?;
+    let written = transfer::write(db, &plan)?;
     Ok(Summary {
         skipped_cards: summary.skipped_cards,
         ..written

@@ -15,19 +15,33 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// large: a whole exported workspace or Trello board. Above it, 413.
 pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
+/// A chunk of a staged upload (`PUT /imports/{id}/chunks/{n}`) is at most
+/// this large: files of any size come in as many of them, so no request
+/// holds more than this of a file (docs/api.md, Imports of any size).
+pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// The bodies under `/imports` (a chunk, or a Trello mapping) may be this
+/// large: a chunk and a little, so that a chunk a bit too large still gets
+/// the handler's own 413, which names the chunk's limit.
+pub const MAX_UPLOAD_BODY_BYTES: usize = MAX_CHUNK_BYTES + 64 * 1024;
+
 /// How large a body to `path` (a path, or a URI with a scheme and host)
-/// may be: [`MAX_IMPORT_BYTES`] for an import, [`MAX_BODY_BYTES`] else.
+/// may be: [`MAX_IMPORT_BYTES`] for an import, [`MAX_UPLOAD_BODY_BYTES`]
+/// under `/imports`, [`MAX_BODY_BYTES`] else.
 pub fn max_body_bytes(path: &str) -> usize {
     let path = match path.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
         None => path,
     };
     let path = path.strip_prefix("/api").unwrap_or(path);
-    let is_import = path
-        .strip_prefix("/import")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'));
-    if is_import {
+    let under = |collection: &str| {
+        path.strip_prefix(collection)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+    };
+    if under("/import") {
         MAX_IMPORT_BYTES
+    } else if under("/imports") {
+        MAX_UPLOAD_BODY_BYTES
     } else {
         MAX_BODY_BYTES
     }
@@ -302,6 +316,13 @@ mod tests {
         }
         for path in ["/importer", "/tasks", "/api/tasks/import", "http://h/tasks"] {
             assert_eq!(max_body_bytes(path), MAX_BODY_BYTES, "{path}");
+        }
+        for path in [
+            "/imports",
+            "/api/imports/x/chunks/0",
+            "http://h:1/imports/x/run",
+        ] {
+            assert_eq!(max_body_bytes(path), MAX_UPLOAD_BODY_BYTES, "{path}");
         }
     }
 

@@ -18,7 +18,7 @@ use crate::{ApiError, config, respond};
 /// privileges this code needs. Bump it with every migration the code depends
 /// on; a later migration does not make an older component unready, so a
 /// rollback to an earlier image stays ready.
-pub const REQUIRED_SCHEMA_VERSION: &str = "0015_stored_search_documents";
+pub const REQUIRED_SCHEMA_VERSION: &str = "0016_import_uploads";
 
 /// SQLSTATE of a missing table: the migrations never ran here.
 const UNDEFINED_TABLE: &str = "42P01";
