@@ -2,50 +2,114 @@
 // board uploaded with its progress shown; a Trello board's lists and
 // members mapped in a form the server's preview fills (docs/ui.md).
 
-import { ApiError } from './api.js';
+import { ApiError, request } from './api.js';
 import { $, announce, busy, clearFormErrors, el, showFormError, showNotice } from './ui.js';
 
 const STATUSES = [['todo', 'To do'], ['in_progress', 'In progress'], ['done', 'Done']];
 
-/** POSTs `text` (JSON) to `path`, reporting the upload's progress (0–100,
- *  then null while the server works); resolves with the answer's JSON. */
-function upload(path, text, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', path);
-    xhr.setRequestHeader('Content-Type', 'application/json');
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(Math.round((event.loaded / event.total) * 100));
-    };
-    xhr.upload.onload = () => onProgress(null);
-    xhr.onerror = () => reject(new ApiError(0, { detail: 'Cannot reach MicroTaskHub. Check your connection and try again.' }));
-    xhr.onload = () => {
-      let data = null;
-      try {
-        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
-      } catch {
-        data = null;
-      }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else reject(new ApiError(xhr.status, data));
-    };
-    xhr.send(text);
-  });
+// A file goes up in chunks of this size (the server's limit for one), each
+// its own request; then the server imports it and reports how far it got
+// (docs/api.md, Imports of any size).
+const CHUNK_BYTES = 1024 * 1024;
+
+// How often the page asks how far the import has got.
+const POLL_MS = 500;
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/** PUTs chunk `n` (a Blob) of upload `id`; a failed one is sent again,
+ *  twice at most (the same chunk again replaces it). */
+async function putChunk(id, n, blob, tries = 3) {
+  let response;
+  try {
+    response = await fetch(`/api/imports/${id}/chunks/${n}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream', Accept: 'application/json' },
+      credentials: 'same-origin',
+      body: blob,
+    });
+  } catch {
+    if (tries > 1) return putChunk(id, n, blob, tries - 1);
+    throw new ApiError(0, { detail: 'Cannot reach MicroTaskHub. Check your connection and try again.' });
+  }
+  if (response.ok) return;
+  if (response.status >= 500 && tries > 1) return putChunk(id, n, blob, tries - 1);
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  throw new ApiError(response.status, data);
 }
 
-/** A progress bar's row: shown while uploading; no value (indeterminate)
- *  once the file is sent and the server is writing it. */
-function progress(row, bar) {
-  return (percent) => {
-    row.hidden = false;
-    if (percent === null) {
-      bar.removeAttribute('value');
-      bar.setAttribute('aria-valuetext', 'Uploaded; importing…');
-    } else {
+/** Uploads `file` as a new upload of `kind` (microtaskhub or trello), a
+ *  chunk at a time (the file is never read whole), reporting the percent
+ *  sent; resolves with the upload's id. */
+async function stage(kind, file, onProgress) {
+  const { data: made } = await request('POST', '/api/imports', { kind, size: file.size });
+  onProgress(0);
+  for (let n = 0, at = 0; at < file.size; n += 1, at += CHUNK_BYTES) {
+    await putChunk(made.id, n, file.slice(at, at + CHUNK_BYTES));
+    onProgress(Math.round((Math.min(at + CHUNK_BYTES, file.size) / file.size) * 100));
+  }
+  return made.id;
+}
+
+/** What the server says it is doing: "Writing tasks: 1,200". */
+function phaseText(upload) {
+  const count = Number(upload.items || 0).toLocaleString('en');
+  if (upload.phase === 'checking') return `Checking the file: ${count} item(s) read`;
+  if (upload.phase === 'writing' && upload.section) return `Writing ${upload.section}: ${count}`;
+  return 'Importing…';
+}
+
+/** Runs upload `id` (with `body`, a Trello board's mapping), asking every
+ *  half second how far it has got (`onServer(upload)`) until the run's
+ *  answer arrives: the summary, or an ApiError. */
+async function run(id, body, onServer) {
+  let finished = false;
+  const poll = (async () => {
+    while (!finished) {
+      await sleep(POLL_MS);
+      if (finished) return;
+      try {
+        const { data } = await request('GET', `/api/imports/${id}`);
+        if (!finished) onServer(data);
+      } catch {
+        // The run's own answer says what went wrong.
+      }
+    }
+  })();
+  try {
+    return (await request('POST', `/api/imports/${id}/run`, body)).data;
+  } finally {
+    finished = true;
+    await poll;
+  }
+}
+
+/** A progress row: the bar and a line of text (read out as it changes).
+ *  `upload(percent)` while the file goes up; `server(upload)` once the
+ *  server is importing it (the bar without a value: indeterminate). */
+function progress(row, bar, line) {
+  return {
+    upload(percent) {
+      row.hidden = false;
       bar.value = percent;
       bar.setAttribute('aria-valuetext', `${percent}% uploaded`);
-    }
+      line.textContent = `Uploading: ${percent}%`;
+    },
+    server(upload) {
+      row.hidden = false;
+      bar.removeAttribute('value');
+      bar.setAttribute('aria-valuetext', 'Uploaded; importing…');
+      line.textContent = upload ? phaseText(upload) : 'Importing…';
+    },
+    hide() {
+      row.hidden = true;
+      line.textContent = '';
+    },
   };
 }
 
@@ -61,8 +125,8 @@ function counted(summary) {
   return text;
 }
 
-// The server's limit for an import's body (docs/api.md).
-const MAX_BYTES = 32 * 1024 * 1024;
+// The largest file the server takes (docs/api.md).
+const MAX_BYTES = 512 * 1024 * 1024;
 
 async function chosenFile(form, input) {
   const file = input.files[0];
@@ -72,15 +136,15 @@ async function chosenFile(form, input) {
     return null;
   };
   if (!file) return refuse('is required');
-  if (file.size > MAX_BYTES) return refuse('is larger than 32 MiB, more than MicroTaskHub imports at once');
-  return file.text();
+  if (file.size > MAX_BYTES) return refuse('is larger than 512 MiB, more than MicroTaskHub imports');
+  return file;
 }
 
 export class Transfer {
   constructor(state, imported) {
     this.state = state;
     this.imported = imported; // reloads the views
-    this.board = null; // the Trello file's text, once read
+    this.board = null; // the Trello board's upload id, once read
 
     const importForm = $('#import-form');
     importForm.addEventListener('submit', (event) => {
@@ -109,11 +173,15 @@ export class Transfer {
   async importExport(form, button) {
     clearFormErrors(form);
     showNotice($('#import-done'), '');
-    const text = await chosenFile(form, $('#import-file'));
-    if (text === null) return;
-    const show = progress($('#import-progress-row'), $('#import-progress'));
+    const file = await chosenFile(form, $('#import-file'));
+    if (file === null) return;
+    const show = progress($('#import-progress-row'), $('#import-progress'), $('#import-progress-text'));
     try {
-      const summary = await busy(button, 'Importing…', () => upload('/api/import', text, show));
+      const summary = await busy(button, 'Importing…', async () => {
+        const id = await stage('microtaskhub', file, show.upload);
+        show.server(null);
+        return run(id, undefined, show.server);
+      });
       const done = counted(summary);
       showNotice($('#import-done'), done);
       announce(done);
@@ -122,7 +190,7 @@ export class Transfer {
     } catch (e) {
       showFormError(form, e);
     } finally {
-      $('#import-progress-row').hidden = true;
+      show.hide();
     }
   }
 
@@ -130,15 +198,30 @@ export class Transfer {
     clearFormErrors(form);
     showNotice($('#trello-done'), '');
     $('#trello-form').hidden = true;
-    const text = await chosenFile(form, $('#trello-file'));
-    if (text === null) return;
+    const file = await chosenFile(form, $('#trello-file'));
+    if (file === null) return;
+    this.forgetBoard();
+    const show = progress($('#trello-file-progress-row'), $('#trello-file-progress'), $('#trello-file-progress-text'));
     try {
-      const preview = await busy(button, 'Reading…', () => upload('/api/import/trello/preview', text, () => {}));
-      this.board = text;
+      const preview = await busy(button, 'Reading…', async () => {
+        const id = await stage('trello', file, show.upload);
+        this.board = id;
+        show.server(null);
+        return (await request('POST', `/api/imports/${id}/trello/preview`)).data;
+      });
       this.showMapping(preview);
     } catch (e) {
+      this.forgetBoard();
       showFormError(form, e);
+    } finally {
+      show.hide();
     }
+  }
+
+  /** The board read before, if any, is not kept on the server. */
+  forgetBoard() {
+    if (this.board !== null) request('DELETE', `/api/imports/${this.board}`).catch(() => {});
+    this.board = null;
   }
 
   /** The mapping form, filled with the server's suggestions. */
@@ -188,12 +271,12 @@ export class Transfer {
   async importBoard(form, button) {
     clearFormErrors(form);
     if (this.board === null) return;
-    // The board's text goes as it is (it may be large): not parsed and
-    // serialised again here.
-    const body = `{"mapping":${JSON.stringify(this.mapping())},"board":${this.board}}`;
-    const show = progress($('#trello-progress-row'), $('#trello-progress'));
+    const show = progress($('#trello-progress-row'), $('#trello-progress'), $('#trello-progress-text'));
     try {
-      const summary = await busy(button, 'Importing…', () => upload('/api/import/trello', body, show));
+      const summary = await busy(button, 'Importing…', () => {
+        show.server(null);
+        return run(this.board, { mapping: this.mapping() }, show.server);
+      });
       const done = counted(summary);
       form.hidden = true;
       this.board = null;
@@ -202,9 +285,12 @@ export class Transfer {
       announce(done);
       await this.imported();
     } catch (e) {
-      showFormError(form, e);
+      // A run is made once: the board is read again for another try.
+      this.board = null;
+      form.hidden = true;
+      showFormError($('#trello-file-form'), e);
     } finally {
-      $('#trello-progress-row').hidden = true;
+      show.hide();
     }
   }
 }

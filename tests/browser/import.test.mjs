@@ -2,10 +2,12 @@
 // and import", downloads the workspace (JSON) and the tasks (CSV), reads a
 // Trello board's export, confirms the mapping the page proposes (lists to
 // statuses, a member matched to a person by full name, one new, one
-// nobody) and sees the board's cards on the board, with the upload's
-// progress shown on the way. Importing an export into this workspace,
-// which has data, is refused in the form. A member sees no such page. Its
-// own people, labels and tasks, removed at the end.
+// nobody) and sees the board's cards on the board, with the progress shown
+// on the way. Files go up in chunks (PUT /api/imports/{id}/chunks/{n}) and
+// are then run (POST /api/imports/{id}/run) while the page asks how far the
+// server has got. Importing an export into this workspace, which has data,
+// is refused in the form. A member sees no such page. Its own people,
+// labels and tasks, removed at the end.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,12 +84,35 @@ test('the admin downloads the workspace as JSON and the tasks as CSV', async () 
   assert.ok(text.startsWith('\ufeffid,title,description,status,'), text.slice(0, 80));
 });
 
+/** The requests the page sends to the staged-upload API while `work` runs:
+ *  "METHOD /api/imports/…" with the upload's id as `{id}`. */
+async function importRequests(work) {
+  const seen = [];
+  const note = (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith('/api/import')) seen.push(`${request.method()} ${path.replace(/[0-9a-f-]{36}/, '{id}')}`);
+  };
+  admin.on('request', note);
+  try {
+    await work();
+  } finally {
+    admin.off('request', note);
+  }
+  return seen;
+}
+
 test('the admin imports a Trello board with the mapping form, and sees its cards on the board', async () => {
   await admin.getByRole('link', { name: 'Export and import' }).click();
   await admin.getByLabel('Trello board (JSON)').setInputFiles(BOARD);
-  await admin.getByRole('button', { name: 'Read the board' }).click();
   const form = admin.locator('#trello-form');
-  await form.waitFor();
+  const read = await importRequests(async () => {
+    await admin.getByRole('button', { name: 'Read the board' }).click();
+    await form.waitFor();
+  });
+  // Staged in one chunk (the fixture is small), then previewed from there.
+  assert.deepEqual(read, [
+    'POST /api/imports', 'PUT /api/imports/{id}/chunks/0', 'POST /api/imports/{id}/trello/preview',
+  ]);
   assert.match(await admin.locator('#trello-summary').textContent(), /Website relaunch.*3 card\(s\), 2 archived/);
   // The proposed mapping: statuses by the lists' names, Ada by her name.
   assert.equal(await form.getByLabel(/^To Do/).inputValue(), 'todo');
@@ -113,9 +138,13 @@ test('the admin imports a Trello board with the mapping form, and sees its cards
     new MutationObserver(() => window.progressSeen.push(bar.getAttribute('aria-valuetext')))
       .observe(bar, { attributes: true, attributeFilter: ['aria-valuetext'] });
   });
-  await form.getByRole('button', { name: 'Import the board' }).click();
   const done = admin.locator('#trello-done:not([hidden])');
-  await done.waitFor();
+  const ran = await importRequests(async () => {
+    await form.getByRole('button', { name: 'Import the board' }).click();
+    await done.waitFor();
+  });
+  assert.equal(ran[0], 'POST /api/imports/{id}/run', `the staged board is run: ${ran}`);
+  assert.ok(ran.slice(1).every((r) => r === 'GET /api/imports/{id}'), `then only progress asked: ${ran}`);
   assert.match(await done.textContent(), /Imported 3 tasks, .*2 comments, 1 person\. 2 archived card\(s\) left out\./);
   const seen = await admin.evaluate(() => window.progressSeen);
   assert.ok(seen.includes('Uploaded; importing…'), `the progress bar was shown: ${seen}`);
@@ -139,9 +168,16 @@ test('an export is refused into a workspace with data, in the form, and nothing 
   await admin.getByLabel('Export file (JSON)').setInputFiles({
     name: 'export.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(document)),
   });
-  await admin.getByRole('button', { name: 'Import', exact: true }).click();
   const error = admin.locator('#import-form-error:not(:empty)');
-  await error.waitFor();
+  const sent = await importRequests(async () => {
+    await admin.getByRole('button', { name: 'Import', exact: true }).click();
+    await error.waitFor();
+  });
   assert.match(await error.textContent(), /only into an empty workspace/);
+  // Through chunks, like any file: made, sent, run.
+  assert.deepEqual(sent.filter((r) => !r.startsWith('GET')), [
+    'POST /api/imports', 'PUT /api/imports/{id}/chunks/0', 'POST /api/imports/{id}/run',
+  ]);
+  assert.equal(await admin.locator('#import-progress-row').isHidden(), true, 'the progress is hidden at the end');
   assert.equal((await call('GET', '/api/tasks?limit=500')).length, before);
 });
