@@ -115,6 +115,15 @@ fn shared_cluster() -> Arc<PgCluster> {
 }
 
 impl TestApp {
+    /// The process the app runs in: the Spin engine's child process, or,
+    /// under the runner, this test process itself.
+    pub fn host_pid(&self) -> u32 {
+        match &self.running {
+            Some(Running::Spin(spin)) => spin.pid(),
+            _ => std::process::id(),
+        }
+    }
+
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }

@@ -243,6 +243,11 @@ impl SpinProcess {
         self.addr
     }
 
+    /// The engine's process id (for measurements of its memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the address Spin serves on (its `Serving http://…` line,
     /// when it chose the port), then polls its health endpoint; compiling the
     /// components takes a few seconds on a busy machine. `Err`: it exited

@@ -1081,3 +1081,135 @@ async fn a_trello_board_comes_in_through_chunks() {
     assert_eq!(done["result"]["tasks"], 3);
     assert_eq!(team.app.count_rows("tasks").await, 3);
 }
+
+/// Peak resident memory (VmHWM, KiB) of process `pid` and its descendants
+/// (Spin may run its trigger in a child process).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let own = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    own + children
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .map(peak_rss_kib)
+        .sum::<u64>()
+}
+
+/// An export of `tasks` tasks with 1,000-character descriptions, written
+/// to a file a task at a time (this process never holds it whole): its
+/// one person is `admin`, the importer.
+fn large_export(path: &std::path::Path, admin: &Value, tasks: usize) -> u64 {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let person = admin;
+    write!(
+        out,
+        r#"{{"format":"microtaskhub-export","version":1,"people":[{person}],"labels":[],"tasks":["#
+    )
+    .unwrap();
+    for i in 0..tasks {
+        let task = json!({
+            "id": uuid::Uuid::new_v4(), "title": format!("Bulk task {i}"),
+            "description": format!("{i:08} {}", "lorem ipsum ".repeat(82)),
+            "status": "todo", "due_date": null, "assignee_id": admin["id"],
+            "created_by": admin["id"], "updated_by": admin["id"],
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+            "version": 1, "label_ids": [],
+        });
+        if i > 0 {
+            out.write_all(b",").unwrap();
+        }
+        serde_json::to_writer(&mut out, &task).unwrap();
+    }
+    out.write_all(br#"],"comments":[],"history":[]}"#).unwrap();
+    out.flush().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// The host's peak memory while a large export (over 100 MiB: 100,000
+/// tasks) is uploaded in chunks and imported, against a small one's:
+/// memory must not grow with the file. Not in the usual run; `--ignored
+/// --nocapture` shows the figures (docs/benchmarks.md).
+#[tokio::test]
+#[ignore = "slow: a 120 MiB export"]
+async fn a_large_export_comes_in_through_chunks_in_bounded_memory() {
+    let mut figures = Vec::new();
+    for tasks in [1_000, 100_000] {
+        let team = Team::with_admin_only(TestApp::spawn().await).await;
+        let own = as_admin(&team, Method::GET, "/api/export", None).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.json");
+        let size = large_export(&path, &own["people"][0], tasks);
+        let made = as_admin(
+            &team,
+            Method::POST,
+            "/api/imports",
+            Some(&json!({"kind": "microtaskhub", "size": size})),
+        )
+        .await;
+        let upload = id(&made).to_owned();
+        let mut file = std::fs::File::open(&path).unwrap();
+        let mut chunk = vec![0u8; 1 << 20];
+        for n in 0.. {
+            use std::io::Read;
+            let mut len = 0;
+            while len < chunk.len() {
+                match file.read(&mut chunk[len..]).unwrap() {
+                    0 => break,
+                    k => len += k,
+                }
+            }
+            if len == 0 {
+                break;
+            }
+            let put = put_chunk(&team.app, &team.admin, &upload, n, chunk[..len].to_vec()).await;
+            assert_eq!(put.status(), StatusCode::OK);
+        }
+        let pid = team.app.host_pid();
+        let before = peak_rss_kib(pid);
+        let started = std::time::Instant::now();
+        let run = team
+            .app
+            .client
+            .request(
+                Method::POST,
+                team.app.url(&format!("/api/imports/{upload}/run")),
+            )
+            .header("origin", team.app.url(""))
+            .header("cookie", &team.admin)
+            .timeout(std::time::Duration::from_secs(1800))
+            .send()
+            .await
+            .unwrap();
+        let status = run.status();
+        let text = run.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        let summary: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(summary["tasks"], tasks);
+        let after = peak_rss_kib(pid);
+        eprintln!(
+            "{tasks} tasks, {size} bytes: imported in {:?}; host peak RSS {} MiB after the \
+             upload, {} MiB after the run",
+            started.elapsed(),
+            before / 1024,
+            after / 1024
+        );
+        figures.push((size, after));
+    }
+    let (small, large) = (figures[0], figures[1]);
+    assert!(large.0 > 100 << 20, "{} bytes: over 100 MiB", large.0);
+    // A file 100 times larger: the peak grows by far less than the file.
+    assert!(
+        (large.1.saturating_sub(small.1)) * 1024 < large.0 / 4,
+        "peak {} KiB for {} bytes, {} KiB for {} bytes",
+        large.1,
+        large.0,
+        small.1,
+        small.0
+    );
+}
