@@ -12,8 +12,6 @@
 //! rolls everything back with a 422 naming each place (`tasks[1].status`).
 
 use std::collections::HashSet;
-use std::fmt;
-use std::io::BufReader;
 
 use mth_accounts::person::{Email, FullName, Role};
 use mth_accounts::workspace::{self as people, BATCH, NewPerson};
@@ -21,7 +19,7 @@ use mth_accounts::{Access, Actor};
 use mth_shared::ApiError;
 use mth_shared::db::Db;
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny, MapAccess};
 use uuid::Uuid;
 
 use crate::comments::{self, CommentBody};
@@ -29,6 +27,7 @@ use crate::domain::{Description, Status, Title};
 use crate::history;
 use crate::labels::{self, Color, LabelName};
 use crate::store;
+use crate::stream::{self, Each, Members};
 use crate::transfer::{
     self, FORMAT, ImportComment, ImportEntry, ImportLabel, ImportTask, Problems, Summary, VERSION,
 };
@@ -150,6 +149,8 @@ struct Import<'a> {
     becomes: Option<Uuid>,
     format: Option<String>,
     version: Option<u32>,
+    /// The members of the document read in this pass.
+    seen: [bool; FIELDS.len()],
     /// The history's ids, in order (read while checking): an entry's new
     /// id is its place here when they are numbered anew.
     history_ids: Vec<i64>,
@@ -201,6 +202,7 @@ pub fn import(
             becomes: None,
             format: None,
             version: None,
+            seen: [false; FIELDS.len()],
             history_ids: Vec::new(),
             renumber: false,
             person_ids: HashSet::new(),
@@ -275,32 +277,14 @@ impl Import<'_> {
     /// shape is a 422 naming where (found while checking).
     fn read(&mut self, source: Source<'_>, pass: Pass) -> Result<(), ApiError> {
         self.pass = pass;
+        self.seen = [false; FIELDS.len()];
         let (phase, section) = match pass {
             Pass::Check => ("checking", ""),
             Pass::Write(section) => ("writing", section),
         };
         self.progress.phase(phase, section);
-        let mut reader = source.open(self.db);
-        let result = {
-            // Buffered: serde_json reads a `Read` a byte at a time.
-            let buffered = BufReader::with_capacity(64 * 1024, &mut reader);
-            let mut de = serde_json::Deserializer::from_reader(buffered);
-            let mut track = serde_path_to_error::Track::new();
-            let read = Document(self)
-                .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
-                .and_then(|()| de.end());
-            read.map_err(|e| (e, track.path().to_string()))
-        };
-        let Err((error, at)) = result else {
-            return Ok(());
-        };
-        if let Some(failed) = self.failed.take().or_else(|| reader.take_error()) {
-            return Err(failed);
-        }
-        let mut problems = Problems::default();
-        let at = if at == "." { "the file".to_owned() } else { at };
-        problems.add(at, error.to_string());
-        problems.finish(WHAT)
+        let db = self.db;
+        stream::read(db, source, self, WHAT).map_err(|e| self.failed.take().unwrap_or(e))
     }
 
     /// Writes the batches that are full (all of them at the end of a
@@ -597,102 +581,51 @@ impl Item for EntryIn {
     }
 }
 
-/// The document: its members, read or skipped as the pass needs.
-struct Document<'i, 'a>(&'i mut Import<'a>);
-
-impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Document<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a MicroTaskHub export (a JSON object)")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let import = self.0;
-        let checking = import.pass == Pass::Check;
-        let mut seen = [false; FIELDS.len()];
-        while let Some(key) = map.next_key::<String>()? {
-            let Some(k) = FIELDS.iter().position(|f| *f == key) else {
-                return Err(de::Error::unknown_field(&key, FIELDS));
-            };
-            if std::mem::replace(&mut seen[k], true) {
-                return Err(de::Error::duplicate_field(FIELDS[k]));
-            }
-            let wanted = match import.pass {
-                Pass::Check => true,
-                Pass::Write(section) => section == FIELDS[k],
-            };
-            match FIELDS[k] {
-                "format" if checking => import.format = Some(map.next_value()?),
-                "version" if checking => import.version = Some(map.next_value()?),
-                "exported_at" if checking => {
-                    map.next_value::<Option<String>>()?;
-                }
-                "people" if wanted => map.next_value_seed(Section::<PersonIn>::new(import))?,
-                "labels" if wanted => map.next_value_seed(Section::<LabelIn>::new(import))?,
-                "tasks" if wanted => map.next_value_seed(Section::<TaskIn>::new(import))?,
-                "comments" if wanted => map.next_value_seed(Section::<CommentIn>::new(import))?,
-                "history" if wanted => map.next_value_seed(Section::<EntryIn>::new(import))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+/// The document's members, read or skipped as the pass needs.
+impl Members for Import<'_> {
+    fn member<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        let checking = self.pass == Pass::Check;
+        let Some(k) = FIELDS.iter().position(|f| *f == key) else {
+            return Err(de::Error::unknown_field(key, FIELDS));
+        };
+        if std::mem::replace(&mut self.seen[k], true) {
+            return Err(de::Error::duplicate_field(FIELDS[k]));
         }
-        if checking
-            && let Some(k) = (0..FIELDS.len()).find(|&k| !seen[k] && FIELDS[k] != "exported_at")
-        {
-            return Err(de::Error::missing_field(FIELDS[k]));
+        let wanted = match self.pass {
+            Pass::Check => true,
+            Pass::Write(section) => section == FIELDS[k],
+        };
+        match FIELDS[k] {
+            "format" if checking => self.format = Some(map.next_value()?),
+            "version" if checking => self.version = Some(map.next_value()?),
+            "exported_at" if checking => {
+                map.next_value::<Option<String>>()?;
+            }
+            "people" if wanted => {
+                map.next_value_seed(Each::new(|i, x: PersonIn| self.item(i, x)))?
+            }
+            "labels" if wanted => {
+                map.next_value_seed(Each::new(|i, x: LabelIn| self.item(i, x)))?
+            }
+            "tasks" if wanted => map.next_value_seed(Each::new(|i, x: TaskIn| self.item(i, x)))?,
+            "comments" if wanted => {
+                map.next_value_seed(Each::new(|i, x: CommentIn| self.item(i, x)))?;
+            }
+            "history" if wanted => {
+                map.next_value_seed(Each::new(|i, x: EntryIn| self.item(i, x)))?
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
         Ok(())
     }
-}
 
-/// A section's array, each element handed to the import as it is read.
-struct Section<'i, 'a, T> {
-    import: &'i mut Import<'a>,
-    item: std::marker::PhantomData<T>,
-}
-
-impl<'i, 'a, T> Section<'i, 'a, T> {
-    fn new(import: &'i mut Import<'a>) -> Self {
-        Section {
-            import,
-            item: std::marker::PhantomData,
+    fn end<E: de::Error>(&mut self) -> Result<(), E> {
+        let missing = (0..FIELDS.len()).find(|&k| !self.seen[k] && FIELDS[k] != "exported_at");
+        match missing {
+            Some(k) if self.pass == Pass::Check => Err(de::Error::missing_field(FIELDS[k])),
+            _ => Ok(()),
         }
-    }
-}
-
-impl<'de, T: Item> DeserializeSeed<'de> for Section<'_, '_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: Item> Visitor<'de> for Section<'_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0;
-        while let Some(x) = seq.next_element::<T>()? {
-            if !self.import.item(i, x) {
-                return Err(de::Error::custom("the import stopped"));
-            }
-            i += 1;
-        }
-        Ok(())
     }
 }

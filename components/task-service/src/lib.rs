@@ -12,6 +12,7 @@ mod labels;
 pub mod routes;
 mod search;
 mod store;
+mod stream;
 mod transfer;
 mod trello;
 mod uploads;

@@ -550,7 +550,7 @@ fn trello_preview(req: &Request, actor: Actor) -> Result<Response, ApiError> {
 /// `POST /import/trello`: a Trello board with its confirmed mapping.
 fn trello_import(req: &Request, actor: Actor) -> Result<Response, ApiError> {
     let body = import_body(req, &actor, "import a Trello board")?;
-    let summary = trello::import_request(&Db::connect()?, body, &actor)?;
+    let summary = trello::import_request(&Db::connect()?, body, &actor, &mut Progress::none())?;
     Ok(respond::json(201, &summary))
 }
 
@@ -641,8 +641,7 @@ fn run_upload(req: &Request, actor: Actor, raw_id: &str) -> Result<Response, Api
     let outcome = match kind {
         Kind::Microtaskhub => json_import::import(&db, Source::Staged(id), &actor, &mut progress),
         Kind::Trello => {
-            progress.phase("checking", "");
-            trello::import_staged(&db, Source::Staged(id), req.body(), &actor)
+            trello::import_staged(&db, Source::Staged(id), req.body(), &actor, &mut progress)
                 .map(|summary| (summary, Some(owner)))
         }
     };

@@ -13,7 +13,7 @@ use std::io::Write as _;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use mth_accounts::Actor;
-use mth_accounts::workspace::{self as people, NewPerson};
+use mth_accounts::workspace as people;
 use mth_shared::db::Db;
 use mth_shared::time::{Date, Timestamp};
 use mth_shared::{ApiError, FieldError};
@@ -288,16 +288,8 @@ pub fn export_csv(db: &Db) -> Result<Vec<u8>, ApiError> {
 
 // ------------------------------------------------------------------ import
 
-/// What an import writes, checked: every value valid by construction and
-/// every reference to a row of the same import (or of the workspace).
-#[derive(Debug, Default)]
-pub struct Plan {
-    pub people: Vec<NewPerson>,
-    pub labels: Vec<ImportLabel>,
-    pub tasks: Vec<ImportTask>,
-    pub task_labels: Vec<(Uuid, Uuid)>,
-    pub comments: Vec<ImportComment>,
-}
+// What the imports write: each value valid by construction, each
+// reference checked against the file (or the workspace).
 
 #[derive(Debug, Clone)]
 pub struct ImportLabel {
@@ -473,26 +465,6 @@ pub fn require_empty(db: &Db, actor: &Actor) -> Result<(), ApiError> {
         )));
     }
     Ok(())
-}
-
-/// Writes a Trello board's `plan` beside what the workspace holds, in one
-/// transaction ([`in_transaction`]).
-pub fn write(db: &Db, plan: &Plan) -> Result<Summary, ApiError> {
-    in_transaction(db, |db| {
-        people::insert(db, &plan.people)?;
-        labels::import(db, &plan.labels)?;
-        store::import(db, &plan.tasks)?;
-        labels::import_task_labels(db, &plan.task_labels)?;
-        comments::import(db, &plan.comments)?;
-        Ok(Summary {
-            people: plan.people.len(),
-            labels: plan.labels.len(),
-            tasks: plan.tasks.len(),
-            comments: plan.comments.len(),
-            history: plan.tasks.len(),
-            skipped_cards: 0,
-        })
-    })
 }
 
 #[cfg(test)]

@@ -12,45 +12,38 @@
 //! given a real address and invited from the Team page), or to nobody.
 //! Archived cards (and the cards of archived lists) are skipped, or marked:
 //! imported as done with the label "Archived (Trello)".
+//!
+//! A board is streamed (stream.rs), never held whole: read once for its
+//! small sections (lists, labels, members) and once to count its cards and
+//! actions, then, in the transaction, once to write its cards and once its
+//! comments (Trello writes `actions` before `cards`). What is kept is the
+//! small sections and, for the cards, their ids.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime};
 use mth_accounts::person::{Email, FullName, Role};
-use mth_accounts::workspace::{self as people, NewPerson, Person};
+use mth_accounts::workspace::{self as people, BATCH, NewPerson, Person};
 use mth_accounts::{Access, Actor};
 use mth_shared::ApiError;
 use mth_shared::db::Db;
 use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::comments::CommentBody;
 use crate::domain::{Description, Status, Title};
 use crate::labels::{self, Color, LabelName};
-use crate::transfer::{self, ImportComment, ImportLabel, ImportTask, Plan, Problems, Summary};
-use crate::uploads::Source;
+use crate::stream::{self, Each, Members, Object};
+use crate::transfer::{self, ImportComment, ImportLabel, ImportTask, Problems, Summary};
+use crate::uploads::{Progress, Source};
+use crate::{comments, store};
 
 const WHAT: &str = "a Trello board export (JSON)";
 
 /// The label an archived card gets when archived cards are marked.
 pub const ARCHIVED_LABEL: &str = "Archived (Trello)";
-
-#[derive(Deserialize)]
-struct Board {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    cards: Vec<Card>,
-    #[serde(default)]
-    lists: Vec<List>,
-    #[serde(default)]
-    labels: Vec<TrelloLabel>,
-    #[serde(default)]
-    members: Vec<Member>,
-    #[serde(default)]
-    actions: Vec<Action>,
-}
 
 #[derive(Deserialize)]
 struct Card {
@@ -126,14 +119,6 @@ struct ActionData {
 struct CardRef {
     #[serde(default)]
     id: Option<String>,
-}
-
-/// `POST /import/trello`'s body.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Request {
-    board: Board,
-    mapping: Mapping,
 }
 
 /// The body of a staged Trello upload's run (`POST /imports/{id}/run`):
@@ -240,30 +225,6 @@ fn label_name(label: &TrelloLabel) -> String {
     fit(&name, LabelName::MAX, false).trim().to_owned()
 }
 
-/// Every member the board names: its members, and the authors of its
-/// actions (people who have left the board since).
-fn members(board: &Board) -> Vec<Member> {
-    let mut seen = HashSet::new();
-    let mut all = Vec::new();
-    for m in &board.members {
-        if seen.insert(m.id.clone()) {
-            all.push(m.clone());
-        }
-    }
-    for a in &board.actions {
-        if let Some(id) = &a.id_member_creator
-            && seen.insert(id.clone())
-        {
-            all.push(a.member_creator.clone().unwrap_or(Member {
-                id: id.clone(),
-                full_name: None,
-                username: None,
-            }));
-        }
-    }
-    all
-}
-
 fn member_name(m: &Member) -> String {
     m.full_name
         .clone()
@@ -285,48 +246,263 @@ fn everyone(db: &Db) -> Result<Vec<Person>, ApiError> {
     }
 }
 
-/// The ids of the archived lists.
-fn closed_lists(board: &Board) -> HashSet<&str> {
-    board
+fn is_archived(card: &Card, closed_lists: &HashSet<String>) -> bool {
+    card.closed || closed_lists.contains(&card.id_list)
+}
+
+/// The card a comment is on, for a `commentCard` action.
+fn commented_card(a: &Action) -> Option<&str> {
+    let card = a.data.card.as_ref()?.id.as_deref()?;
+    (a.kind == "commentCard").then_some(card)
+}
+
+/// A pass over a board, streamed (stream.rs): Trello writes `actions`
+/// before `cards`, and the cards' comments need the cards' tasks, so:
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Its name, lists, labels and members, kept whole (a board has few);
+    /// and the one-request route's mapping.
+    Outline,
+    /// Its cards and actions, counted: per list and member, who left the
+    /// board (an action's author), when and by whom each card was made.
+    Tally,
+    /// Its cards, written as tasks.
+    Cards,
+    /// Its comments, written.
+    Comments,
+}
+
+/// What the passes learn of a board: whole for the small sections, by id
+/// (no text) for the cards and actions.
+#[derive(Default)]
+struct Known {
+    name: String,
+    lists: Vec<List>,
+    labels: Vec<TrelloLabel>,
+    /// Its members, then the authors of its actions (people who have left
+    /// the board since), each once.
+    members: Vec<Member>,
+    member_ids: HashSet<String>,
+    mapping: Option<Mapping>,
+    closed_lists: HashSet<String>,
+    /// Per list id: its open and archived cards.
+    list_cards: HashMap<String, (usize, usize)>,
+    member_cards: HashMap<String, usize>,
+    member_comments: HashMap<String, usize>,
+    cards: usize,
+    archived: usize,
+    comments: usize,
+    /// `createCard` actions: when each card was made, and by which member.
+    made: HashMap<String, (NaiveDateTime, Option<String>)>,
+}
+
+impl Known {
+    fn tally_card(&mut self, c: Card) {
+        let archived = is_archived(&c, &self.closed_lists);
+        let counts = self.list_cards.entry(c.id_list).or_default();
+        if archived {
+            counts.1 += 1;
+            self.archived += 1;
+        } else {
+            counts.0 += 1;
+        }
+        self.cards += 1;
+        let mut on: Vec<String> = c.id_members;
+        on.sort_unstable();
+        on.dedup();
+        for m in on {
+            *self.member_cards.entry(m).or_default() += 1;
+        }
+    }
+
+    fn tally_action(&mut self, a: Action) {
+        if let Some(id) = &a.id_member_creator
+            && self.member_ids.insert(id.clone())
+        {
+            self.members
+                .push(a.member_creator.clone().unwrap_or(Member {
+                    id: id.clone(),
+                    full_name: None,
+                    username: None,
+                }));
+        }
+        if commented_card(&a).is_some() {
+            self.comments += 1;
+            if let Some(id) = &a.id_member_creator {
+                *self.member_comments.entry(id.clone()).or_default() += 1;
+            }
+        }
+        if let (true, Some(card), Some(at)) = (
+            a.kind == "createCard",
+            a.data.card.as_ref().and_then(|c| c.id.clone()),
+            a.date.as_deref().and_then(date),
+        ) {
+            self.made.insert(card, (at, a.id_member_creator));
+        }
+    }
+}
+
+/// What is being written, once the mapping is resolved.
+struct Writing<'a> {
+    db: &'a Db,
+    progress: &'a mut Progress,
+    p: Problems,
+    mark: bool,
+    default_assignee: Option<Uuid>,
+    /// Trello member id → the person it maps to.
+    who: HashMap<String, Option<Uuid>>,
+    trello_labels: HashMap<String, Uuid>,
+    archived_label: Option<Uuid>,
+    known_lists: HashSet<String>,
+    /// The mapping's list id → status.
+    list_status: HashMap<String, String>,
+    now: NaiveDateTime,
+    /// Trello card id → the task it became.
+    task_ids: HashMap<String, Uuid>,
+    tasks: Vec<ImportTask>,
+    task_labels: Vec<(Uuid, Uuid)>,
+    comments: Vec<ImportComment>,
+    summary: Summary,
+}
+
+/// A board being read (or the one-request route's `{board, mapping}`).
+struct Reading<'k, 'w, 'a> {
+    pass: Pass,
+    /// The one-request body: the board is its member `board`.
+    nested: bool,
+    in_board: bool,
+    seen_board: bool,
+    known: &'k mut Known,
+    writing: Option<&'w mut Writing<'a>>,
+    failed: Option<ApiError>,
+}
+
+impl Members for Reading<'_, '_, '_> {
+    fn member<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        if self.nested && !self.in_board {
+            match key {
+                "board" => {
+                    self.seen_board = true;
+                    self.in_board = true;
+                    map.next_value_seed(Object(&mut *self))?;
+                    self.in_board = false;
+                }
+                "mapping" if self.pass == Pass::Outline => {
+                    self.known.mapping = Some(map.next_value()?);
+                }
+                "mapping" => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => return Err(de::Error::unknown_field(key, &["board", "mapping"])),
+            }
+            return Ok(());
+        }
+        match (self.pass, key) {
+            (Pass::Outline, "name") => self.known.name = map.next_value()?,
+            (Pass::Outline, "lists") => self.known.lists = map.next_value()?,
+            (Pass::Outline, "labels") => self.known.labels = map.next_value()?,
+            (Pass::Outline, "members") => self.known.members = map.next_value()?,
+            (Pass::Tally, "cards") => {
+                let known = &mut *self.known;
+                map.next_value_seed(Each::new(|_, c: Card| {
+                    known.tally_card(c);
+                    true
+                }))?;
+            }
+            (Pass::Tally, "actions") => {
+                let known = &mut *self.known;
+                map.next_value_seed(Each::new(|_, a: Action| {
+                    known.tally_action(a);
+                    true
+                }))?;
+            }
+            (Pass::Cards, "cards") => {
+                let (known, failed) = (&*self.known, &mut self.failed);
+                let Some(writing) = self.writing.as_deref_mut() else {
+                    return Ok(());
+                };
+                map.next_value_seed(Each::new(|i, c: Card| {
+                    writing.card(known, i, c);
+                    writing.flush(false).map_err(|e| *failed = Some(e)).is_ok()
+                }))?;
+            }
+            (Pass::Comments, "actions") => {
+                let failed = &mut self.failed;
+                let Some(writing) = self.writing.as_deref_mut() else {
+                    return Ok(());
+                };
+                map.next_value_seed(Each::new(|i, a: Action| {
+                    writing.comment(i, a);
+                    writing.flush(false).map_err(|e| *failed = Some(e)).is_ok()
+                }))?;
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn end<E: de::Error>(&mut self) -> Result<(), E> {
+        if self.nested && !self.in_board && self.pass == Pass::Outline {
+            if !self.seen_board {
+                return Err(de::Error::missing_field("board"));
+            }
+            if self.known.mapping.is_none() {
+                return Err(de::Error::missing_field("mapping"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One pass over the board in `source`.
+fn read(
+    db: &Db,
+    source: Source<'_>,
+    nested: bool,
+    pass: Pass,
+    known: &mut Known,
+    writing: Option<&mut Writing<'_>>,
+) -> Result<(), ApiError> {
+    let mut reading = Reading {
+        pass,
+        nested,
+        in_board: false,
+        seen_board: false,
+        known,
+        writing,
+        failed: None,
+    };
+    stream::read(db, source, &mut reading, WHAT).map_err(|e| reading.failed.take().unwrap_or(e))
+}
+
+/// The outline and tally of a board (the first two passes).
+fn survey(db: &Db, source: Source<'_>, nested: bool, known: &mut Known) -> Result<(), ApiError> {
+    read(db, source, nested, Pass::Outline, known, None)?;
+    known.member_ids = known.members.iter().map(|m| m.id.clone()).collect();
+    let mut seen = HashSet::new();
+    known.members.retain(|m| seen.insert(m.id.clone()));
+    known.closed_lists = known
         .lists
         .iter()
         .filter(|l| l.closed)
-        .map(|l| l.id.as_str())
-        .collect()
-}
-
-fn is_archived(card: &Card, closed_lists: &HashSet<&str>) -> bool {
-    card.closed || closed_lists.contains(card.id_list.as_str())
-}
-
-fn comments_of(board: &Board) -> impl Iterator<Item = (&Action, &str)> {
-    board.actions.iter().filter_map(|a| {
-        let card = a.data.card.as_ref()?.id.as_deref()?;
-        (a.kind == "commentCard").then_some((a, card))
-    })
+        .map(|l| l.id.clone())
+        .collect();
+    read(db, source, nested, Pass::Tally, known, None)
 }
 
 /// `POST /import/trello/preview`: what the board holds, and the mapping
 /// this server suggests (statuses by the lists' names, people by full name).
-/// The board is read whole into memory (a plan is made of it, unlike the
-/// export's streamed import).
 pub fn preview(db: &Db, source: Source<'_>) -> Result<Value, ApiError> {
-    let board: Board = transfer::parse_document(&source.read_all(db)?, WHAT)?;
+    let mut known = Known::default();
+    survey(db, source, false, &mut known)?;
     let team = everyone(db)?;
-    let closed_lists = closed_lists(&board);
-    let lists: Vec<Value> = board
+    let lists: Vec<Value> = known
         .lists
         .iter()
         .map(|l| {
-            let cards = board.cards.iter().filter(|c| c.id_list == l.id);
-            let (mut open, mut archived) = (0, 0);
-            for c in cards {
-                if is_archived(c, &closed_lists) {
-                    archived += 1;
-                } else {
-                    open += 1;
-                }
-            }
+            let (open, archived) = known.list_cards.get(&l.id).copied().unwrap_or_default();
             json!({
                 "id": l.id, "name": l.name, "closed": l.closed,
                 "cards": open, "archived_cards": archived,
@@ -334,7 +510,9 @@ pub fn preview(db: &Db, source: Source<'_>) -> Result<Value, ApiError> {
             })
         })
         .collect();
-    let members: Vec<Value> = members(&board)
+    let count = |counts: &HashMap<String, usize>, id: &str| counts.get(id).copied().unwrap_or(0);
+    let members: Vec<Value> = known
+        .members
         .iter()
         .map(|m| {
             let name = member_name(m);
@@ -346,31 +524,24 @@ pub fn preview(db: &Db, source: Source<'_>) -> Result<Value, ApiError> {
             json!({
                 "id": m.id, "full_name": name, "username": m.username,
                 "person_id": matched,
-                "cards": board.cards.iter().filter(|c| c.id_members.contains(&m.id)).count(),
-                "comments": comments_of(&board)
-                    .filter(|(a, _)| a.id_member_creator.as_deref() == Some(m.id.as_str()))
-                    .count(),
+                "cards": count(&known.member_cards, &m.id),
+                "comments": count(&known.member_comments, &m.id),
             })
         })
         .collect();
-    let labels: Vec<Value> = board
+    let labels: Vec<Value> = known
         .labels
         .iter()
         .map(|l| json!({"id": l.id, "name": label_name(l), "color": color(l.color.as_deref())}))
         .collect();
-    let archived = board
-        .cards
-        .iter()
-        .filter(|c| is_archived(c, &closed_lists))
-        .count();
     Ok(json!({
-        "board": board.name,
+        "board": known.name,
         "lists": lists,
         "members": members,
         "labels": labels,
-        "cards": board.cards.len() - archived,
-        "archived_cards": archived,
-        "comments": comments_of(&board).count(),
+        "cards": known.cards - known.archived,
+        "archived_cards": known.archived,
+        "comments": known.comments,
     }))
 }
 
@@ -381,10 +552,21 @@ enum Who {
     Nobody,
 }
 
-/// `POST /import/trello`: the board with the mapping, into the workspace.
-pub fn import_request(db: &Db, body: &[u8], actor: &Actor) -> Result<Summary, ApiError> {
-    let Request { board, mapping } = transfer::parse_document(body, WHAT)?;
-    import(db, board, mapping, actor)
+/// `POST /import/trello`: `{board, mapping}`, into the workspace.
+pub fn import_request(
+    db: &Db,
+    body: &[u8],
+    actor: &Actor,
+    progress: &mut Progress,
+) -> Result<Summary, ApiError> {
+    import(
+        db,
+        Source::Body(body),
+        true,
+        Known::default(),
+        actor,
+        progress,
+    )
 }
 
 /// A staged board's run: `body` is `{"mapping": …}`.
@@ -393,17 +575,36 @@ pub fn import_staged(
     source: Source<'_>,
     body: &[u8],
     actor: &Actor,
+    progress: &mut Progress,
 ) -> Result<Summary, ApiError> {
     let Run { mapping } = transfer::parse_document(body, "a mapping for the Trello board")?;
-    let board: Board = transfer::parse_document(&source.read_all(db)?, WHAT)?;
-    import(db, board, mapping, actor)
+    let known = Known {
+        mapping: Some(mapping),
+        ..Known::default()
+    };
+    import(db, source, false, known, actor, progress)
 }
 
-/// The board with the mapping, into the workspace.
-fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summary, ApiError> {
+/// The board with the mapping, into the workspace: read twice to know it,
+/// then its people and labels, its cards and its comments written in one
+/// transaction.
+fn import(
+    db: &Db,
+    source: Source<'_>,
+    nested: bool,
+    mut known: Known,
+    actor: &Actor,
+    progress: &mut Progress,
+) -> Result<Summary, ApiError> {
+    progress.phase("checking", "");
+    survey(db, source, nested, &mut known)?;
+    let mapping = known
+        .mapping
+        .take()
+        .ok_or_else(|| ApiError::internal("A Trello import without a mapping."))?;
     let team = everyone(db)?;
     let mut p = Problems::default();
-    let known: HashSet<Uuid> = team.iter().map(|t| t.id).collect();
+    let known_people: HashSet<Uuid> = team.iter().map(|t| t.id).collect();
     let taken: HashMap<String, Uuid> = team
         .iter()
         .map(|t| (t.email.to_lowercase(), t.id))
@@ -419,21 +620,21 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
     };
     let default_assignee = mapping.assignee_id.or(actor.person_id());
     if let Some(id) = mapping.assignee_id
-        && !known.contains(&id)
+        && !known_people.contains(&id)
     {
         p.add("mapping.assignee_id", "is no person of the workspace");
     }
 
-    let mut plan = Plan::default();
     // Members → people.
+    let mut new_people = Vec::new();
     let mut who: HashMap<String, Option<Uuid>> = HashMap::new();
-    for m in members(&board) {
+    for m in &known.members {
         let at = format!("mapping.members.{}", m.id);
         let choice = match mapping.members.get(&m.id).map(String::as_str) {
             None | Some("none") => Who::Nobody,
             Some("new") => Who::New,
             Some(id) => match Uuid::try_parse(id) {
-                Ok(id) if known.contains(&id) => Who::Person(id),
+                Ok(id) if known_people.contains(&id) => Who::Person(id),
                 _ => {
                     p.add(at.clone(), "must be a person's id, new or none");
                     Who::Nobody
@@ -460,12 +661,12 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
                     let email = p.check(|| at.clone(), Email::parse(&email));
                     let name = p.check(
                         || at.clone(),
-                        FullName::parse(&fit(&member_name(&m), 255, false)),
+                        FullName::parse(&fit(&member_name(m), 255, false)),
                     );
                     match (email, name) {
                         (Some(email), Some(full_name)) => {
                             let id = Uuid::new_v4();
-                            plan.people.push(NewPerson {
+                            new_people.push(NewPerson {
                                 id,
                                 email,
                                 full_name,
@@ -483,7 +684,6 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         };
         who.insert(m.id.clone(), id);
     }
-    let person = |member: Option<&String>| member.and_then(|m| who.get(m).copied().flatten());
 
     // Labels: by name, reusing the workspace's.
     let existing = labels::all(db)?;
@@ -492,6 +692,7 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         .map(|l| (l.name.to_lowercase(), l.id))
         .collect();
     let now = chrono::Utc::now().naive_utc();
+    let mut new_labels = Vec::new();
     let mut label_for = |name: String, color: Color, p: &mut Problems, at: &str| {
         if let Some(id) = by_name.get(&name.to_lowercase()) {
             return Some(*id);
@@ -499,7 +700,7 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         let name = p.check(|| at.to_owned(), LabelName::parse(&name))?;
         let id = Uuid::new_v4();
         by_name.insert(name.as_str().to_lowercase(), id);
-        plan.labels.push(ImportLabel {
+        new_labels.push(ImportLabel {
             id,
             name,
             color,
@@ -507,16 +708,14 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         });
         Some(id)
     };
-    let mut trello_labels: HashMap<&str, Uuid> = HashMap::new();
-    for (i, l) in board.labels.iter().enumerate() {
+    let mut trello_labels: HashMap<String, Uuid> = HashMap::new();
+    for (i, l) in known.labels.iter().enumerate() {
         let at = format!("board.labels[{i}].name");
         if let Some(id) = label_for(label_name(l), color(l.color.as_deref()), &mut p, &at) {
-            trello_labels.insert(l.id.as_str(), id);
+            trello_labels.insert(l.id.clone(), id);
         }
     }
-    let closed = closed_lists(&board);
-    let any_archived = board.cards.iter().any(|c| is_archived(c, &closed));
-    let archived_label = if mark && any_archived {
+    let archived_label = if mark && known.archived > 0 {
         label_for(
             ARCHIVED_LABEL.to_owned(),
             Color::Gray,
@@ -527,40 +726,65 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         None
     };
 
-    // When and by whom each card was made.
-    let mut made: HashMap<&str, (NaiveDateTime, Option<Uuid>)> = HashMap::new();
-    for a in &board.actions {
-        if let (true, Some(card), Some(at)) = (
-            a.kind == "createCard",
-            a.data.card.as_ref().and_then(|c| c.id.as_deref()),
-            a.date.as_deref().and_then(date),
-        ) {
-            made.insert(card, (at, person(a.id_member_creator.as_ref())));
+    let mut writing = Writing {
+        db,
+        progress,
+        p,
+        mark,
+        default_assignee,
+        who,
+        trello_labels,
+        archived_label,
+        known_lists: known.lists.iter().map(|l| l.id.clone()).collect(),
+        list_status: mapping.lists,
+        now,
+        task_ids: HashMap::new(),
+        tasks: Vec::new(),
+        task_labels: Vec::new(),
+        comments: Vec::new(),
+        summary: Summary {
+            people: new_people.len(),
+            labels: new_labels.len(),
+            ..Summary::default()
+        },
+    };
+    transfer::in_transaction(db, |db| {
+        if writing.p.is_empty() {
+            people::insert(db, &new_people)?;
+            labels::import(db, &new_labels)?;
         }
-    }
+        for (pass, section) in [(Pass::Cards, "tasks"), (Pass::Comments, "comments")] {
+            writing.progress.phase("writing", section);
+            read(db, source, nested, pass, &mut known, Some(&mut writing))?;
+            writing.flush(true)?;
+        }
+        std::mem::take(&mut writing.p).finish(WHAT)
+    })?;
+    writing.summary.history = writing.summary.tasks;
+    Ok(writing.summary)
+}
 
-    // Cards → tasks.
-    let closed_lists = closed_lists(&board);
-    let known_lists: HashSet<&str> = board.lists.iter().map(|l| l.id.as_str()).collect();
-    let mut summary = Summary::default();
-    let mut task_ids: HashMap<&str, Uuid> = HashMap::new();
-    for (i, card) in board.cards.iter().enumerate() {
-        let archived = is_archived(card, &closed_lists);
-        if archived && !mark {
-            summary.skipped_cards += 1;
-            continue;
+impl Writing<'_> {
+    /// Card `i` as a task, queued (or left out: archived, or refused).
+    fn card(&mut self, known: &Known, i: usize, card: Card) {
+        self.progress.item("writing");
+        let p = &mut self.p;
+        let archived = is_archived(&card, &known.closed_lists);
+        if archived && !self.mark {
+            self.summary.skipped_cards += 1;
+            return;
         }
         let status = if archived {
             Some(Status::Done)
         } else {
-            match mapping.lists.get(&card.id_list) {
+            match self.list_status.get(&card.id_list) {
                 Some(s) => p.check(
                     || format!("mapping.lists.{}", card.id_list),
                     Status::parse(s),
                 ),
                 // A list the board does not describe (the preview cannot
                 // offer it): to do.
-                None if !known_lists.contains(card.id_list.as_str()) => Some(Status::Todo),
+                None if !self.known_lists.contains(&card.id_list) => Some(Status::Todo),
                 None => {
                     p.add(
                         format!("mapping.lists.{}", card.id_list),
@@ -570,7 +794,7 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
                 }
             }
         };
-        let Some(status) = status else { continue };
+        let Some(status) = status else { return };
         let title = fit(&card.name, 255, false);
         let title = if title.trim().is_empty() {
             "(untitled card)".to_owned()
@@ -587,22 +811,22 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
                 Description::parse(&desc),
             )
         };
+        let person = |m: &String| self.who.get(m).copied().flatten();
         let assignee = card
             .id_members
             .iter()
-            .find_map(|m| person(Some(m)))
-            .or(default_assignee);
+            .find_map(person)
+            .or(self.default_assignee);
         if assignee.is_none() && status != Status::Done {
             p.add(
                 "mapping.assignee_id",
                 "is required: a card without a mapped member needs an assignee",
             );
         }
-        let (created_at, created_by) = made
-            .get(card.id.as_str())
-            .copied()
-            .or_else(|| id_time(&card.id).map(|t| (t, None)))
-            .unwrap_or((now, None));
+        let (created_at, created_by) = match known.made.get(&card.id) {
+            Some((at, by)) => (*at, by.as_ref().and_then(person)),
+            None => (id_time(&card.id).unwrap_or(self.now), None),
+        };
         let updated_at = card
             .date_last_activity
             .as_deref()
@@ -612,19 +836,20 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         let mut label_ids: Vec<Uuid> = card
             .id_labels
             .iter()
-            .filter_map(|l| trello_labels.get(l.as_str()).copied())
+            .filter_map(|l| self.trello_labels.get(l).copied())
             .collect();
-        if archived && let Some(label) = archived_label {
+        if archived && let Some(label) = self.archived_label {
             label_ids.push(label);
         }
         label_ids.sort_unstable();
         label_ids.dedup();
         label_ids.truncate(labels::MAX_PER_TASK);
-        plan.task_labels
+        self.task_labels
             .extend(label_ids.into_iter().map(|l| (id, l)));
         if let Some(title) = title {
-            task_ids.insert(card.id.as_str(), id);
-            plan.tasks.push(ImportTask {
+            self.task_ids.insert(card.id, id);
+            self.summary.tasks += 1;
+            self.tasks.push(ImportTask {
                 id,
                 title,
                 description,
@@ -640,41 +865,62 @@ fn import(db: &Db, board: Board, mapping: Mapping, actor: &Actor) -> Result<Summ
         }
     }
 
-    // Comments → comments, with their authors and times.
-    for (i, (action, card)) in comments_of(&board).enumerate() {
-        let Some(task_id) = task_ids.get(card) else {
-            continue;
+    /// Action `i`, a comment on an imported card, queued.
+    fn comment(&mut self, i: usize, action: Action) {
+        let Some(task_id) = commented_card(&action).and_then(|c| self.task_ids.get(c).copied())
+        else {
+            return;
         };
+        self.progress.item("writing");
         let text = fit(
             action.data.text.as_deref().unwrap_or(""),
             CommentBody::MAX,
             true,
         );
         if text.trim().is_empty() {
-            continue;
+            return;
         }
-        let body = p.check(
+        let body = self.p.check(
             || format!("board.actions[{i}].data.text"),
             CommentBody::parse(&text),
         );
-        let created_at = action.date.as_deref().and_then(date).unwrap_or(now);
+        let created_at = action.date.as_deref().and_then(date).unwrap_or(self.now);
         if let Some(body) = body {
-            plan.comments.push(ImportComment {
+            self.summary.comments += 1;
+            self.comments.push(ImportComment {
                 id: Uuid::new_v4(),
-                task_id: *task_id,
-                author_id: person(action.id_member_creator.as_ref()),
+                task_id,
+                author_id: action
+                    .id_member_creator
+                    .as_ref()
+                    .and_then(|m| self.who.get(m).copied().flatten()),
                 body,
                 created_at,
                 edited_at: None,
             });
         }
     }
-    p.finish(WHAT)?;
-    let written = transfer::write(db, &plan)?;
-    Ok(Summary {
-        skipped_cards: summary.skipped_cards,
-        ..written
-    })
+
+    /// Writes the full batches (all of them at the end of a pass), unless
+    /// there are problems: then nothing more is written, and the
+    /// transaction is rolled back at the end.
+    fn flush(&mut self, all: bool) -> Result<(), ApiError> {
+        if !self.p.is_empty() {
+            self.tasks.clear();
+            self.task_labels.clear();
+            self.comments.clear();
+            return Ok(());
+        }
+        let full = |n: usize| n > 0 && (all || n >= BATCH);
+        if full(self.tasks.len()) || all && !self.task_labels.is_empty() {
+            store::import(self.db, &std::mem::take(&mut self.tasks))?;
+            labels::import_task_labels(self.db, &std::mem::take(&mut self.task_labels))?;
+        }
+        if full(self.comments.len()) {
+            comments::import(self.db, &std::mem::take(&mut self.comments))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

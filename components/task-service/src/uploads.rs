@@ -412,18 +412,6 @@ impl<'b> Source<'b> {
             failed: None,
         }
     }
-
-    /// The whole file in memory (Trello's plan is still made from it).
-    pub fn read_all(self, db: &Db) -> Result<Vec<u8>, ApiError> {
-        let mut reader = self.open(db);
-        let mut all = Vec::new();
-        match reader.read_to_end(&mut all) {
-            Ok(_) => Ok(all),
-            Err(e) => Err(reader.take_error().unwrap_or_else(|| {
-                ApiError::internal("The upload could not be read.").caused_by(e)
-            })),
-        }
-    }
 }
 
 enum Inner<'a, 'b> {
