@@ -175,7 +175,7 @@ def test_a_malformed_object_fails_its_rule_instead_of_crashing(rendered):
     assert "could not evaluate" in kc.check(objs, SPIN)["autoscaling"][0]
 
 
-PUBLIC_API_PATHS = {"/users", "/tasks", "/labels", "/views", "/export", "/import", "/"}
+PUBLIC_API_PATHS = {"/users", "/tasks", "/labels", "/views", "/export", "/import", "/imports", "/"}
 
 
 def test_public_api_opens_the_apis_on_either_way_in(rendered, tree, tmp_path):
