@@ -128,8 +128,8 @@ def main():
 
     bearer = lambda who: [f"Authorization: Bearer {tokens[who]['token']}"]
     browser_of = lambda who: [f"Cookie: {sessions[who]}", f"Origin: {URL}"]
-    services = "^/(users|tasks|labels|views|export|import)(/|$)"
-    gateway = "^/api/(users|tasks|labels|views|export|import)(/|$)"
+    services = "^/(users|tasks|labels|views|export|import|imports)(/|$)"
+    gateway = "^/api/(users|tasks|labels|views|export|import|imports)(/|$)"
     # The session's own end (logout) comes last, so the runs before keep it.
     auth = "^/auth/(?!logout$)"
     rest = "^/(health$|api/(openapi.json|docs)$|auth/logout$)"
