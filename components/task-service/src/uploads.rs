@@ -76,8 +76,13 @@ impl NewUpload {
         let size = body.required("size", size);
         let new = body.finish(|| Some((kind?, size?)))?;
         if new.1 > MAX_UPLOAD_BYTES {
-            return Err(ApiError::payload_too_large(
-                usize::try_from(MAX_UPLOAD_BYTES).unwrap_or(usize::MAX),
+            return Err(ApiError::new(
+                413,
+                format!(
+                    "A file may be at most {} MiB; this one is {} bytes.",
+                    MAX_UPLOAD_BYTES >> 20,
+                    new.1
+                ),
             ));
         }
         Ok(NewUpload {
@@ -243,8 +248,14 @@ pub fn put_chunk(
                 upload.phase
             ))
         } else {
-            ApiError::payload_too_large(usize::try_from(upload.size).unwrap_or(usize::MAX))
-                .caused_by("the chunks would hold more than the upload's declared size")
+            ApiError::new(
+                413,
+                format!(
+                    "With this chunk the upload would hold more than its declared size \
+                     ({} bytes); nothing was stored.",
+                    upload.size
+                ),
+            )
         });
     }
     touch(db, id)?;
