@@ -30,7 +30,7 @@ pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the gateway waits at least for a staged import's run: the file
 /// may be up to 512 MiB, written in one transaction; the page shows the
 /// run's progress meanwhile (`GET /api/imports/{id}`).
-pub const IMPORT_RUN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub const IMPORT_RUN_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Request headers passed on to the service: the body's type, and the
 /// version a change is based on (task-service answers 412 when it is old).
