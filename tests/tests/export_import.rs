@@ -1021,6 +1021,28 @@ async fn an_upload_is_its_owners_and_an_incomplete_or_bad_one_writes_nothing() {
         )
         .await;
     assert_eq!(kind.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A day-old upload (a closed tab's) goes when a new one is made.
+    let db = fresh.app.db().await;
+    db.execute(
+        "UPDATE import_uploads SET created_at = created_at - interval '25 hours' \
+         WHERE id = $1::text::uuid",
+        &[&partial],
+    )
+    .await
+    .unwrap();
+    let newer = upload(&fresh.app, &fresh.admin, "trello", b"{}", size, &[0]).await;
+    let stale = fresh.as_admin(Method::GET, &path, None).await;
+    assert_eq!(
+        stale.status(),
+        StatusCode::NOT_FOUND,
+        "the stale upload is gone"
+    );
+    assert_eq!(
+        fresh.app.count_rows("import_chunks").await,
+        1,
+        "with its chunks: only the new one's is left"
+    );
+    let path = format!("/api/imports/{newer}");
     // Deleted by its owner.
     let gone = fresh.as_admin(Method::DELETE, &path, None).await;
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
