@@ -77,6 +77,10 @@ pub struct Feed {
     pub cursor: Cursor,
     pub reset: bool,
     pub changes: Vec<Change>,
+    /// How many statements had ended sessions when this was read
+    /// ([`sessions::ENDED_COUNT_SQL`]): for a stream, not for the browser.
+    #[serde(skip)]
+    pub sessions_ended: i64,
 }
 
 /// One row of the feed's query: the horizon, where pruning has reached, and
@@ -90,6 +94,7 @@ struct Row {
     entity: Option<String>,
     entity_id: Option<Uuid>,
     action: Option<String>,
+    sessions_ended: i64,
 }
 
 mth_shared::from_row!(Row {
@@ -100,7 +105,8 @@ mth_shared::from_row!(Row {
     id,
     entity,
     entity_id,
-    action
+    action,
+    sessions_ended
 });
 
 /// Whose read it is, and whether the statement checks their session.
@@ -118,15 +124,17 @@ pub enum Reader<'a> {
 /// 0012_change_feed_reader (its plan kept per connection), which returns
 /// the horizon's xmax, the pruning watermark and the final changes after
 /// the cursor (one row of NULL changes when none) — for a `Session` reader
-/// only while the session is live (`WHERE` the accounts crate's condition).
-/// One statement: an idle page costs one indexed query a second.
+/// only while the session is live (`WHERE` the accounts crate's condition)
+/// — each with the count of statements that ended sessions, as of the same
+/// snapshot. One statement: an idle page costs one indexed query a second.
 fn read_sql(reader: Reader<'_>) -> String {
+    let read = format!(
+        "SELECT f.*, {} AS sessions_ended FROM change_feed($1, $2, $3) AS f",
+        sessions::ENDED_COUNT_SQL
+    );
     match reader {
-        Reader::Session(_) => format!(
-            "SELECT f.* FROM change_feed($1, $2, $3) AS f WHERE {}",
-            sessions::live_sql(4)
-        ),
-        Reader::CheckedStream => "SELECT * FROM change_feed($1, $2, $3)".to_owned(),
+        Reader::Session(_) => format!("{read} WHERE {}", sessions::live_sql(4)),
+        Reader::CheckedStream => read,
     }
 }
 
@@ -156,16 +164,19 @@ pub fn read(db: &Db, reader: Reader<'_>, after: Option<Cursor>) -> Result<Feed, 
     let Some(after) = after else {
         return head(db, reader);
     };
-    Ok(match read_after(db, reader, after)? {
+    let (found, sessions_ended) = read_after(db, reader, after)?;
+    Ok(match found {
         After::Changes(changes) => Feed {
             cursor: changes.last().map_or(after, |(c, _)| *c),
             reset: false,
             changes: changes.into_iter().map(|(_, c)| c).collect(),
+            sessions_ended,
         },
         After::Reset(head) => Feed {
             cursor: head,
             reset: true,
             changes: Vec::new(),
+            sessions_ended,
         },
     })
 }
@@ -180,21 +191,23 @@ pub enum After {
 }
 
 /// [`read`] with a cursor, keeping each change's cursor (what
-/// [`crate::feed_tail`] shares between streams).
-pub fn read_after(db: &Db, reader: Reader<'_>, after: Cursor) -> Result<After, ApiError> {
+/// [`crate::feed_tail`] shares between streams); with the count of
+/// statements that ended sessions, read in the same statement.
+pub fn read_after(db: &Db, reader: Reader<'_>, after: Cursor) -> Result<(After, i64), ApiError> {
     let rows = rows(db, reader, Some(after), PAGE + 1)?;
     let Some(first) = rows.first() else {
         return Err(signed_out());
     };
+    let sessions_ended = first.sessions_ended;
     // Too far behind: rows after the cursor may have been pruned, it is not
     // of this database, or more changes than a page replays.
     let pruned_past = (after.tx, after.id) < (first.pruned_tx, first.pruned_id);
     let foreign = after.tx >= first.xmax;
     let changes: Vec<(Cursor, Change)> = rows.into_iter().filter_map(change).collect();
     if pruned_past || foreign || changes.len() as i64 > PAGE {
-        return Ok(After::Reset(head(db, reader)?.cursor));
+        return Ok((After::Reset(head(db, reader)?.cursor), sessions_ended));
     }
-    Ok(After::Changes(changes))
+    Ok((After::Changes(changes), sessions_ended))
 }
 
 fn change(row: Row) -> Option<(Cursor, Change)> {
@@ -216,11 +229,13 @@ fn head(db: &Db, reader: Reader<'_>) -> Result<Feed, ApiError> {
     let Some(last) = rows(db, reader, None, 1)?.into_iter().next() else {
         return Err(signed_out());
     };
+    let sessions_ended = last.sessions_ended;
     let cursor = change(last).map_or(Cursor { tx: 0, id: 0 }, |(c, _)| c);
     Ok(Feed {
         cursor,
         reset: false,
         changes: Vec::new(),
+        sessions_ended,
     })
 }
 

@@ -4,8 +4,9 @@
 //! tells them all (docs/benchmarks.md, Idle boards).
 //!
 //! The store holds one [`Tail`]: the final changes after `from`, each with
-//! its cursor, and `read_at`, when the database read that produced it
-//! began. What it promises: every change that became final before
+//! its cursor, `read_at`, when the database read that produced it
+//! began, and how many statements had ended sessions by then (what tells a
+//! stream to check its own: [`crate::live`]). What it promises: every change that became final before
 //! `read_at` is at or before its head. So a stream whose cursor is at the
 //! head, reading a tail less than [`FRESH`] old, knows that nothing newer
 //! is final but what became so within [`FRESH`]: it need not ask. A stream
@@ -53,14 +54,16 @@ type Entry = (Cursor, Change, u64);
 struct Tail {
     read_at: u64,
     from: Cursor,
+    sessions_ended: i64,
     changes: Vec<Entry>,
 }
 
 impl Tail {
-    fn empty(head: Cursor, read_at: u64) -> Self {
+    fn empty(head: Cursor, read_at: u64, sessions_ended: i64) -> Self {
         Self {
             read_at,
             from: head,
+            sessions_ended,
             changes: Vec::new(),
         }
     }
@@ -69,10 +72,12 @@ impl Tail {
         self.changes.last().map_or(self.from, |(c, _, _)| *c)
     }
 
-    /// This tail with `found` (read after its head at `read_at`) added,
-    /// and what is older than [`RETAIN`] or beyond [`KEEP`] let go.
-    fn extended(mut self, found: Vec<(Cursor, Change)>, read_at: u64) -> Self {
+    /// This tail with `found` (read after its head at `read_at`, with
+    /// `sessions_ended`) added, and what is older than [`RETAIN`] or beyond
+    /// [`KEEP`] let go.
+    fn extended(mut self, found: Vec<(Cursor, Change)>, read_at: u64, sessions_ended: i64) -> Self {
         self.read_at = read_at;
+        self.sessions_ended = sessions_ended;
         self.changes
             .extend(found.into_iter().map(|(c, change)| (c, change, read_at)));
         let retain_from = read_at.saturating_sub(RETAIN.as_millis() as u64);
@@ -89,12 +94,18 @@ impl Tail {
         self
     }
 
-    /// The stored form: a line `<read_at> <from> <head>`, then a line per
-    /// change, oldest first: `<cursor> <seen> <entity> <id> <action>`.
-    /// Lines, not JSON, so that a stream reads only the header and, from
-    /// the end, the changes after its cursor.
+    /// The stored form: a line `<read_at> <from> <head> <sessions_ended>`,
+    /// then a line per change, oldest first: `<cursor> <seen> <entity> <id>
+    /// <action>`. Lines, not JSON, so that a stream reads only the header
+    /// and, from the end, the changes after its cursor.
     fn encode(&self) -> String {
-        let mut text = format!("{} {} {}\n", self.read_at, self.from, self.head());
+        let mut text = format!(
+            "{} {} {} {}\n",
+            self.read_at,
+            self.from,
+            self.head(),
+            self.sessions_ended
+        );
         for (cursor, change, seen) in &self.changes {
             text += &format!(
                 "{cursor} {seen} {} {} {}\n",
@@ -114,6 +125,7 @@ impl Tail {
         Some(Self {
             read_at: stored.read_at,
             from: stored.from,
+            sessions_ended: stored.sessions_ended,
             changes,
         })
     }
@@ -136,6 +148,7 @@ struct Stored<'a> {
     read_at: u64,
     from: Cursor,
     head: Cursor,
+    sessions_ended: i64,
     lines: &'a str,
 }
 
@@ -147,6 +160,7 @@ impl<'a> Stored<'a> {
             read_at: words.next()?.parse().ok()?,
             from: Cursor::parse(words.next()?).ok()?,
             head: Cursor::parse(words.next()?).ok()?,
+            sessions_ended: words.next()?.parse().ok()?,
             lines,
         })
     }
@@ -166,6 +180,7 @@ impl<'a> Stored<'a> {
                 cursor,
                 reset: false,
                 changes: Vec::new(),
+                sessions_ended: self.sessions_ended,
             });
         }
         let mut newer = Vec::new();
@@ -181,6 +196,7 @@ impl<'a> Stored<'a> {
             cursor: self.head,
             reset: false,
             changes: newer,
+            sessions_ended: self.sessions_ended,
         })
     }
 }
@@ -214,6 +230,9 @@ impl Tails {
         let text = store.get(&self.key).ok().flatten().unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
         let refreshed;
+        // The count of ended sessions read with the refresh, which checked
+        // the session if it had to.
+        let mut checked_with = None;
         let found = match Stored::parse(&text) {
             Some(stored) if stored.fresh(now) && matches!(reader, Reader::CheckedStream) => {
                 stored.after(cursor)
@@ -221,14 +240,22 @@ impl Tails {
             stored => {
                 let fresh = stored.is_some_and(|s| s.fresh(now));
                 refreshed = self.refresh(store, reader, Tail::decode(&text), fresh, now)?;
-                Stored::parse(&refreshed).and_then(|s| s.after(cursor))
+                let stored = Stored::parse(&refreshed);
+                checked_with = stored.as_ref().map(|s| s.sessions_ended);
+                stored.and_then(|s| s.after(cursor))
             }
         };
         match found {
             Some(feed) => Ok(feed),
-            // Further behind than the tail reaches (its session was checked
-            // if it had to be: the refresh did).
-            None => changes::read(&Db::connect()?, Reader::CheckedStream, Some(cursor)),
+            // Further behind than the tail reaches: the feed alone. The
+            // count stays the refresh's, read in the same statement as the
+            // session's check: a later one might hide a session ended
+            // between the two.
+            None => {
+                let mut feed = changes::read(&Db::connect()?, Reader::CheckedStream, Some(cursor))?;
+                feed.sessions_ended = checked_with.unwrap_or(feed.sessions_ended);
+                Ok(feed)
+            }
         }
     }
 
@@ -244,21 +271,24 @@ impl Tails {
         fresh: bool,
         read_at: u64,
     ) -> Result<String, ApiError> {
-        let old_head = stored.as_ref().map(Tail::head);
+        let old = stored.as_ref().map(|t| (t.head(), t.sessions_ended));
         let tail = {
             // The connection goes back to the pool before the store is
             // written.
             let db = Db::connect()?;
             match stored {
                 Some(tail) => match changes::read_after(&db, reader, tail.head())? {
-                    After::Changes(found) => tail.extended(found, read_at),
-                    After::Reset(head) => Tail::empty(head, read_at),
+                    (After::Changes(found), ended) => tail.extended(found, read_at, ended),
+                    (After::Reset(head), ended) => Tail::empty(head, read_at, ended),
                 },
-                None => Tail::empty(changes::read(&db, reader, None)?.cursor, read_at),
+                None => {
+                    let feed = changes::read(&db, reader, None)?;
+                    Tail::empty(feed.cursor, read_at, feed.sessions_ended)
+                }
             }
         };
         let text = tail.encode();
-        if !fresh || old_head != Some(tail.head()) {
+        if !fresh || old != Some((tail.head(), tail.sessions_ended)) {
             // A failed write leaves an older tail, which keeps its promise.
             let _ = store.set(&self.key, text.as_bytes());
         }
@@ -305,13 +335,14 @@ mod tests {
 
     #[test]
     fn a_stream_gets_what_follows_its_cursor_if_the_tail_reaches_it() {
-        let tail = Tail::empty(cursor("5.1"), 1_000).extended(
+        let tail = Tail::empty(cursor("5.1"), 1_000, 0).extended(
             vec![
                 (cursor("6.1"), change(1)),
                 (cursor("6.2"), change(2)),
                 (cursor("7.1"), change(3)),
             ],
             1_000,
+            0,
         );
         assert_eq!(tail.head(), cursor("7.1"));
         let all = vec![change(1), change(2), change(3)];
@@ -326,7 +357,7 @@ mod tests {
         assert_eq!(after(&tail, "9.1"), Some((cursor("9.1"), vec![])));
         assert_eq!(after(&tail, "4.9"), None);
         assert_eq!(
-            after(&Tail::empty(cursor("3.0"), 5), "3.0"),
+            after(&Tail::empty(cursor("3.0"), 5, 0), "3.0"),
             Some((cursor("3.0"), vec![]))
         );
     }
@@ -334,9 +365,9 @@ mod tests {
     #[test]
     fn old_changes_and_those_beyond_the_limit_are_let_go() {
         let retained = RETAIN.as_millis() as u64;
-        let tail = Tail::empty(cursor("1.0"), 0)
-            .extended(vec![(cursor("2.1"), change(1))], 1_000)
-            .extended(vec![(cursor("3.1"), change(2))], 1_001 + retained);
+        let tail = Tail::empty(cursor("1.0"), 0, 0)
+            .extended(vec![(cursor("2.1"), change(1))], 1_000, 0)
+            .extended(vec![(cursor("3.1"), change(2))], 1_001 + retained, 0);
         assert_eq!(tail.from, cursor("2.1"));
         assert_eq!(tail.changes.len(), 1);
         assert_eq!(after(&tail, "1.0"), None);
@@ -344,7 +375,7 @@ mod tests {
         let many = (1..=KEEP as i64 + 3)
             .map(|n| (cursor(&format!("{n}.0")), change(1)))
             .collect();
-        let full = Tail::empty(cursor("0.0"), 0).extended(many, 10);
+        let full = Tail::empty(cursor("0.0"), 0, 0).extended(many, 10, 0);
         assert_eq!(full.changes.len(), KEEP);
         assert_eq!(full.from, cursor("3.0"));
         assert_eq!(full.head(), cursor(&format!("{}.0", KEEP + 3)));
@@ -352,7 +383,7 @@ mod tests {
 
     #[test]
     fn a_tail_is_fresh_for_a_moment() {
-        let text = Tail::empty(cursor("1.0"), 10_000).encode();
+        let text = Tail::empty(cursor("1.0"), 10_000, 0).encode();
         let stored = Stored::parse(&text).unwrap();
         assert!(stored.fresh(10_000 + FRESH.as_millis() as u64 - 1));
         assert!(!stored.fresh(10_000 + FRESH.as_millis() as u64));
@@ -360,12 +391,20 @@ mod tests {
 
     #[test]
     fn a_tail_survives_the_store() {
-        let tail = Tail::empty(cursor("3.4"), 7).extended(
+        let tail = Tail::empty(cursor("3.4"), 7, 2).extended(
             vec![(cursor("5.6"), change(9)), (cursor("5.7"), change(8))],
             8,
+            3,
         );
-        assert_eq!(Tail::decode(&tail.encode()), Some(tail));
-        assert_eq!(Tail::decode("12 1.0 1.0\n1.1 oops\n"), None);
+        let text = tail.encode();
+        let stored = Stored::parse(&text).unwrap();
+        for at in ["5.6", "5.7", "9.9"] {
+            assert_eq!(stored.after(cursor(at)).unwrap().sessions_ended, 3);
+        }
+        assert_eq!(Tail::decode(&text), Some(tail));
+        assert_eq!(Tail::decode("12 1.0 1.0 0\n1.1 oops\n"), None);
+        // A tail stored by an older version (no count): a refresh.
+        assert!(Stored::parse("12 1.0 1.0\n").is_none());
         assert!(Stored::parse("garbage").is_none());
     }
 

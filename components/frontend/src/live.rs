@@ -6,9 +6,11 @@
 //! answer each second per open page; the stream's instance stays and looks
 //! for changes once a second ([`TICK`]) in the feed's tail that all
 //! streams of the process share ([`crate::feed_tail`]), which one of them reads
-//! from the database for all every [`crate::feed_tail::FRESH`]; every few seconds
-//! it checks its session in the same statement as such a read. No
-//! connection is held in between. Its instance is bounded in time
+//! from the database for all every [`crate::feed_tail::FRESH`]. It checks
+//! its own session (in the same statement as such a read) only when the
+//! tail says some session has ended since its last check, or its person
+//! changed, and once a minute for the session's time limits
+//! ([`SESSION_CHECK`]). No connection is held in between. Its instance is bounded in time
 //! ([`LIFETIME`]): the browser then reconnects from its cursor
 //! (`Last-Event-ID`), which also lets a pod that is shut down hand its
 //! boards over. Polls
@@ -16,6 +18,7 @@
 
 use std::time::{Duration, Instant};
 
+use mth_accounts::sessions;
 use mth_accounts::signin::{Browser, signed_out};
 use mth_shared::ApiError;
 use mth_shared::db::Db;
@@ -25,8 +28,9 @@ use mth_shared::incoming::Incoming;
 use mth_shared::query::Query;
 use mth_shared::request::header;
 use spin_sdk::http::{Method, Request, Response};
+use uuid::Uuid;
 
-use crate::changes::{self, Cursor, Feed, Reader};
+use crate::changes::{self, Change, Cursor, Feed, Reader};
 use crate::feed_tail::Tails;
 use crate::security;
 
@@ -40,10 +44,14 @@ pub const LIFETIME: Duration = Duration::from_secs(300);
 /// A comment line after this long without an event, so that proxies on the
 /// way (and the browser) see the connection is alive.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// How often the stream checks that its session is still live (besides
-/// after each change to a person): a session ended elsewhere — sign-out,
-/// expiry, a password changed on another device — ends it within this.
-pub const SESSION_CHECK: Duration = Duration::from_secs(5);
+/// How often the stream checks that its session is still live when
+/// nothing says it may have ended: for its limits (idle and absolute, hours
+/// and days), which end a session without deleting it. Besides, it checks
+/// at the next tick once the feed's count of ended sessions moves (a
+/// sign-out, a password changed on another device, a deactivation:
+/// migration 0018_sessions_ended), and after a change to its own person or
+/// a reset.
+pub const SESSION_CHECK: Duration = Duration::from_secs(60);
 /// How long a browser waits before it reconnects (the SSE `retry` field).
 pub const RETRY_MS: u64 = 1000;
 
@@ -58,7 +66,14 @@ pub fn wanted(req: &Request) -> bool {
 #[derive(Debug)]
 pub struct Follow {
     session: String,
+    /// The session's person: a change to them (deactivated, a new
+    /// password) may have ended it; a change to anyone else cannot.
+    person: Uuid,
     cursor: Cursor,
+    /// The count of statements that had ended sessions, read no later than
+    /// the last check of this one: once the feed shows a greater count,
+    /// this session may be among them.
+    sessions_ended: i64,
 }
 
 /// Answers a stream request as every request is answered (errors as JSON,
@@ -93,7 +108,11 @@ fn open(req: &Request) -> Result<(Response, Follow), ApiError> {
         https: security::is_https(req),
     };
     let session = browser.session_value().ok_or_else(signed_out)?;
-    let feed = changes::read(&Db::connect()?, Reader::Session(session), after)?;
+    let db = Db::connect()?;
+    // The feed first: its count of ended sessions is then no later than the
+    // check, so a session ended in between moves it.
+    let feed = changes::read(&db, Reader::CheckedStream, after)?;
+    let person = sessions::person_of(&db, session)?.ok_or_else(signed_out)?;
     let mut response = Response::new(200, format!("retry: {RETRY_MS}\n{}", event(&feed)));
     response.set_header("content-type", "text/event-stream");
     response.set_header("cache-control", "no-store");
@@ -101,7 +120,9 @@ fn open(req: &Request) -> Result<(Response, Follow), ApiError> {
     response.set_header("x-accel-buffering", "no");
     let follow = Follow {
         session: session.to_owned(),
+        person,
         cursor: feed.cursor,
+        sessions_ended: feed.sessions_ended,
     };
     Ok((response, follow))
 }
@@ -145,14 +166,24 @@ impl Follow {
             };
             // No connection is held across the next sleep.
             let read = tails.read(reader, self.cursor);
-            if matches!(reader, Reader::Session(_)) && read.is_ok() {
-                checked = Some(Instant::now());
+            match (&read, reader) {
+                (Ok(feed), Reader::Session(_)) => {
+                    checked = Some(Instant::now());
+                    self.sessions_ended = feed.sessions_ended;
+                }
+                // Some session ended since the last check: check at the
+                // next tick whether it was this one.
+                (Ok(feed), _) if feed.sessions_ended > self.sessions_ended => checked = None,
+                _ => {}
             }
             let sent = match read {
                 Ok(feed) if feed.reset || !feed.changes.is_empty() => {
                     self.cursor = feed.cursor;
-                    // A person changed (deactivated?): check at the next tick.
-                    if feed.reset || feed.changes.iter().any(|c| c.entity == "user") {
+                    // Its person changed (deactivated?): check at the next
+                    // tick. Only its own: in a busy team people are added
+                    // and edited every second, and every open board would
+                    // otherwise check its session each time.
+                    if feed.reset || feed.changes.iter().any(|c| self.concerns_session(c)) {
                         checked = None;
                     }
                     out.send(event(&feed).as_bytes())
@@ -173,6 +204,12 @@ impl Follow {
             last_sent = Instant::now();
         }
     }
+
+    /// Whether `change` may have ended this stream's session: a change to
+    /// its person (a new person cannot be it).
+    fn concerns_session(&self, change: &Change) -> bool {
+        change.entity == "user" && change.id == self.person && change.action != "created"
+    }
 }
 
 #[cfg(test)]
@@ -180,11 +217,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_change_to_its_own_person_may_have_ended_a_session() {
+        let person = Uuid::from_bytes([1; 16]);
+        let follow = Follow {
+            session: "s".into(),
+            person,
+            cursor: Cursor::parse("1.1").unwrap(),
+            sessions_ended: 0,
+        };
+        let change = |entity: &str, id, action: &str| Change {
+            entity: entity.into(),
+            id,
+            action: action.into(),
+        };
+        let other = Uuid::from_bytes([2; 16]);
+        assert!(follow.concerns_session(&change("user", person, "changed")));
+        assert!(follow.concerns_session(&change("user", person, "deleted")));
+        assert!(!follow.concerns_session(&change("user", other, "changed")));
+        assert!(!follow.concerns_session(&change("user", other, "created")));
+        assert!(!follow.concerns_session(&change("task", person, "changed")));
+    }
+
+    #[test]
     fn an_event_names_its_cursor() {
         let feed = Feed {
             cursor: Cursor::parse("7.42").unwrap(),
             reset: false,
             changes: Vec::new(),
+            sessions_ended: 3,
         };
         assert_eq!(
             event(&feed),

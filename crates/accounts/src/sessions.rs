@@ -149,19 +149,47 @@ pub fn find(db: &Db, value: &str) -> Result<Option<Session>, ApiError> {
 /// itself is not its person's doing, and an open tab must not keep a session
 /// from idling out). Its parameters, `$n` and `$n+1`, are [`live_params`].
 pub fn live_sql(n: usize) -> String {
+    format!("EXISTS (SELECT 1 {})", live_rows(n))
+}
+
+/// `FROM … WHERE …`: the live session a cookie value names, joined to its
+/// person, as [`find`] judges it; parameters as [`live_sql`]'s.
+fn live_rows(n: usize) -> String {
     format!(
         concat!(
-            "EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id \
+            "FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ${digest} AND u.active AND s.expires_at > ",
             now!(),
             " AND s.last_seen_at > ",
             now!(),
-            " - make_interval(secs => ${idle}))"
+            " - make_interval(secs => ${idle})"
         ),
         digest = n,
         idle = n + 1
     )
 }
+
+/// Whose live session a cookie value names, like [`live_sql`] without
+/// moving the idle clock: what a change feed stream needs to know which
+/// changes to people concern its own session (`None`: not live).
+pub fn person_of(db: &Db, value: &str) -> Result<Option<Uuid>, ApiError> {
+    struct Person {
+        id: Uuid,
+    }
+    mth_shared::from_row!(Person { id });
+    let rows = db.query(
+        &format!("SELECT u.id {}", live_rows(1)),
+        &live_params(value),
+    )?;
+    Ok(db::first::<Person>(rows)?.map(|p| p.id))
+}
+
+/// SQL for how many statements have ended sessions so far (migration
+/// 0018_sessions_ended): a count that only grows. Read in the same
+/// statement as a check of one session, it tells later whether any session
+/// may have ended since: what lets an open board follow the change feed
+/// without checking its session on every read.
+pub const ENDED_COUNT_SQL: &str = "(SELECT count FROM sessions_ended)";
 
 /// The parameters of [`live_sql`] for a cookie value.
 pub fn live_params(value: &str) -> [ParameterValue; 2] {

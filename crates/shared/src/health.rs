@@ -18,7 +18,7 @@ use crate::{ApiError, config, respond};
 /// privileges this code needs. Bump it with every migration the code depends
 /// on; a later migration does not make an older component unready, so a
 /// rollback to an earlier image stays ready.
-pub const REQUIRED_SCHEMA_VERSION: &str = "0017_search_words_probe_only";
+pub const REQUIRED_SCHEMA_VERSION: &str = "0018_sessions_ended";
 
 /// SQLSTATE of a missing table: the migrations never ran here.
 const UNDEFINED_TABLE: &str = "42P01";
