@@ -541,24 +541,45 @@ if [ -n "$IDLE_BOARDS" ]; then
   # accurate to a few per cent.
   xacts() { psql "$DB_URL" -tAc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
   rss_now_kib() { awk '/^VmRSS/ {print $2}' "/proc/${SERVER_PID[$1]}/status"; }
-  # median_rps SCRIPT GATEWAY TAG: RUNS wrk runs after a warm-up; prints the median req/s.
-  median_rps() {
-    local run out lines=""
+  # rps_of OUT: the req/s of one wrk run.
+  rps_of() { grep '^BENCH_RESULT' "$1" | grep -oE 'rps=[0-9.]+' | cut -d= -f2; }
+  median() { printf '%s' "$1" | sort -n | awk '{l[NR]=$0} END {print l[int((NR+1)/2)]}'; }
+  # alternate_rps SCRIPT GATEWAY TAG HOST: after a warm-up, RUNS pairs of
+  # wrk runs, each without then with the boards open, so that the machine's
+  # drift over minutes (the same run moves by 5-10 % from one minute to
+  # the next) falls on both sides alike. Sets WITHOUT and WITH, the medians
+  # (req/s), CHANGE, the median of the pairs' changes (each pair's runs are
+  # a minute apart at most: the fairest comparison), and PAIRS, each pair's
+  # req/s.
+  alternate_rps() {
+    local run out without="" with="" changes="" a b
+    PAIRS=""
     run_wrk "$1" "$2" "$WARMUP" "$LOGS/idle.$3.warmup.txt"
     for run in $(seq 1 "$RUNS"); do
-      out="$LOGS/idle.$3.run$run.txt"
+      is_write "$1" && psql_db -f scripts/bench/reset.sql >/dev/null
+      out="$LOGS/idle.$3.without.run$run.txt"
       run_wrk "$1" "$2" "$DURATION" "$out"
-      lines+="$(grep '^BENCH_RESULT' "$out" | grep -oE 'rps=[0-9.]+' | cut -d= -f2)"$'\n'
+      b=$(rps_of "$out")
+      is_write "$1" && psql_db -f scripts/bench/reset.sql >/dev/null
+      boards_open "$4"
+      out="$LOGS/idle.$3.with.run$run.txt"
+      run_wrk "$1" "$2" "$DURATION" "$out"
+      a=$(rps_of "$out")
+      boards_close
+      without+="$b"$'\n' with+="$a"$'\n' PAIRS+=" $(fmt_int "$b")/$(fmt_int "$a")"
+      changes+="$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", 100 * (a / b - 1) }')"$'\n'
+      sleep 2 # the streams notice their boards have gone (a tick)
     done
-    printf '%s' "$lines" | sort -n | awk '{l[NR]=$0} END {print l[int((NR+1)/2)]}'
+    WITHOUT=$(median "$without") WITH=$(median "$with")
+    CHANGE=$(median "$changes")
   }
 
   IDLE_ONLY=${ONLY:-"6a 7"}
   IDLE_TABLE="| host | streams open | PostgreSQL transactions/s | per board and second | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
 | --- | --: | --: | --: | --: | --: | --: | --: |"
-  API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change |
-| --- | --- | --: | --: | --: |"
-  say "Measuring $IDLE_BOARDS idle boards under ${HOST_LIST}: about $(( ${#HOSTS[@]} * (IDLE_SECONDS + 10 + $(wc -w <<<"$IDLE_ONLY") * 2 * (WARMUP + RUNS * DURATION + 4)) / 60 + 1 )) min"
+  API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change (median of pairs) | pairs of runs, req/s without/with |
+| --- | --- | --: | --: | --: | --- |"
+  say "Measuring $IDLE_BOARDS idle boards under ${HOST_LIST}: about $(( ${#HOSTS[@]} * (IDLE_SECONDS + 10 + $(wc -w <<<"$IDLE_ONLY") * (WARMUP + RUNS * (2 * DURATION + 7))) / 60 + 1 )) min"
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
   for host in "${HOSTS[@]}"; do
     use_host "$host"
@@ -584,15 +605,10 @@ if [ -n "$IDLE_BOARDS" ]; then
     for host in "${HOSTS[@]}"; do
       use_host "$host"
       say "Scenario $id under ${HOST_NAME[$host]}, without and with $IDLE_BOARDS idle boards: $label"
-      is_write "$script" && psql_db -f scripts/bench/reset.sql >/dev/null
-      without=$(median_rps "$script" "$gateway" "$host.$id.without")
-      is_write "$script" && psql_db -f scripts/bench/reset.sql >/dev/null
-      boards_open "$host"
-      with=$(median_rps "$script" "$gateway" "$host.$id.with")
-      boards_close
-      change=$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%+.1f %%", 100 * (a / b - 1) }')
-      echo "    $without req/s without, $with req/s with ($change)"
-      API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$without") | $(fmt_int "$with") | $change |"
+      alternate_rps "$script" "$gateway" "$host.$id" "$host"
+      change=$(awk -v c="$CHANGE" 'BEGIN { printf "%+.1f %%", c }')
+      echo "    $WITHOUT req/s without, $WITH req/s with; change $change (median of pairs); pairs:$PAIRS"
+      API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$WITHOUT") | $(fmt_int "$WITH") | $change |$PAIRS |"
     done
   done
   LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -608,12 +624,14 @@ per second in the app's database (\`xact_commit + xact_rollback\`; every
 read is one statement, which the server counts three times: Spin's pool
 resets the connection at each checkout — \`CLOSE ALL; … DISCARD
 SEQUENCES\` — and the client prepares, then executes; the streams of a
-process share their reads of the feed, and each checks its session every
-5 s), CPU time of the
+process share their reads of the feed, and each checks its session once a
+minute or when some session has ended), CPU time of the
 host process and of PostgreSQL (all its processes), and the host process's
-RSS. Then the API's throughput, $RUNS runs of ${DURATION} s each (median),
-without and with the boards open. All boards share one session (a check
-costs one statement whatever the session).
+RSS. Then the API's throughput, $RUNS pairs of runs of ${DURATION} s each:
+without, then with the boards open, pair after pair, so that the machine's
+drift (a run moves by 5–10 % from one minute to the next) falls on both
+alike; the change is the median of the pairs' changes. All boards share one
+session (a check costs one statement whatever the session).
 
 - Machine: $(nproc) cores ($CPU), $MEM_GIB GiB memory, shared by the load
   generators, the app and the database; load average (1, 5, 15 min)
