@@ -10,10 +10,11 @@
 //! `read_at` is at or before its head. So a stream whose cursor is at the
 //! head, reading a tail less than [`FRESH`] old, knows that nothing newer
 //! is final but what became so within [`FRESH`]: it need not ask. A stream
-//! finding the tail older refreshes it — reads the feed after the tail's
-//! head, for everyone. Streams racing to write it may put back an older
+//! finding the tail older (by more than its own [`PATIENCE`]) refreshes
+//! it — reads the feed after the tail's head, for everyone. Streams racing to write it may put back an older
 //! tail; it still keeps its promise, so none misses a change, one only asks
-//! again. A change therefore shows within [`FRESH`] plus a stream's tick.
+//! again. A change therefore shows within [`FRESH`] and [`PATIENCE`] plus a
+//! stream's tick.
 //!
 //! The tail is only a cache, shared by instances of one process (Spin keeps
 //! it in SQLite under `.spin/`, SpinKube in its pod, the runner in memory):
@@ -37,6 +38,12 @@ use crate::changes::{self, After, Change, Cursor, Feed, Reader};
 /// the process reads the feed only a few times a second whatever the
 /// number of its streams.
 pub const FRESH: Duration = Duration::from_millis(150);
+/// How much longer than [`FRESH`] each stream lets the tail age before it
+/// refreshes it: its own share of this, drawn when it opens. Without it,
+/// every stream that looked while one was reading (a few milliseconds, and
+/// 200 boards look every 5 ms) found the tail stale too and read as well:
+/// two or three reads and writes of the store where one does.
+pub const PATIENCE: Duration = Duration::from_millis(50);
 /// How long a change stays in the tail: a stream looks every second, so
 /// this covers one that is a little late; one further behind reads the
 /// database for itself.
@@ -165,8 +172,9 @@ impl<'a> Stored<'a> {
         })
     }
 
-    fn fresh(&self, now: u64) -> bool {
-        now.saturating_sub(self.read_at) < FRESH.as_millis() as u64
+    /// Whether it is younger than [`FRESH`] and `patience` (ms).
+    fn fresh(&self, now: u64, patience: u64) -> bool {
+        now.saturating_sub(self.read_at) < FRESH.as_millis() as u64 + patience
     }
 
     /// What a read after `cursor` gives, if this tail reaches back to it:
@@ -205,15 +213,19 @@ impl<'a> Stored<'a> {
 pub struct Tails {
     store: Option<Store>,
     key: String,
+    /// This stream's share of [`PATIENCE`], in ms.
+    patience: u64,
 }
 
 impl Tails {
-    /// The default store, if the host gives it.
-    pub fn open() -> Self {
+    /// The default store, if the host gives it, for a stream that waits
+    /// `share` (in [0, 1)) of [`PATIENCE`] more than [`FRESH`].
+    pub fn open(share: f64) -> Self {
         let address = config::var("database_url").unwrap_or_default();
         Self {
             store: Store::open_default().ok(),
             key: format!("changes/tail@{}", without_credentials(&address)),
+            patience: PATIENCE.mul_f64(share.clamp(0.0, 1.0)).as_millis() as u64,
         }
     }
 
@@ -234,11 +246,13 @@ impl Tails {
         // the session if it had to.
         let mut checked_with = None;
         let found = match Stored::parse(&text) {
-            Some(stored) if stored.fresh(now) && matches!(reader, Reader::CheckedStream) => {
+            Some(stored)
+                if stored.fresh(now, self.patience) && matches!(reader, Reader::CheckedStream) =>
+            {
                 stored.after(cursor)
             }
             stored => {
-                let fresh = stored.is_some_and(|s| s.fresh(now));
+                let fresh = stored.is_some_and(|s| s.fresh(now, 0));
                 refreshed = self.refresh(store, reader, Tail::decode(&text), fresh, now)?;
                 let stored = Stored::parse(&refreshed);
                 checked_with = stored.as_ref().map(|s| s.sessions_ended);
@@ -385,8 +399,12 @@ mod tests {
     fn a_tail_is_fresh_for_a_moment() {
         let text = Tail::empty(cursor("1.0"), 10_000, 0).encode();
         let stored = Stored::parse(&text).unwrap();
-        assert!(stored.fresh(10_000 + FRESH.as_millis() as u64 - 1));
-        assert!(!stored.fresh(10_000 + FRESH.as_millis() as u64));
+        let fresh = FRESH.as_millis() as u64;
+        assert!(stored.fresh(10_000 + fresh - 1, 0));
+        assert!(!stored.fresh(10_000 + fresh, 0));
+        // A patient stream lets it age a little longer.
+        assert!(stored.fresh(10_000 + fresh + 29, 30));
+        assert!(!stored.fresh(10_000 + fresh + 30, 30));
     }
 
     #[test]

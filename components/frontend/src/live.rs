@@ -36,7 +36,8 @@ use crate::security;
 
 /// How often a stream looks at the feed's tail: an idle board costs at
 /// most one read of the database a second (issue 21), and, with the
-/// tail's own age ([`crate::feed_tail::FRESH`]), a change shows within
+/// tail's own age ([`crate::feed_tail::FRESH`] and a share of
+/// [`crate::feed_tail::PATIENCE`]), a change shows within
 /// about a second (half a second on average).
 pub const TICK: Duration = Duration::from_secs(1);
 /// How long one stream lasts before the browser is asked to reconnect.
@@ -147,7 +148,7 @@ impl Follow {
     /// session ends or [`LIFETIME`] is up.
     pub fn run(mut self, out: &EventStream) {
         let started = Instant::now();
-        let tails = Tails::open();
+        let tails = Tails::open(random_fraction());
         let mut last_sent = Instant::now();
         let mut checked = Some(Instant::now());
         // Boards opened together (a page of them, or all reconnecting after
