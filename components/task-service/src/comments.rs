@@ -22,16 +22,23 @@ use uuid::Uuid;
 pub const COUNT_COLUMN: &str =
     "(SELECT count(*) FROM task_comments c WHERE c.task_id = tasks.id) AS comment_count";
 
-/// Search (`search.rs`): the tasks with a comment that matches the
-/// tsquery in parameter `$query`, each with its `created_at`, the comment's
-/// rank (weighted C: below the title's and the description's) and id, at
-/// most `$cap` comments (any of them), of tasks that meet `filter` (a
-/// condition on `tasks`). A UNION ALL arm.
-pub fn search_hits(filter: &str, query: usize, cap: usize) -> String {
+/// Search (`search.rs`): the tasks with a comment that `matches` (a
+/// condition on the column `search_document`, made by `matches("c.search_document")`),
+/// each with its `created_at`, the comment's rank by the tsquery in
+/// parameter `$query` (weighted C: below the title's and the description's)
+/// and id, at most `$cap` comments (any of them), of tasks that meet
+/// `filter` (a condition on `tasks`). A UNION ALL arm.
+pub fn search_hits(
+    filter: &str,
+    matches: impl Fn(&str) -> String,
+    query: usize,
+    cap: usize,
+) -> String {
     format!(
         "SELECT c.task_id, c.created_at, ts_rank(c.search_document, ${query}::text::tsquery), c.id \
          FROM (SELECT c.id, c.task_id, tasks.created_at, c.search_document FROM task_comments c JOIN tasks ON tasks.id = c.task_id \
-               WHERE c.search_document @@ ${query}::text::tsquery AND {filter} LIMIT ${cap}) AS c"
+               WHERE {} AND {filter} LIMIT ${cap}) AS c",
+        matches("c.search_document")
     )
 }
 
