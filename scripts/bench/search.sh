@@ -176,8 +176,10 @@ How it stays fast: the words of a query become one tsquery (each a prefix,
 searched as the vocabulary's words it begins when they are at most 32; a
 typo widened to the vocabulary's nearest words through the trigram index on
 \`search_words\`, a table of words rather than of texts), passed to the
-search as a value the planner sees: the GIN indexes on the tasks' and the
-comments' stored search documents answer a rare word, and a word in a
+search as values the planner sees — the tsquery, to rank, and each word's
+alternatives, matched with one \`@@ ANY\` per word so that GIN checks each
+row it finds against one lexeme rather than all: the GIN indexes on the
+tasks' and the comments' stored search documents answer a rare word, and a word in a
 large part of the table is found by reading the table until 200 match.
 At most 200 tasks of each kind are ranked (from their stored documents),
 so what still grows with the number of matches is the GIN index's bitmap
