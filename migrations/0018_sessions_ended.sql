@@ -18,6 +18,10 @@ INSERT INTO sessions_ended (count) VALUES (0) ON CONFLICT DO NOTHING;
 -- Once per statement, whatever it deleted (a housekeeping sweep of a
 -- thousand expired sessions is one count), and not at all when it deleted
 -- nothing (a sign-in prunes its person's ended sessions, usually none).
+-- The count's row stays locked until the deleting transaction ends: every
+-- statement that deletes sessions runs on its own (sign-out, a password
+-- change, a deactivation, housekeeping), so sign-outs never queue behind a
+-- long transaction.
 CREATE OR REPLACE FUNCTION count_sessions_ended() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
