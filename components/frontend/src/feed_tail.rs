@@ -4,14 +4,15 @@
 //! tells them all (docs/benchmarks.md, Idle boards).
 //!
 //! The store holds one [`Tail`]: the final changes after `from`, each with
-//! its cursor, `read_at`, when the database read that produced it
-//! began, and how many statements had ended sessions by then (what tells a
-//! stream to check its own: [`crate::live`]). What it promises: every change that became final before
-//! `read_at` is at or before its head. So a stream whose cursor is at the
-//! head, reading a tail less than [`FRESH`] old, knows that nothing newer
-//! is final but what became so within [`FRESH`]: it need not ask. A stream
-//! finding the tail older (by more than its own [`PATIENCE`]) refreshes
-//! it — reads the feed after the tail's head, for everyone. Streams racing to write it may put back an older
+//! its cursor; `read_at`, when the database read that produced it began;
+//! and how many statements had ended sessions by then (what tells a stream
+//! to check its own: [`crate::live`]). What it promises: every change that
+//! became final before `read_at` is at or before its head. So a stream
+//! whose cursor is at the head, reading a tail less than [`FRESH`] old,
+//! knows that nothing newer is final but what became so within [`FRESH`]:
+//! it need not ask. A stream finding the tail older (by more than its own
+//! share of [`PATIENCE`]) refreshes it — reads the feed after the tail's
+//! head, for everyone. Streams racing to write it may put back an older
 //! tail; it still keeps its promise, so none misses a change, one only asks
 //! again. A change therefore shows within [`FRESH`] and [`PATIENCE`] plus a
 //! stream's tick.

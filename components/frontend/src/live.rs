@@ -10,10 +10,10 @@
 //! its own session (in the same statement as such a read) only when the
 //! tail says some session has ended since its last check, or its person
 //! changed, and once a minute for the session's time limits
-//! ([`SESSION_CHECK`]). No connection is held in between. Its instance is bounded in time
-//! ([`LIFETIME`]): the browser then reconnects from its cursor
-//! (`Last-Event-ID`), which also lets a pod that is shut down hand its
-//! boards over. Polls
+//! ([`SESSION_CHECK`]). No connection is held in between. Its instance is
+//! bounded in time ([`LIFETIME`]): the browser then reconnects from its
+//! cursor (`Last-Event-ID`), which also lets a pod that is shut down hand
+//! its boards over. Polls
 //! (`?after=` without the header) stay, for clients that cannot stream.
 
 use std::time::{Duration, Instant};

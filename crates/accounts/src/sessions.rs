@@ -118,26 +118,20 @@ pub fn start(db: &Db, user_id: Uuid) -> Result<Option<(String, Session)>, ApiErr
 /// once a minute per session, not on every call.
 pub fn find(db: &Db, value: &str) -> Result<Option<Session>, ApiError> {
     let rows = db.query(
-        concat!(
-            "WITH live AS ( \
-               SELECT u.id, u.email, u.full_name, u.access, s.expires_at, s.last_seen_at \
-               FROM sessions s JOIN users u ON u.id = s.user_id \
-               WHERE s.token_hash = $1 AND u.active AND s.expires_at > ",
-            now!(),
-            " AND s.last_seen_at > ",
-            now!(),
-            " - make_interval(secs => $2)), \
-             touched AS (UPDATE sessions SET last_seen_at = ",
-            now!(),
-            " WHERE token_hash = $1 AND last_seen_at < ",
-            now!(),
-            " - interval '1 minute' AND EXISTS (SELECT 1 FROM live)) \
-             SELECT id, email, full_name, access, expires_at FROM live"
+        &format!(
+            concat!(
+                "WITH live AS ( \
+                   SELECT u.id, u.email, u.full_name, u.access, s.expires_at, s.last_seen_at {live}), \
+                 touched AS (UPDATE sessions SET last_seen_at = ",
+                now!(),
+                " WHERE token_hash = $1 AND last_seen_at < ",
+                now!(),
+                " - interval '1 minute' AND EXISTS (SELECT 1 FROM live)) \
+                 SELECT id, email, full_name, access, expires_at FROM live"
+            ),
+            live = live_rows(1)
         ),
-        &[
-            token::digest(value).into(),
-            ParameterValue::Floating64(IDLE_SECS as f64),
-        ],
+        &live_params(value),
     )?;
     Ok(db::first::<SessionRow>(rows)?.map(Session::from))
 }
