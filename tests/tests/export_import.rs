@@ -908,6 +908,27 @@ async fn an_export_comes_back_through_chunks_sent_out_of_order_with_progress() {
             seen
         })
     };
+    // The session's idle clock keeps falling behind, so that each poll's
+    // move of it is due while the import holds the session (it hands it to
+    // the file's person): polls must not wait for it, and one that read the
+    // importer's former id just before the import committed must still find
+    // the upload after the run moved it to the new one.
+    let ager = {
+        let db = fresh.app.db().await;
+        let running = running.clone();
+        tokio::spawn(async move {
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                db.execute(
+                    "UPDATE sessions SET last_seen_at = \
+                     (now() AT TIME ZONE 'utc') - interval '2 minutes'",
+                    &[],
+                )
+                .await
+                .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        })
+    };
     let run = fresh
         .as_admin(Method::POST, &format!("{path}/run"), None)
         .await;
@@ -916,6 +937,7 @@ async fn an_export_comes_back_through_chunks_sent_out_of_order_with_progress() {
     let summary = body(run).await;
     assert_eq!(summary["tasks"], 1234);
     assert_eq!(summary["comments"], 1100);
+    ager.await.unwrap();
     let seen = poller.await.unwrap();
     eprintln!("progress seen while running: {seen:?}");
 

@@ -542,6 +542,42 @@ async fn a_session_in_use_outlives_the_idle_limit() {
     assert_eq!(session_status().await, StatusCode::UNAUTHORIZED);
 }
 
+/// Moving the idle clock never waits for the session's row: while another
+/// transaction holds it (an import hands the importer's sign-in over in
+/// one, for as long as the import runs), calls whose move is due are
+/// answered at once, and the first call after it moves the clock.
+#[tokio::test]
+async fn a_held_session_row_holds_up_no_call() {
+    let app = TestApp::spawn().await;
+    let cookie = app.session_cookie().await;
+    let last_seen = || async {
+        let row = app
+            .row("SELECT last_seen_at::text FROM sessions WHERE $1 = ''", "")
+            .await;
+        row.get::<_, String>(0)
+    };
+    app.move_back("sessions", &["last_seen_at"], "true", "2 minutes")
+        .await;
+    let before = last_seen().await;
+
+    let held = app.hold_locks("SELECT 1 FROM sessions FOR UPDATE").await;
+    for path in ["/auth/session", "/api/users"] {
+        let call = app.browse(Method::GET, path, &cookie, None);
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(60), call)
+            .await
+            .unwrap_or_else(|_| panic!("{path} waited for the held session row"));
+        assert_eq!(answered.status(), StatusCode::OK, "{path}");
+    }
+    held.commit().await;
+    assert_eq!(last_seen().await, before, "not moved while held");
+
+    let after = app
+        .browse(Method::GET, "/auth/session", &cookie, None)
+        .await;
+    assert_eq!(after.status(), StatusCode::OK);
+    assert_ne!(last_seen().await, before, "moved by the next call");
+}
+
 /// What a service answers that the browser must not get as is: a 401
 /// (the gateway's own token refused: a misconfiguration, not an ended
 /// session) becomes a 502; an error page that is not JSON (a trap, a

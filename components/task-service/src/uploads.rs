@@ -348,11 +348,18 @@ mth_shared::from_row!(Count { n });
 /// Records the run's answer (`status`, `body`), moves the upload to `owner`
 /// (an import of an export may have given the importer another id) and
 /// deletes its chunks: they are not run twice.
+///
+/// The id the importer had keeps seeing the upload (`handed_to`): a request
+/// whose session was read before the import committed carries that id and
+/// may arrive after this, and must not find the upload gone (a progress
+/// poll got a 404 that way). Nobody else can have that id: the import
+/// deleted its person.
 pub fn finish(db: &Db, id: Uuid, owner: Uuid, status: u16, body: &Value) -> Result<(), ApiError> {
     let phase = if status < 300 { "done" } else { "failed" };
     db.execute(
         "UPDATE import_uploads SET phase = $2, status = $3, result = $4, owner_id = $5, \
-           handed_to = NULL, section = NULL, updated_at = (now() AT TIME ZONE 'utc') WHERE id = $1",
+           handed_to = NULLIF(owner_id, $5), section = NULL, \
+           updated_at = (now() AT TIME ZONE 'utc') WHERE id = $1",
         &[
             id.into(),
             phase.to_owned().into(),

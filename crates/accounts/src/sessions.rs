@@ -116,6 +116,12 @@ pub fn start(db: &Db, user_id: Uuid) -> Result<Option<(String, Session)>, ApiErr
 /// idle too long, past its end, or its person was deactivated. Every API
 /// call comes through here, so the idle clock is moved (a row write) at most
 /// once a minute per session, not on every call.
+///
+/// The move never waits for the row (`SKIP LOCKED`): a transaction that
+/// holds it — an import handing the importer's sign-in to the file's person
+/// holds it until it commits, minutes for a large file — would otherwise
+/// hold up every call of that person's, and then answer with the person
+/// they were before. A move left out is made by the next call.
 pub fn find(db: &Db, value: &str) -> Result<Option<Session>, ApiError> {
     let rows = db.query(
         &format!(
@@ -124,9 +130,10 @@ pub fn find(db: &Db, value: &str) -> Result<Option<Session>, ApiError> {
                    SELECT u.id, u.email, u.full_name, u.access, s.expires_at, s.last_seen_at {live}), \
                  touched AS (UPDATE sessions SET last_seen_at = ",
                 now!(),
-                " WHERE token_hash = $1 AND last_seen_at < ",
+                " WHERE token_hash = (SELECT token_hash FROM sessions WHERE token_hash = $1 \
+                   AND last_seen_at < ",
                 now!(),
-                " - interval '1 minute' AND EXISTS (SELECT 1 FROM live)) \
+                " - interval '1 minute' FOR UPDATE SKIP LOCKED) AND EXISTS (SELECT 1 FROM live)) \
                  SELECT id, email, full_name, access, expires_at FROM live"
             ),
             live = live_rows(1)
