@@ -29,7 +29,7 @@ sh migrations/migrate.sh "$db" >/dev/null
 port=$(free_port); url="http://127.0.0.1:$port"
 email=admin@example.com; password=$(random_secret | head -c 20)
 SPIN_VARIABLE_DATABASE_URL="$db" SPIN_VARIABLE_API_TOKEN="$(random_secret)" SPIN_VARIABLE_UI_PASSWORD="$password" \
-  setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$port" --log-dir "$tmp/logs" \
+  setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$port" --log-dir "$tmp/logs" --state-dir "" \
   --variable "database_host=$(url_host "$db")" --variable "ui_username=$email" >"$tmp/spin.log" 2>&1 &
 app=$!
 for _ in $(seq 900); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.2; done

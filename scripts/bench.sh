@@ -262,9 +262,11 @@ start_app() {
   if [ "$host" = runner ]; then
     cmd=(target/release/runner up -f spin.toml --listen "127.0.0.1:$port" --quiet)
   else
-    # -L "": no log files (SpinKube keeps none either); a state directory
-    # of its own so nothing is left in the repository.
-    cmd=("$SPIN" up -f spin.toml --listen "127.0.0.1:$port" -L "" --state-dir "$WORK/spin-state")
+    # -L "": no log files; --state-dir "": no state directory, so the
+    # `default` key-value store (the change feed's shared tail) stays in
+    # memory rather than in an SQLite file synced at each write. SpinKube's
+    # shim has neither, and nothing is left in the repository.
+    cmd=("$SPIN" up -f spin.toml --listen "127.0.0.1:$port" -L "" --state-dir "")
   fi
   say "Starting the app under ${HOST_NAME[$host]}${PROFILE:+ (under callgrind)}"
   # Variables as `--variable` for both (the runner takes them as spin does).
@@ -549,10 +551,12 @@ if [ -n "$IDLE_BOARDS" ]; then
   # drift over minutes (the same run moves by 5-10 % from one minute to
   # the next) falls on both sides alike. Sets WITHOUT and WITH, the medians
   # (req/s), CHANGE, the median of the pairs' changes (each pair's runs are
-  # a minute apart at most: the fairest comparison), and PAIRS, each pair's
-  # req/s.
+  # a minute apart at most: the fairest comparison), PAIRS, each pair's
+  # req/s, and CLIENT_CPU, the boards' own client's CPU during the runs
+  # with them (% of a core): on this one machine it takes from the app what
+  # browsers elsewhere would not.
   alternate_rps() {
-    local run out without="" with="" changes="" a b
+    local run out without="" with="" changes="" a b c0 client=0
     PAIRS=""
     run_wrk "$1" "$2" "$WARMUP" "$LOGS/idle.$3.warmup.txt"
     for run in $(seq 1 "$RUNS"); do
@@ -563,7 +567,9 @@ if [ -n "$IDLE_BOARDS" ]; then
       is_write "$1" && psql_db -f scripts/bench/reset.sql >/dev/null
       boards_open "$4"
       out="$LOGS/idle.$3.with.run$run.txt"
+      c0=$(cpu_ticks "$BOARDS_PID")
       run_wrk "$1" "$2" "$DURATION" "$out"
+      client=$((client + $(cpu_ticks "$BOARDS_PID") - c0))
       a=$(rps_of "$out")
       boards_close
       without+="$b"$'\n' with+="$a"$'\n' PAIRS+=" $(fmt_int "$b")/$(fmt_int "$a")"
@@ -572,13 +578,15 @@ if [ -n "$IDLE_BOARDS" ]; then
     done
     WITHOUT=$(median "$without") WITH=$(median "$with")
     CHANGE=$(median "$changes")
+    CLIENT_CPU=$(awk -v t="$client" -v hz="$CLK_TCK" -v s="$((RUNS * DURATION))" \
+      'BEGIN { printf "%.0f %% of a core", 100 * t / hz / s }')
   }
 
   IDLE_ONLY=${ONLY:-"6a 7"}
   IDLE_TABLE="| host | streams open | PostgreSQL transactions/s | per board and second | host process CPU | PostgreSQL CPU | host RSS (peak) | errors |
 | --- | --: | --: | --: | --: | --: | --: | --: |"
-  API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change (median of pairs) | pairs of runs, req/s without/with |
-| --- | --- | --: | --: | --: | --- |"
+  API_TABLE="| scenario | host | req/s, no board open | req/s, $IDLE_BOARDS idle boards | change (median of pairs) | boards' client CPU | pairs of runs, req/s without/with |
+| --- | --- | --: | --: | --: | --: | --- |"
   say "Measuring $IDLE_BOARDS idle boards under ${HOST_LIST}: about $(( ${#HOSTS[@]} * (IDLE_SECONDS + 10 + $(wc -w <<<"$IDLE_ONLY") * (WARMUP + RUNS * (2 * DURATION + 7))) / 60 + 1 )) min"
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
   for host in "${HOSTS[@]}"; do
@@ -607,8 +615,8 @@ if [ -n "$IDLE_BOARDS" ]; then
       say "Scenario $id under ${HOST_NAME[$host]}, without and with $IDLE_BOARDS idle boards: $label"
       alternate_rps "$script" "$gateway" "$host.$id" "$host"
       change=$(awk -v c="$CHANGE" 'BEGIN { printf "%+.1f %%", c }')
-      echo "    $WITHOUT req/s without, $WITH req/s with; change $change (median of pairs); pairs:$PAIRS"
-      API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$WITHOUT") | $(fmt_int "$WITH") | $change |$PAIRS |"
+      echo "    $WITHOUT req/s without, $WITH req/s with; change $change (median of pairs); boards' client $CLIENT_CPU; pairs:$PAIRS"
+      API_TABLE+=$'\n'"| $id. $label | ${HOST_NAME[$host]} | $(fmt_int "$WITHOUT") | $(fmt_int "$WITH") | $change | $CLIENT_CPU |$PAIRS |"
     done
   done
   LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -630,7 +638,9 @@ host process and of PostgreSQL (all its processes), and the host process's
 RSS. Then the API's throughput, $RUNS pairs of runs of ${DURATION} s each:
 without, then with the boards open, pair after pair, so that the machine's
 drift (a run moves by 5–10 % from one minute to the next) falls on both
-alike; the change is the median of the pairs' changes. All boards share one
+alike; the change is the median of the pairs' changes, and the boards' own
+client's CPU time during the runs with them is shown beside it (it shares
+the machine with the app; browsers would not). All boards share one
 session (a check costs one statement whatever the session).
 
 - Machine: $(nproc) cores ($CPU), $MEM_GIB GiB memory, shared by the load

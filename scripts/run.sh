@@ -22,7 +22,9 @@ ensure_rust_target
 ensure_apt curl curl
 build_components
 if command -v spin >/dev/null 2>&1; then
-  RUN=(spin up -f spin.toml --listen "$LISTEN")
+  # --state-dir "": Spin's `default` key-value store (a cache) in memory,
+  # as SpinKube keeps it; the component logs stay where `spin up` puts them.
+  RUN=(spin up -f spin.toml --listen "$LISTEN" --state-dir "" --log-dir "$ROOT/.spin/logs")
 else
   say "Building the runner (the Spin CLI is not installed)"
   cargo build --quiet --release -p runner

@@ -148,7 +148,9 @@ start_app() {
     # and so does the `spinup-*` directory it unpacks the app into (in
     # TMPDIR: removed with $TMP even if Spin is killed).
     mkdir -p "$TMP/spin-tmp"
-    TMPDIR="$TMP/spin-tmp" setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" \
+    # --state-dir "": the `default` key-value store in memory, as SpinKube
+    # keeps it (see tests/src/host.rs).
+    TMPDIR="$TMP/spin-tmp" setsid "$SPIN" up -f spin.toml --listen "127.0.0.1:$APP_PORT" --log-dir "$TMP/spin-logs" --state-dir "" \
       --variable "database_host=$DB_HOST" --variable "ui_username=$MTH_USERNAME" ${OIDC_VARIABLES[@]+"${OIDC_VARIABLES[@]}"} \
       >>"$ARTIFACTS/app.log" 2>&1 &
   fi

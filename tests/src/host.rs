@@ -197,6 +197,13 @@ impl SpinProcess {
             // Component stdio goes here too, not into the repo's .spin/.
             .arg("--log-dir")
             .arg(log_dir.path().join("components"));
+        if spin.engine == Engine::SpinUp {
+            // No state directory: the `default` key-value store (the change
+            // feed's shared tail, a cache) stays in memory, as in SpinKube's
+            // shim, which has none; by default `spin up` keeps it in an
+            // SQLite file under the repo's .spin/ and syncs it at each write.
+            cmd.arg("--state-dir").arg("");
+        }
         for (name, value) in variables {
             cmd.arg("--variable").arg(format!("{name}={value}"));
         }

@@ -17,9 +17,12 @@
 //! again. A change therefore shows within [`FRESH`] and [`PATIENCE`] plus a
 //! stream's tick.
 //!
-//! The tail is only a cache, shared by instances of one process (Spin keeps
-//! it in SQLite under `.spin/`, SpinKube in its pod, the runner in memory):
-//! the database stays the truth. Keyed by the database's address (without
+//! The tail is only a cache, shared by instances of one process and kept in
+//! its memory: SpinKube's shim has no state directory, so its `default`
+//! store is in memory; the project runs `spin up` with `--state-dir ""` to
+//! match (its default, an SQLite file under `.spin/`, is synced to disk at
+//! each write); the runner keeps stores in memory. The database stays the
+//! truth. Keyed by the database's address (without
 //! its credentials), so apps on other databases that share a store file
 //! do not mix. Without a store, or when it fails, streams read the
 //! database as before.
