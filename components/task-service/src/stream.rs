@@ -127,3 +127,120 @@ pub fn read<M: Members>(
     problems.add(at, error.to_string());
     problems.finish(what)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::de::IgnoredAny;
+
+    use super::*;
+
+    /// Keeps `tasks` (an array of numbers, read element by element, up to
+    /// `limit` of them) and the keys it saw; skips every other member;
+    /// refuses a document without `tasks`.
+    #[derive(Default)]
+    struct Doc {
+        keys: Vec<String>,
+        tasks: Vec<(usize, u32)>,
+        limit: usize,
+        ended: bool,
+    }
+
+    impl Doc {
+        fn reading(limit: usize) -> Self {
+            Doc {
+                limit,
+                ..Doc::default()
+            }
+        }
+    }
+
+    impl Members for Doc {
+        fn member<'de, A: MapAccess<'de>>(
+            &mut self,
+            key: &str,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            self.keys.push(key.to_owned());
+            if key == "tasks" {
+                let (tasks, limit) = (&mut self.tasks, self.limit);
+                map.next_value_seed(Each::new(|i, task: u32| {
+                    tasks.push((i, task));
+                    tasks.len() < limit
+                }))
+            } else {
+                map.next_value::<IgnoredAny>().map(|_| ())
+            }
+        }
+
+        fn end<E: de::Error>(&mut self) -> Result<(), E> {
+            self.ended = true;
+            if self.keys.iter().any(|k| k == "tasks") {
+                Ok(())
+            } else {
+                Err(E::missing_field("tasks"))
+            }
+        }
+    }
+
+    /// Reads `json` into `doc` as [`read`] does, with the path of a failure.
+    fn parse(json: &str, doc: &mut Doc) -> Result<(), (String, String)> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let mut track = serde_path_to_error::Track::new();
+        Object(doc)
+            .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+            .and_then(|()| de.end())
+            .map_err(|e| (track.path().to_string(), e.to_string()))
+    }
+
+    #[test]
+    fn members_come_in_order_and_elements_with_their_index() {
+        let mut doc = Doc::reading(10);
+        parse(
+            r#"{"version": 1, "tasks": [7, 8, 9], "extra": {"a": [1, 2]}}"#,
+            &mut doc,
+        )
+        .unwrap();
+        assert_eq!(doc.keys, ["version", "tasks", "extra"]);
+        assert_eq!(doc.tasks, [(0, 7), (1, 8), (2, 9)]);
+        assert!(doc.ended);
+    }
+
+    #[test]
+    fn an_element_refused_stops_the_read_there() {
+        let mut doc = Doc::reading(2);
+        let (at, error) = parse(r#"{"tasks": [1, 2, 3, 4], "after": 0}"#, &mut doc).unwrap_err();
+        assert_eq!(doc.tasks, [(0, 1), (1, 2)], "nothing read past the stop");
+        assert_eq!(doc.keys, ["tasks"]);
+        assert!(!doc.ended);
+        assert_eq!(at, "tasks");
+        assert!(error.contains("the import stopped"), "{error}");
+    }
+
+    #[test]
+    fn a_failure_names_where_it_is() {
+        let mut doc = Doc::reading(10);
+        let (at, error) = parse(r#"{"tasks": [1, "two", 3]}"#, &mut doc).unwrap_err();
+        assert_eq!(at, "tasks[1]");
+        assert!(error.contains("expected u32"), "{error}");
+
+        for (json, expected) in [
+            (r#"{"tasks": {"a": 1}}"#, "a list"),
+            (r#"[1, 2]"#, "a JSON object"),
+        ] {
+            let (_, error) = parse(json, &mut Doc::default()).unwrap_err();
+            assert!(error.contains(expected), "{json}: {error}");
+        }
+    }
+
+    #[test]
+    fn what_a_missing_member_means_is_the_readers_to_say() {
+        let mut doc = Doc::default();
+        let (at, error) = parse(r#"{"people": []}"#, &mut doc).unwrap_err();
+        assert!(doc.ended);
+        assert_eq!(at, ".");
+        assert!(error.contains("missing field `tasks`"), "{error}");
+        // Trailing bytes after the document are refused too.
+        let (_, error) = parse(r#"{"tasks": []} {}"#, &mut Doc::default()).unwrap_err();
+        assert!(error.contains("trailing characters"), "{error}");
+    }
+}
